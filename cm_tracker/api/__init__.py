@@ -1,0 +1,18 @@
+"""The JSON API (shared/api.md), mounted at /api/v1. Each module adds the endpoints of one resource."""
+
+from cm_tracker.api import (  # noqa: F401  (registers the routes)
+    activities,
+    auth,
+    balances,
+    events,
+    openapi,
+    patients,
+    programs,
+    reports,
+    rewards,
+    users,
+    workflows,
+)
+from cm_tracker.api.blueprint import bp
+
+__all__ = ["bp"]

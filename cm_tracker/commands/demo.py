@@ -1,0 +1,24 @@
+"""`flask demo ...`: the demo clinic."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+demo_cli = AppGroup("demo", help="The demo clinic.")
+
+
+@demo_cli.command("load")
+@click.option("--seed", default=2026, show_default=True, help="Seed of the demo's random history.")
+def load_demo_command(seed: int) -> None:
+    """Build a realistic demo clinic in an empty database and print its sign-ins."""
+    from cm_tracker.services.clinic import clinic_today
+    from cm_tracker.services.demo import load_demo
+
+    try:
+        logins = load_demo(clinic_today(), seed=seed)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("Demo clinic loaded. Sign in at http://127.0.0.1:5000 with:")
+    for login in logins:
+        click.echo(f"  {login.role:<10} {login.username:<10} password: {login.password:<20} ({login.note})")

@@ -1,0 +1,114 @@
+"""Languages: the patient portal, sign-in, password and error pages speak English and Spanish (issue 5).
+
+The locale is the patient's saved choice, else the browser's best match of the supported languages, else English.
+Staff pages are written in English only, so a staff account always gets English: a Spanish-language browser must
+not produce a page whose header is Spanish and whose body is English.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, request
+from flask_babel import Babel, format_currency, format_date, format_datetime, format_number, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from cm_tracker.models import Role
+
+LANGUAGES = ("en", "es")
+ROLE_LABELS = {Role.ADMIN: _l("Admin"), Role.MANAGER: _l("Manager"), Role.COUNSELOR: _l("Counselor"),
+               Role.PATIENT: _l("Patient")}
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language, as a switch should show them
+DEFAULT = "en"
+CURRENCY = "USD"
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+babel = Babel()
+
+
+def select_locale() -> str:
+    user = current_user
+    if user and user.is_authenticated:
+        if user.role != Role.PATIENT:
+            return DEFAULT
+        if user.locale in LANGUAGES:
+            return str(user.locale)
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT
+
+
+def current_language() -> str:
+    """The language of this request, for `<html lang>` and the language switch."""
+    return str(get_locale() or DEFAULT)
+
+
+def role_label(role: Role) -> str:
+    return str(ROLE_LABELS.get(role, str(role).capitalize()))
+
+
+def money(cents: int | None) -> str:
+    """Integer cents in the reader's locale: "$12.50" in English, "12,50 US$" in Spanish (exact, via Decimal)."""
+    if cents is None:
+        return ""
+    return format_currency(Decimal(int(cents)).scaleb(-2), CURRENCY)
+
+
+def number(value: int | None) -> str:
+    return format_number(value) if value is not None else ""
+
+
+def long_date(day: date | datetime | None) -> str:
+    """A date a patient reads at a glance: "Wednesday, November 4, 2026" / "miércoles, 4 de noviembre de 2026"."""
+    return format_date(day, "full") if day is not None else ""
+
+
+def short_date(day: date | datetime | None) -> str:
+    return format_date(day, "medium") if day is not None else ""
+
+
+def when(moment: datetime | None) -> str:
+    """A moment in the clinic's time zone (Flask-Babel's BABEL_DEFAULT_TIMEZONE), date and time."""
+    return format_datetime(moment, "medium") if moment is not None else ""
+
+
+def compile_catalogs(directory: Path = TRANSLATIONS) -> None:
+    """Compile each messages.po whose .mo is missing or older, so a fresh clone (or a test run) works as is.
+
+    scripts/setup.sh runs `pybabel compile` too; this is the safety net for anything that skips it.
+    """
+    for po_path in directory.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        # Written aside and renamed, so that several workers starting at once never read half a file.
+        partial = mo_path.with_suffix(f".{os.getpid()}.tmp")
+        try:
+            with partial.open("wb") as mo_file:
+                write_mo(mo_file, catalog)
+            partial.replace(mo_path)
+        except OSError:
+            partial.unlink(missing_ok=True)  # a read-only install: set-up compiled the catalogs already
+
+
+def register(app: Flask) -> None:
+    compile_catalogs()
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("CLINIC_TIMEZONE", "UTC"))
+    babel.init_app(app, locale_selector=select_locale)
+    app.add_template_filter(money, "lmoney")
+    app.add_template_filter(number, "lnumber")
+    app.add_template_filter(long_date, "long_date")
+    app.add_template_filter(short_date, "short_date")
+    app.add_template_filter(when, "when")
+
+    @app.context_processor
+    def _language() -> dict[str, Any]:
+        return {"current_language": current_language, "language_names": LANGUAGE_NAMES, "role_label": role_label}

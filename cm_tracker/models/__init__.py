@@ -1,0 +1,52 @@
+"""The data model, one module per concept; importing this package registers every table."""
+
+from cm_tracker.models.audit import AuditEvent, AuditOutcome
+from cm_tracker.models.events import (
+    ActivityStatus,
+    AnalyteResult,
+    AttendanceRecord,
+    AttendanceStatus,
+    GoalActivity,
+    RecordType,
+    RecordVersion,
+    Specimen,
+    SpecimenResult,
+    SpecimenStatus,
+    TestMethod,
+    Validity,
+)
+from cm_tracker.models.ledger import EntryKind, EventType, LedgerEntry
+from cm_tracker.models.patient import (
+    ClinicClosure,
+    Enrollment,
+    EnrollmentStatus,
+    Excuse,
+    Patient,
+    ScheduledVisit,
+    VisitKind,
+)
+from cm_tracker.models.program import CapWindow, DilutePolicy, Program, ProgramTarget, ScheduleVersion, TargetKind
+from cm_tracker.models.reporting import EnrollmentSummary, EventOutcome
+from cm_tracker.models.rewards import (
+    Draw,
+    Redemption,
+    RedemptionStatus,
+    Reward,
+    RewardKind,
+    StockCount,
+    StockMovement,
+    StockMovementKind,
+)
+from cm_tracker.models.user import ApiToken, Role, User, UserSession
+
+__all__ = [
+    "ActivityStatus", "AnalyteResult", "ApiToken", "AttendanceRecord", "AttendanceStatus", "AuditEvent",
+    "AuditOutcome", "CapWindow", "ClinicClosure", "DilutePolicy", "Draw", "Enrollment", "EnrollmentStatus",
+    "EnrollmentSummary",
+    "EntryKind", "EventOutcome", "EventType", "Excuse", "GoalActivity", "LedgerEntry", "Patient", "Program",
+    "ProgramTarget",
+    "RecordType", "RecordVersion", "Redemption", "RedemptionStatus", "Reward", "RewardKind", "Role",
+    "ScheduleVersion", "ScheduledVisit", "Specimen", "SpecimenResult", "SpecimenStatus", "StockCount",
+    "StockMovement", "StockMovementKind", "TargetKind", "TestMethod", "User", "UserSession", "Validity",
+    "VisitKind",
+]

@@ -1,0 +1,32 @@
+"""Portal forms: they check shape only; services check the rules (style.md). Labels follow the patient's language."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, NumberRange
+
+from cm_tracker.services.portal import SUPPORTED_LANGUAGES
+from cm_tracker.services.redemptions import MAX_QUANTITY
+
+
+class LanguageForm(FlaskForm):
+    """The language switch: each button carries its language, so it works without JavaScript."""
+
+    language = HiddenField(validators=[DataRequired(), AnyOf(SUPPORTED_LANGUAGES)])
+    next = HiddenField()
+
+
+class RequestForm(FlaskForm):
+    reward_id = IntegerField(validators=[InputRequired()])
+    quantity = IntegerField(
+        _l("How many"), default=1, invalid_value_message=_l("Enter a whole number."),
+        validators=[InputRequired(_l("Say how many.")),
+                    NumberRange(1, MAX_QUANTITY, _l("Choose from %(min)s to %(max)s."))],
+        render_kw={"inputmode": "numeric", "min": 1, "max": MAX_QUANTITY},
+    )
+
+
+class CancelForm(FlaskForm):
+    """Cancelling a request sends nothing but the CSRF token; the request's id is in the address."""

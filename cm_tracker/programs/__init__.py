@@ -1,0 +1,1 @@
+"""Programme administration pages: presets, programme fields and versioned schedules."""

@@ -1,0 +1,97 @@
+"""Manager pages: the programme overview, outcomes, fidelity and budget, and their CSV exports (admins, managers)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_login import current_user
+
+from cm_tracker.permissions import OVERSIGHT_ROLES
+from cm_tracker.reports import charts
+from cm_tracker.reports.forms import ReportFilterForm
+from cm_tracker.security import guard_blueprint
+from cm_tracker.services import overview
+from cm_tracker.services.clinic import clinic_today
+from cm_tracker.services.errors import NotFound, ValidationFailed
+from cm_tracker.services.reports import pages
+from cm_tracker.services.reports.pages import Export
+
+bp = Blueprint("reports", __name__)
+guard_blueprint(bp, OVERSIGHT_ROLES)
+PAGE_SIZE = 50
+
+
+@bp.route("/")
+def index() -> str:
+    return render_template("reports/index.html", figures=overview.programme_figures(),
+                           cap_words=overview.CAP_WINDOW_WORDS)
+
+
+def _report_page(template: str, view: Callable[..., Any], **extra: Any) -> str | tuple[str, int]:
+    """Parse the filters, build one report (the service audits the view), and render it; bad filters re-render
+    the form with the message beside the field."""
+    form = ReportFilterForm(request.args)
+    report, status = None, 200
+    if form.program_id.choices and form.validate():
+        try:
+            report = view(form.filters(), user=current_user, today=clinic_today())
+        except ValidationFailed as exc:
+            form.date_from.errors = [exc.fields.get("from", exc.message)]
+            status = 422
+        except NotFound:
+            abort(404)
+    elif form.program_id.choices:
+        status = 422
+    return render_template(template, form=form, report=report, query=form.query(), **extra), status
+
+
+@bp.route("/outcomes")
+def outcomes() -> str | tuple[str, int]:
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    return _report_page("reports/outcomes.html", pages.view_outcomes, page=page, page_size=PAGE_SIZE,
+                        charts=charts)
+
+
+@bp.route("/fidelity")
+def fidelity() -> str | tuple[str, int]:
+    return _report_page("reports/fidelity.html", pages.view_fidelity)
+
+
+@bp.route("/budget")
+def budget() -> str | tuple[str, int]:
+    return _report_page("reports/budget.html", pages.view_budget, charts=charts)
+
+
+def _csv(export: Export) -> Response:
+    """Stream the rows as they are read (stream_with_context keeps the database session for the generator)."""
+    response = Response(stream_with_context(export.lines()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/<any(outcomes, fidelity, budget):report>/<table>.csv")
+def table_csv(report: str, table: str) -> Response:
+    form = ReportFilterForm(request.args)
+    if not form.validate():
+        abort(404)
+    try:
+        return _csv(pages.export_table(report, table, form.filters(), user=current_user, today=clinic_today()))
+    except (NotFound, ValidationFailed):
+        abort(404)
+
+
+@bp.route("/ledger.csv")
+def ledger_csv() -> Response:
+    try:
+        return _csv(pages.export_ledger(request.args.get("program_id", type=int), user=current_user,
+                                        today=clinic_today()))
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/funders.csv")
+def funders_csv() -> Response:
+    return _csv(pages.export_funders(user=current_user, today=clinic_today()))

@@ -1,0 +1,109 @@
+"""Sessions, proxies, rate-limit storage and response headers: the promises of shared/security.md in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, request, session, url_for
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from cm_tracker.extensions import login_manager
+from cm_tracker.models import Role, User
+from cm_tracker.services import audit, sessions
+
+# No inline script anywhere, and no framing (clickjacking).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SESSION_KEY = "sid"
+
+
+def configure(app: Flask) -> None:
+    if app.config.get("PROXY_COUNT"):
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    if app.config.get("REDIS_URL"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.session_protection = None  # our server-side session row does this job, and more strictly
+    app.after_request(_security_headers)
+    app.before_request(_require_password_change)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    """A user only while the server-side session named in the cookie is alive (sign-out ends it for every copy)."""
+    raw = session.get(SESSION_KEY)
+    if not raw:
+        return None
+    user = sessions.resume_session(
+        raw,
+        idle=timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]),
+        absolute=timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"]),
+    )
+    if user is None or str(user.id) != user_id:
+        session.clear()
+        return None
+    return user
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # Pages and API answers may carry patient data: never let a shared computer's cache keep them.
+    if request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    return response
+
+
+def _require_password_change() -> Response | None:
+    """A temporary password opens only the change-password page (issue 4: one-time passwords)."""
+    if request.endpoint in {"auth.change_password", "auth.sign_out", "static"} or request.blueprint == "api":
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def safe_next(target: str | None) -> str | None:
+    """Accept only a local path: one leading slash, no scheme, no host, no backslash tricks (security.md)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
+        return None
+    return target
+
+
+def guard_blueprint(bp: Blueprint, roles: Iterable[Role]) -> None:
+    """Deny by default: every route of the blueprint needs a signed-in user with one of `roles`.
+
+    A patient who wanders onto a staff page gets 404 (they learn nothing of its existence); staff without the role
+    get 403. Both are audited as denied attempts.
+    """
+    allowed = frozenset(roles)
+
+    @bp.before_request
+    def _guard() -> Response | None:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()  # type: ignore[no-any-return]
+        if current_user.role not in allowed:
+            audit.log_now("page.denied", outcome=audit.DENIED, object_type="endpoint", object_id=request.endpoint)
+            abort(404 if current_user.role == Role.PATIENT else 403)
+        return None
+
+

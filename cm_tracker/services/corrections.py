@@ -1,0 +1,80 @@
+"""Corrections at the desk: a preview of what a correction would post, and each record's version history.
+
+The preview runs the very correction the confirm button runs (services.specimens.apply_specimen_correction or
+services.attendance.apply_attendance_correction), reads the adjustments it would post, and rolls the transaction
+back, so what the counselor sees is exactly what confirming posts (domain.md 6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from cm_tracker.extensions import db
+from cm_tracker.models import AttendanceRecord, LedgerEntry, RecordType, RecordVersion, Specimen, User
+from cm_tracker.services.attendance import apply_attendance_correction
+from cm_tracker.services.errors import NotFound
+from cm_tracker.services.specimens import apply_specimen_correction
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """One entry a correction would post, detached from the session."""
+
+    target: str | None
+    points: int
+    draws: int
+    value_cents: int
+    reason: str
+    event_type: str | None
+    event_id: int | None
+
+
+@dataclass(frozen=True)
+class Preview:
+    outcomes: dict[str, str]
+    adjustments: list[Adjustment]
+
+
+def _detach(entry: LedgerEntry) -> Adjustment:
+    return Adjustment(entry.target_key, entry.points, entry.draws, entry.value_cents, entry.reason,
+                      str(entry.event_type) if entry.event_type else None, entry.event_id)
+
+
+def _dry_run(run: Callable[[], Any]) -> Preview:
+    try:
+        recorded = run()
+        db.session.flush()
+        return Preview(dict(recorded.outcomes), [_detach(e) for e in recorded.adjustments])
+    finally:
+        db.session.rollback()
+
+
+def preview_specimen_correction(specimen: Specimen, *, version: int, reason: str, changes: Mapping[str, Any],
+                                actor: User) -> Preview:
+    """What correcting the specimen would post, without posting it. Raises what the correction would raise."""
+    return _dry_run(lambda: apply_specimen_correction(specimen, version=version, reason=reason, changes=changes,
+                                                      actor=actor))
+
+
+def preview_attendance_correction(record: AttendanceRecord, *, version: int, reason: str,
+                                  changes: dict[str, object], actor: User) -> Preview:
+    return _dry_run(lambda: apply_attendance_correction(record, version=version, reason=reason, changes=changes,
+                                                        actor=actor))
+
+
+def history(record_type: RecordType, record_id: int) -> list[RecordVersion]:
+    """Every version of a record, newest first, with who changed it, when and why."""
+    return list(db.session.scalars(
+        select(RecordVersion).where(RecordVersion.record_type == record_type, RecordVersion.record_id == record_id)
+        .order_by(RecordVersion.version.desc())))
+
+
+def attendance_of(patient_id: int, record_id: int) -> AttendanceRecord:
+    record = db.session.get(AttendanceRecord, record_id)
+    if record is None or record.patient_id != patient_id:
+        raise NotFound("No such attendance record.")
+    return record

@@ -1,0 +1,97 @@
+"""Corrections at the desk: change a recorded specimen or session mark with a reason, preview the adjustments
+first, confirm, and see every version. A stale form (someone changed the record meanwhile) keeps what was typed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from cm_tracker.engine.outcomes import AttendanceStatus
+from cm_tracker.models import RecordType, Specimen
+from cm_tracker.permissions import get_patient_for
+from cm_tracker.services import corrections, desk
+from cm_tracker.services.attendance import correct_attendance
+from cm_tracker.services.clinic import clinic_zone
+from cm_tracker.services.errors import Conflict, ServiceError
+from cm_tracker.services.specimens import correct_specimen
+from cm_tracker.staff.desk import FIELD_NAMES, specimen_input
+from cm_tracker.staff.forms import AttendanceCorrectionForm, show_errors, specimen_correction_form
+from cm_tracker.staff.routes import bp
+
+
+def _prefill(specimen: Specimen) -> dict[str, Any]:
+    local = specimen.collected_at.astimezone(clinic_zone())
+    values: dict[str, Any] = {
+        "version": specimen.version, "status": str(specimen.status), "collected_on": local.date(),
+        "collected_time": local.time().replace(second=0, microsecond=0), "note": specimen.note,
+        "validity": str(specimen.validity) if specimen.validity else None,
+        "temperature_ok": {True: "yes", False: "no"}.get(specimen.temperature_ok),
+        "observed": {True: "yes", False: "no"}.get(specimen.is_observed),
+        "method": str(specimen.method) if specimen.method else None}
+    values.update({f"result_{r.analyte}": str(r.result) for r in specimen.results})
+    return values
+
+
+def _stale(form: Any, exc: Conflict, current_version: int) -> list[str]:
+    form.version.data = str(current_version)
+    return [f"{exc.message} What you typed is kept below: check the record as it is now (see the history) and "
+            "preview or confirm again to apply your change over it."]
+
+
+@bp.route("/patients/<int:patient_id>/specimens/<int:specimen_id>/correct", methods=["GET", "POST"])
+def correct_specimen_page(patient_id: int, specimen_id: int) -> str | Response:
+    patient = get_patient_for(current_user, patient_id, write=True)
+    specimen = desk.specimen_of(patient, specimen_id)
+    analytes = sorted(set(desk.panel(specimen.enrollment.program)) | {r.analyte for r in specimen.results})
+    form = specimen_correction_form(analytes, **(_prefill(specimen) if request.method == "GET" else {}))
+    preview, problems = None, []
+    if form.validate_on_submit():
+        data = specimen_input(form, None)
+        changes = {k: getattr(data, k) for k in ("collected_at", "status", "results", "validity", "temperature_ok",
+                                                 "observed", "method", "note", "confirm_untested")}
+        args = {"version": int(form.version.data or 0), "reason": form.reason.data or "", "changes": changes,
+                "actor": current_user}
+        try:
+            if request.form.get("action") != "confirm":
+                preview = corrections.preview_specimen_correction(specimen, **args)
+            else:
+                correct_specimen(specimen, **args)
+                flash("The specimen is corrected; the adjustments below are posted.", "success")
+                return redirect(url_for("staff.specimen_result", patient_id=patient.id, specimen_id=specimen.id))
+        except Conflict as exc:
+            problems = _stale(form, exc, specimen.version) if exc.code == "stale_version" else [exc.message]
+        except ServiceError as exc:
+            problems = show_errors(form, exc, FIELD_NAMES)
+    return render_template("staff/correct_specimen.html", patient=patient, specimen=specimen, form=form,
+                           preview=preview, problems=problems,
+                           history=corrections.history(RecordType.SPECIMEN, specimen.id))
+
+
+@bp.route("/patients/<int:patient_id>/attendance/<int:record_id>/correct", methods=["GET", "POST"])
+def correct_attendance_page(patient_id: int, record_id: int) -> str | Response:
+    patient = get_patient_for(current_user, patient_id, write=True)
+    record = corrections.attendance_of(patient.id, record_id)
+    prefill = {"version": record.version, "status": str(record.status), "note": record.note}
+    form = AttendanceCorrectionForm(**(prefill if request.method == "GET" else {}))
+    preview, problems = None, []
+    if form.validate_on_submit():
+        args = {"version": int(form.version.data or 0), "reason": form.reason.data or "", "actor": current_user,
+                "changes": {"status": AttendanceStatus(form.status.data or record.status),
+                            "note": form.note.data or ""}}
+        try:
+            if request.form.get("action") != "confirm":
+                preview = corrections.preview_attendance_correction(record, **args)
+            else:
+                correct_attendance(record, **args)
+                flash("The attendance is corrected and the adjustments are posted.", "success")
+                return redirect(url_for("staff.patient", patient_id=patient.id))
+        except Conflict as exc:
+            problems = _stale(form, exc, record.version) if exc.code == "stale_version" else [exc.message]
+        except ServiceError as exc:
+            problems = show_errors(form, exc)
+    return render_template("staff/correct_attendance.html", patient=patient, record=record, form=form,
+                           preview=preview, problems=problems,
+                           history=corrections.history(RecordType.ATTENDANCE, record.id))

@@ -1,0 +1,192 @@
+"""Desk forms: they check shape only; the services check the rules (style.md: forms shape, services rules)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    Field,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+
+from cm_tracker.services.clinic import clinic_zone
+from cm_tracker.services.errors import ServiceError
+from cm_tracker.timeutil import as_utc
+
+ATTENDANCE_PAIRS = [("attended", "Attended"), ("excused", "Excused"), ("unexcused", "Unexcused absence")]
+
+
+def choices(*pairs: tuple[str, str]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+WEEKDAY_CHOICES = choices(("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
+                          ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday"))
+RESULT_CHOICES = choices(("negative", "Negative"), ("positive", "Positive"))
+VALIDITY_CHOICES = choices(("valid", "Valid"), ("dilute", "Dilute"), ("adulterated", "Adulterated"),
+                           ("substituted", "Substituted"), ("invalid", "Invalid"))
+YES_NO = choices(("yes", "Yes"), ("no", "No"))
+METHOD_CHOICES = choices(("poc", "Point of care cup"), ("lab", "Lab"), ("remote", "Remote"))
+STATUS_CHOICES = choices(("final", "Final result"), ("pending", "Pending (sent to the lab)"), ("refused", "Refused"),
+                         ("missed", "Missed"), ("excused", "Excused"))
+ATTENDANCE_CHOICES = choices(*ATTENDANCE_PAIRS)
+
+
+class Choice(RadioField):
+    """A radio group that may be left unanswered (nothing is pre-selected); the service says when that matters."""
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data not in (None, "", "None"):
+            super().pre_validate(form)
+
+
+class MultiCheckbox(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def yes_no(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+def clinic_moment(day: date | None, at: time | None) -> datetime | None:
+    """A date and a time typed at the desk, on the clinic's clock, as an aware UTC moment."""
+    if day is None or at is None:
+        return None
+    return as_utc(datetime.combine(day, at, tzinfo=clinic_zone()))
+
+
+def show_errors(form: FlaskForm, exc: ServiceError, names: dict[str, str] | None = None) -> list[str]:
+    """Put each of the service's field errors beside its field; return those no field shows (for the summary)."""
+    names = names or {}
+    loose: list[str] = []
+    for key, message in exc.fields.items():
+        target: Field | None = getattr(form, names.get(key, key), None)
+        if isinstance(target, Field):
+            target.errors = [*target.errors, message]
+        else:
+            loose.append(message)
+    if not exc.fields:
+        loose.append(exc.message)
+    return loose
+
+
+class EnrolForm(FlaskForm):
+    display_name = StringField("Patient's name", validators=[DataRequired("Give the patient's name."),
+                                                             Length(max=120)], render_kw={"autocomplete": "off"})
+    record_number = StringField("Record number", validators=[DataRequired("Give the record number."),
+                                                             Length(max=40)], render_kw={"autocomplete": "off"})
+    program_id = SelectField("Programme", coerce=int, validators=[InputRequired("Choose a programme.")])
+    counselor_id = SelectField("Counselor", coerce=str, validate_choice=False,
+                               description="Whose caseload the patient joins.")
+    start_date = DateField("Start date", validators=[InputRequired("Give the start date as YYYY-MM-DD.")])
+    visit_days = MultiCheckbox("Visit days", choices=WEEKDAY_CHOICES,
+                               description="Leave all unticked to use the programme's days.")
+    portal_username = StringField("Portal username (optional)", validators=[Optional(), Length(max=64)],
+                                  description="Opens the patient's portal account with a one-time password.",
+                                  render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+
+
+class EndEnrollmentForm(FlaskForm):
+    status = Choice("How the enrollment ends", choices=choices(("completed", "Completed the programme"),
+                                                                 ("discharged", "Discharged")))
+    on = DateField("Last day", validators=[InputRequired("Give the last day as YYYY-MM-DD.")])
+    reason = TextAreaField("Reason", validators=[DataRequired("Give a reason."), Length(max=500)])
+
+
+class SpecimenForm(FlaskForm):
+    """The analyte radio groups are added per programme (specimen_form); nothing is pre-selected but the status."""
+
+    status = Choice("Status", choices=STATUS_CHOICES, default="final")
+    validity = Choice("Validity", choices=VALIDITY_CHOICES)
+    temperature_ok = Choice("Temperature in range (32-38 C)", choices=YES_NO)
+    observed = Choice("Collection observed", choices=YES_NO)
+    method = Choice("Method", choices=METHOD_CHOICES)
+    collected_on = DateField("Collected on", validators=[InputRequired("Give the date as YYYY-MM-DD.")])
+    collected_time = TimeField("at", validators=[InputRequired("Give the time as HH:MM.")])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
+    confirm_untested = BooleanField("Confirm the analytes left blank were not tested (the specimen then cannot "
+                                    "count for their target)")
+
+    analytes: list[str] = []
+
+    def result_fields(self) -> list[tuple[str, Field]]:
+        return [(a, getattr(self, f"result_{a}")) for a in self.analytes]
+
+    def results(self) -> dict[str, str]:
+        return {a: f.data for a, f in self.result_fields() if f.data in ("negative", "positive")}
+
+
+def specimen_form(analytes: list[str], **kwargs: Any) -> SpecimenForm:
+    """A specimen form with one negative/positive radio group per analyte of the programme's panel."""
+    fields = {f"result_{a}": Choice(a.replace("_", " ").capitalize(), choices=RESULT_CHOICES) for a in analytes}
+    cls = type("PanelSpecimenForm", (SpecimenForm,), {**fields, "analytes": list(analytes)})
+    return cls(**kwargs)  # type: ignore[no-any-return]
+
+
+class SpecimenCorrectionForm(SpecimenForm):
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired("Reload the page.")])
+    reason = StringField("Reason for the correction", validators=[DataRequired("Say why it is corrected."),
+                                                                  Length(max=500)])
+
+
+def specimen_correction_form(analytes: list[str], **kwargs: Any) -> SpecimenCorrectionForm:
+    fields = {f"result_{a}": Choice(a.replace("_", " ").capitalize(), choices=RESULT_CHOICES) for a in analytes}
+    cls = type("PanelCorrectionForm", (SpecimenCorrectionForm,), {**fields, "analytes": list(analytes)})
+    return cls(**kwargs)  # type: ignore[no-any-return]
+
+
+class AttendanceCorrectionForm(FlaskForm):
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired("Reload the page.")])
+    status = Choice("Attendance", choices=ATTENDANCE_CHOICES)
+    note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
+    reason = StringField("Reason for the correction", validators=[DataRequired("Say why it is corrected."),
+                                                                  Length(max=500)])
+
+
+class ExcuseForm(FlaskForm):
+    on = DateField("Day excused", validators=[InputRequired("Give the day as YYYY-MM-DD.")])
+    reason = StringField("Reason", validators=[DataRequired("Give the reason."), Length(max=500)],
+                         description="E.g. a documented medical appointment, a court date.")
+
+
+class ClosureForm(FlaskForm):
+    on = DateField("Day the clinic was closed", validators=[InputRequired("Give the day as YYYY-MM-DD.")])
+    reason = StringField("Reason", validators=[DataRequired("Give the reason."), Length(max=500)])
+
+
+class CloseDayForm(FlaskForm):
+    day = DateField("Clinic day", validators=[InputRequired(message="Choose the day to close.")],
+                    description="A finished day: every visit of it still unrecorded is marked missed, or excused "
+                                "when an excuse or a clinic closure covers it.")
+
+
+class RollCallForm(FlaskForm):
+    session = SelectField("Session", validate_choice=False)
+    held_on = DateField("Date", validators=[InputRequired("Give the date as YYYY-MM-DD.")])
+    held_at = TimeField("Time", validators=[InputRequired("Give the time as HH:MM.")])
+
+
+class ActivityForm(FlaskForm):
+    target = SelectField("Activity target", validate_choice=False)
+    week_of = DateField("Week of", validators=[InputRequired("Give a day of the week as YYYY-MM-DD.")])
+    description = StringField("What the patient will do", validators=[DataRequired("Say what."), Length(max=1000)])
+    verification = StringField("How it will be verified", validators=[DataRequired("Say how."), Length(max=1000)])
+
+
+class ActivityDecisionForm(FlaskForm):
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=1000)])

@@ -1,0 +1,36 @@
+"""Rewards desk forms: shape only (whole numbers, lengths); the services decide balance, stock and confirmation."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from cm_tracker.services.draws import MAX_DRAWS_AT_ONCE
+from cm_tracker.services.redemptions import MAX_QUANTITY
+
+
+class RedeemForm(FlaskForm):
+    reward_id = IntegerField("Item", validators=[InputRequired("Choose an item.")])
+    quantity = IntegerField("How many", default=1, validators=[
+        InputRequired("Say how many."), NumberRange(1, MAX_QUANTITY, f"Choose 1 to {MAX_QUANTITY}.")])
+    # A fresh key per rendered form: a double click or a resent form redeems once (services.redemptions).
+    key = HiddenField(validators=[Optional(), Length(max=120)])
+
+
+class DrawForm(FlaskForm):
+    count = IntegerField("Draws to make now", validators=[
+        InputRequired("Say how many draws."), NumberRange(1, MAX_DRAWS_AT_ONCE, f"Draw 1 to {MAX_DRAWS_AT_ONCE}.")])
+
+
+class HandOverForm(FlaskForm):
+    reward_id = IntegerField("Item chosen", validators=[InputRequired("Choose the item the patient picked.")])
+    confirmer_username = StringField("Second staff member's username", validators=[Optional(), Length(max=64)],
+                                     render_kw={"autocomplete": "off", "autocapitalize": "none",
+                                                "spellcheck": "false"})
+    confirmer_password = PasswordField("Their password", validators=[Optional(), Length(max=128)],
+                                       render_kw={"autocomplete": "off"})
+
+
+class ConfirmForm(FlaskForm):
+    """Fulfilling or cancelling a request: only the CSRF token."""

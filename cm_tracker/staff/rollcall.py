@@ -1,0 +1,36 @@
+"""Roll call for a group session: one page, many patients, each mark recorded (and reported) on its own."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from cm_tracker.services import rollcall
+from cm_tracker.services.clinic import clinic_zone
+from cm_tracker.services.errors import ServiceError
+from cm_tracker.staff.forms import ATTENDANCE_PAIRS, RollCallForm, clinic_moment, show_errors
+from cm_tracker.staff.routes import bp
+from cm_tracker.timeutil import utcnow
+
+
+@bp.route("/rollcall", methods=["GET", "POST"])
+def rollcall_page() -> str:
+    sessions = rollcall.sessions_for(current_user)
+    now = utcnow().astimezone(clinic_zone())
+    form = RollCallForm(held_on=now.date(), held_at=now.time().replace(second=0, microsecond=0),
+                        session=request.args.get("session") or (sessions[0].key if sessions else ""))
+    form.session.choices = [SelectChoice(s.key, f"{s.program}: {s.label}") for s in sessions]
+    chosen = next((s for s in sessions if s.key == form.session.data), None)
+    patients = rollcall.roster(current_user, chosen) if chosen else []
+    results, problems = [], []
+    if chosen and request.form.get("action") == "record" and form.validate_on_submit():
+        marks = {p.id: request.form.get(f"mark_{p.id}", "") for p in patients}
+        try:
+            results = rollcall.mark_all(current_user, chosen, clinic_moment(form.held_on.data, form.held_at.data)
+                                        or utcnow(), marks)
+        except ServiceError as exc:
+            problems = show_errors(form, exc, {"occurred_at": "held_at"})
+    return render_template("staff/rollcall.html", form=form, sessions=sessions, chosen=chosen, patients=patients,
+                           results=results, problems=problems, choices=ATTENDANCE_PAIRS,
+                           marks={k[5:]: v for k, v in request.form.items() if k.startswith("mark_")})

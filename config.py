@@ -1,0 +1,117 @@
+"""Configuration read from the environment.
+
+Each class is a complete configuration; `create_app` takes one. Values come from environment variables so that the
+same code runs on a laptop (SQLite, no Redis) and in production (PostgreSQL, Redis, several gunicorn workers).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+class ConfigError(RuntimeError):
+    """The environment holds a value the application must not start with."""
+
+
+def _int_env(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}")
+    return value
+
+
+def _bool_env(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+class Config:
+    """Defaults for development; production and tests override what differs."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    # None means "a SQLite file in the instance folder"; create_app fills it in.
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    # Sessions (security.md): idle 15 minutes, absolute 12 hours by default.
+    SESSION_IDLE_MINUTES = _int_env("SESSION_IDLE_MINUTES", 15, 1)
+    SESSION_ABSOLUTE_HOURS = _int_env("SESSION_ABSOLUTE_HOURS", 12, 1)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=SESSION_ABSOLUTE_HOURS)
+    SESSION_COOKIE_NAME = "cm_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool_env("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+
+    API_TOKEN_HOURS = _int_env("API_TOKEN_HOURS", 12, 1)
+    MAX_CONTENT_LENGTH = _int_env("MAX_CONTENT_LENGTH", 1024 * 1024, 1024)
+
+    # Rate limits (Flask-Limiter syntax). Per address and per account name.
+    SIGN_IN_LIMIT_PER_ADDRESS = os.environ.get("SIGN_IN_LIMIT_PER_ADDRESS", "20 per minute;200 per day")
+    SIGN_IN_LIMIT_PER_ACCOUNT = os.environ.get("SIGN_IN_LIMIT_PER_ACCOUNT", "5 per minute;50 per day")
+    RATELIMIT_ENABLED = _bool_env("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    # Number of trusted proxies in front of the app; 0 means X-Forwarded-For is ignored.
+    PROXY_COUNT = _int_env("PROXY_COUNT", 0)
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which has its own limits
+    CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "America/Los_Angeles")
+    CLINIC_NAME = os.environ.get("CLINIC_NAME", "Contingency management programme")
+    # SQLite durability: FULL syncs every commit to disk; tests trade that for speed.
+    SQLITE_SYNCHRONOUS = "FULL"
+    DEBUG = False
+    TESTING = False
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = _bool_env("SESSION_COOKIE_SECURE", True)
+    PREFERRED_URL_SCHEME = "https"
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    REDIS_URL = None
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    SQLITE_SYNCHRONOUS = "OFF"
+
+
+def config_from_environment() -> type[Config]:
+    """Pick the configuration named by CM_ENV (development by default)."""
+    name = os.environ.get("CM_ENV", "development")
+    classes: dict[str, type[Config]] = {"development": Config, "production": ProductionConfig}
+    if name not in classes:
+        raise ConfigError(f"CM_ENV must be one of {sorted(classes)}, not {name!r}")
+    return classes[name]
+
+
+def check_production_safety(settings: dict[str, object]) -> None:
+    """Refuse settings that are unsafe in production (security.md: dev secret key, debugger)."""
+    if settings.get("ENV_NAME") != "production":
+        return
+    secret = settings.get("SECRET_KEY")
+    if not secret or secret == DEV_SECRET_KEY or len(str(secret)) < 32:
+        raise ConfigError("Set SECRET_KEY to a random value of at least 32 characters in production.")
+    if settings.get("DEBUG") or os.environ.get("FLASK_DEBUG") in {"1", "true", "True"}:
+        raise ConfigError("The debugger must never run in production (remote code execution).")

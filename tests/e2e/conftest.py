@@ -1,0 +1,87 @@
+"""A live server on its own SQLite file and Debian's Chromium driven by Playwright (never `playwright install`)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from config import TestConfig
+
+from helpers import PASSWORD, Personas, create_personas
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Personas]]:
+    from web.conftest import seed_history
+    from werkzeug.serving import make_server
+
+    from cm_tracker import create_app
+    from cm_tracker.extensions import db
+
+    class E2EConfig(TestConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
+
+    app = create_app(E2EConfig)
+    with app.app_context():
+        db.create_all()
+    people = create_personas(app)
+    seed_history(app, people)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", people
+    server.shutdown()
+    thread.join(timeout=5)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: install Debian's chromium package to run the browser tests"
+        if os.environ.get("CM_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+PHONE = {"width": 375, "height": 812}
+DESK = {"width": 1440, "height": 900}
+
+
+@pytest.fixture
+def page_at(browser, live_server) -> Iterator[object]:
+    """Open pages on the live server at a viewport; every context is closed after the test."""
+    contexts = []
+
+    def open_page(viewport=DESK):
+        context = browser.new_context(viewport=viewport, base_url=live_server[0])
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page, username: str) -> None:
+    page.goto("/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()

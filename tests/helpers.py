@@ -1,0 +1,99 @@
+"""Helpers shared by test modules (import them with `from helpers import ...`)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+PASSWORD = "correct horse battery staple"
+
+
+STIMULANT_SCHEDULE = {"kind": "escalating", "start": 10, "step": 5, "bonus_every": 3, "bonus": 40}
+
+
+@dataclass
+class Personas:
+    """Ids of every role, plus a second counselor whose caseload must stay out of reach of the first."""
+
+    admin: int
+    manager: int
+    counselor: int
+    other_counselor: int
+    patient_user: int
+    patient: int
+    other_patient: int
+    program: int
+
+
+def create_personas(app: Flask) -> Personas:
+    """Accounts for every role, a voucher programme and two patients, one in each counselor's caseload."""
+    from cm_tracker.extensions import db
+    from cm_tracker.models import CapWindow, Enrollment, Patient, Program, ProgramTarget, ScheduleVersion, TargetKind
+    from cm_tracker.services import accounts
+
+    with app.app_context():
+        make = accounts.create_user
+        admin = make(username="ada", password=PASSWORD, role="admin", display_name="Ada Admin")
+        manager = make(username="max", password=PASSWORD, role="manager", display_name="Max Manager")
+        counselor = make(username="cora", password=PASSWORD, role="counselor", display_name="Cora Counselor")
+        other = make(username="otto", password=PASSWORD, role="counselor", display_name="Otto Other")
+        program = Program(name="Stimulant vouchers", point_value_cents=25, weeks=12, visit_days=["mon", "wed", "fri"],
+                          cap_cents=99750, cap_window=CapWindow.EPISODE)
+        target = ProgramTarget(key="stimulants", label="stimulants", kind=TargetKind.ABSTINENCE,
+                               analytes=["cocaine", "methamphetamine"])
+        target.schedule_versions.append(ScheduleVersion(version=1, effective_on=date(2026, 1, 1),
+                                                        schedule=STIMULANT_SCHEDULE))
+        program.targets.append(target)
+        patient = Patient(display_name="Pat Patient", record_number="MRN-001", counselor_id=counselor.id)
+        other_patient = Patient(display_name="Olive Other", record_number="MRN-002", counselor_id=other.id)
+        db.session.add_all([program, patient, other_patient])
+        db.session.flush()
+        for p in (patient, other_patient):
+            db.session.add(Enrollment(patient_id=p.id, program_id=program.id, start_on=date(2026, 11, 2),
+                                      visit_days=["mon", "wed", "fri"]))
+        db.session.commit()
+        patient_user = make(username="pat", password=PASSWORD, role="patient", display_name="Pat",
+                            patient_id=patient.id)
+        return Personas(admin.id, manager.id, counselor.id, other.id, patient_user.id, patient.id,
+                        other_patient.id, program.id)
+
+
+def sign_in(client: FlaskClient, username: str, password: str = PASSWORD) -> None:
+    response = client.post("/sign-in", data={"username": username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def api_token(client: FlaskClient, username: str, password: str = PASSWORD) -> dict[str, str]:
+    response = client.post("/api/v1/auth/tokens", json={"username": username, "password": password})
+    assert response.status_code == 201, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def in_threads(app: Flask, count: int, work: Callable[[int], object]) -> list[object]:
+    """Run `work` in `count` threads at once, each with its own app context and session."""
+    barrier = threading.Barrier(count)
+    outcomes: list[object] = []
+
+    def run(i: int) -> None:
+        with app.app_context():
+            from cm_tracker.extensions import db
+
+            barrier.wait()
+            try:
+                outcomes.append(work(i))
+            except Exception as exc:  # collected for the test to inspect
+                outcomes.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return outcomes

@@ -1,0 +1,70 @@
+"""Security headers on every response, `?next=` only to our own paths, and production refuses unsafe settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import DEV_SECRET_KEY, ConfigError, ProductionConfig, check_production_safety
+
+from helpers import PASSWORD, sign_in
+
+
+@pytest.mark.parametrize("path", ["/sign-in", "/staff/", "/no-such-page", "/api/v1/openapi.json"])
+def test_every_response_carries_the_security_headers(client, personas, path):
+    sign_in(client, "cora")
+    headers = client.get(path).headers
+    csp = headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_the_session_cookie_is_http_only_and_same_site(client, personas):
+    response = client.post("/sign-in", data={"username": "cora", "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_production_cookies_are_secure():
+    assert ProductionConfig.SESSION_COOKIE_SECURE is True
+
+
+@pytest.mark.parametrize("target", [
+    "//evil.example", "/\\evil.example", "https:evil.example", "https://evil.example/x", "evil.example",
+    "/%0d%0aLocation:evil", "\\\\evil.example", "javascript:alert(1)",
+])
+def test_next_never_leaves_the_site(client, personas, target):
+    response = client.post(f"/sign-in?next={target}", data={"username": "cora", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_next_takes_a_local_path(client, personas):
+    response = client.post("/sign-in?next=/staff/", data={"username": "cora", "password": PASSWORD})
+    assert response.headers["Location"] == "/staff/"
+
+
+@pytest.mark.parametrize("settings", [
+    {"ENV_NAME": "production", "SECRET_KEY": DEV_SECRET_KEY},
+    {"ENV_NAME": "production", "SECRET_KEY": "short"},
+    {"ENV_NAME": "production", "SECRET_KEY": "x" * 40, "DEBUG": True},
+])
+def test_production_refuses_unsafe_settings(settings):
+    with pytest.raises(ConfigError):
+        check_production_safety(settings)
+
+
+def test_production_accepts_a_real_secret():
+    check_production_safety({"ENV_NAME": "production", "SECRET_KEY": "x" * 40, "DEBUG": False})
+
+
+def test_create_app_refuses_the_development_key_in_production():
+    from cm_tracker import create_app
+
+    class Unsafe(ProductionConfig):
+        SECRET_KEY = DEV_SECRET_KEY
+
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app(Unsafe)

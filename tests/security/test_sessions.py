@@ -1,0 +1,149 @@
+"""Sessions end when they should (shared/security.md): sign-out, disabling, idle and absolute timeouts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from helpers import PASSWORD, sign_in
+
+
+def _session_row(app, username):
+    from cm_tracker.extensions import db
+    from cm_tracker.models import User, UserSession
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        return db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
+
+
+def test_a_cookie_copied_before_sign_out_stops_working(app, client, personas):
+    sign_in(client, "cora")
+    stolen = client.get_cookie("cm_session").value
+    client.post("/sign-out")
+    thief = app.test_client()
+    thief.set_cookie("cm_session", stolen)
+    response = thief.get("/staff/")
+    assert response.status_code == 302
+    assert "/sign-in" in response.headers["Location"]
+
+
+def test_sign_in_issues_a_fresh_session_cookie(app, client, personas):
+    client.get("/sign-in")
+    client.set_cookie("cm_session", "planted-by-attacker")
+    sign_in(client, "cora")
+    assert client.get_cookie("cm_session").value != "planted-by-attacker"
+    sign_in(app.test_client(), "cora")
+    rows = _session_row(app, "cora")
+    assert len({row.token_hash for row in rows}) == 2
+
+
+def test_disabling_an_account_signs_it_out_at_once(app, client, personas):
+    from cm_tracker.extensions import db
+    from cm_tracker.models import User
+    from cm_tracker.services import accounts
+
+    sign_in(client, "cora")
+    assert client.get("/staff/").status_code == 200
+    with app.app_context():
+        accounts.set_disabled(db.session.get(User, personas.counselor), True,
+                              actor=db.session.get(User, personas.admin))
+    assert client.get("/staff/").status_code == 302
+    assert [row.end_reason for row in _session_row(app, "cora")] == ["disabled"]
+
+
+def test_a_disabled_account_cannot_sign_in(app, client, personas):
+    from cm_tracker.extensions import db
+    from cm_tracker.models import User
+
+    with app.app_context():
+        db.session.get(User, personas.counselor).is_disabled = True
+        db.session.commit()
+    response = client.post("/sign-in", data={"username": "cora", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "The username or password is not right." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("age_field", "age", "reason"),
+    [("last_seen_at", timedelta(minutes=16), "idle_timeout"), ("created_at", timedelta(hours=12, minutes=1),
+                                                              "absolute_timeout")],
+)
+def test_sessions_time_out(app, client, personas, age_field, age, reason):
+    from cm_tracker.extensions import db
+    from cm_tracker.models import UserSession
+    from cm_tracker.timeutil import utcnow
+
+    sign_in(client, "cora")
+    with app.app_context():
+        row = db.session.scalars(select(UserSession)).one()
+        setattr(row, age_field, utcnow() - age)
+        if age_field == "created_at":
+            row.last_seen_at = utcnow()
+        db.session.commit()
+    response = client.get("/staff/")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+    assert [r.end_reason for r in _session_row(app, "cora")] == [reason]
+
+
+def test_activity_within_the_idle_limit_keeps_the_session(app, client, personas):
+    from cm_tracker.extensions import db
+    from cm_tracker.models import UserSession
+    from cm_tracker.timeutil import utcnow
+
+    sign_in(client, "cora")
+    with app.app_context():
+        row = db.session.scalars(select(UserSession)).one()
+        row.last_seen_at = utcnow() - timedelta(minutes=14)
+        db.session.commit()
+    assert client.get("/staff/").status_code == 200
+    assert _session_row(app, "cora")[0].last_seen_at > utcnow() - timedelta(minutes=1)
+
+
+def test_unknown_user_and_wrong_password_get_the_same_answer(client, personas):
+    unknown = client.post("/sign-in", data={"username": "nobody", "password": PASSWORD})
+    wrong = client.post("/sign-in", data={"username": "cora", "password": "not the password"})
+    assert unknown.status_code == wrong.status_code == 200
+    strip = lambda r: r.get_data(as_text=True).replace("nobody", "").replace("cora", "")  # noqa: E731
+    assert strip(unknown) == strip(wrong)
+
+
+def test_passwords_are_stored_as_argon2id(app, personas):
+    from cm_tracker.extensions import db
+    from cm_tracker.models import User
+
+    with app.app_context():
+        assert db.session.get(User, personas.admin).password_hash.startswith("$argon2id$")
+
+
+def test_a_temporary_password_opens_only_the_change_password_page(app, client, personas):
+    from cm_tracker.extensions import db
+    from cm_tracker.models import User
+    from cm_tracker.services import accounts
+
+    with app.app_context():
+        temporary = accounts.reset_password(db.session.get(User, personas.counselor),
+                                            actor=db.session.get(User, personas.admin))
+    sign_in(client, "cora", temporary)
+    assert client.get("/staff/").headers["Location"].endswith("/account/password")
+    response = client.post("/account/password", data={"current_password": temporary,
+                                                      "new_password": "a brand new phrase", "confirm":
+                                                      "a brand new phrase"})
+    assert response.status_code == 302
+    assert client.get("/staff/").status_code == 200
+
+
+@pytest.mark.parametrize(("password", "message"), [
+    ("short", "Use at least 8 characters."),
+    ("x" * 129, "Use at most 128 characters."),
+    ("password123", "This password is too common"),
+    ("Sunflower", "This password is too common"),
+    ("michelle1", "This password is too common"),
+])
+def test_the_password_policy_explains_refusals(client, personas, password, message):
+    sign_in(client, "cora")
+    response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": password,
+                                                      "confirm": password})
+    assert message in response.get_data(as_text=True)

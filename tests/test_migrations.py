@@ -1,0 +1,115 @@
+"""Migrations: one head; upgrading an empty database gives exactly the models' schema; down to base and up again;
+the ledger and the audit trail refuse UPDATE and DELETE at the database level."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError
+
+from config import TestConfig
+
+
+@pytest.fixture
+def empty_database(tmp_path) -> Iterator[str]:
+    base = os.environ.get("TEST_POSTGRES_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    url = make_url(base).set(drivername="postgresql+psycopg")
+    name = f"cm_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def migrated_app(empty_database: str) -> Iterator[Flask]:
+    from cm_tracker import create_app
+    from cm_tracker.extensions import db
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = empty_database
+
+    application = create_app(Config)
+    with application.app_context():
+        upgrade()
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _script(app: Flask) -> ScriptDirectory:
+    return ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+
+
+def _drift(app: Flask) -> list[object]:
+    from cm_tracker.extensions import db
+
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, db.metadata))
+
+
+def test_there_is_a_single_head(migrated_app: Flask) -> None:
+    assert len(_script(migrated_app).get_heads()) == 1
+
+
+def test_upgrade_from_empty_matches_the_models(migrated_app: Flask) -> None:
+    assert _drift(migrated_app) == []
+
+
+def test_it_downgrades_to_base_and_upgrades_again(migrated_app: Flask) -> None:
+    from cm_tracker.extensions import db
+
+    downgrade(revision="base")
+    assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+    upgrade()
+    assert _drift(migrated_app) == []
+
+
+def test_revision_files_never_import_the_app() -> None:
+    from pathlib import Path
+
+    versions = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+    for path in versions.glob("*.py"):
+        assert "cm_tracker" not in path.read_text(), path.name
+
+
+@pytest.mark.parametrize("table", ["ledger_entries", "audit_events"])
+@pytest.mark.parametrize("statement", ["UPDATE {table} SET id = id", "DELETE FROM {table}"])
+def test_the_database_refuses_to_rewrite_history(migrated_app: Flask, table: str, statement: str) -> None:
+    from cm_tracker.extensions import db
+
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO audit_events (occurred_at, action, outcome) "
+                          "VALUES (CURRENT_TIMESTAMP, 'test', 'success')"))
+        if table == "ledger_entries":
+            conn.execute(text("INSERT INTO patients (display_name, record_number, created_at, version) "
+                              "VALUES ('x', 'r1', CURRENT_TIMESTAMP, 1)"))
+            conn.execute(text("INSERT INTO programs (name, description, point_value_cents, weeks, visit_days, "
+                              "cap_cents, cap_window, dilute_policy, funding_source, requires_two_person_handover, "
+                              "is_archived, version, created_at) VALUES ('p', '', 25, 12, '[]', 100, 'episode', "
+                              "'failure', '', false, false, 1, CURRENT_TIMESTAMP)"))
+            conn.execute(text("INSERT INTO enrollments (patient_id, program_id, start_on, status, visit_days, "
+                              "created_at, version) VALUES (1, 1, '2026-01-05', 'active', '[]', CURRENT_TIMESTAMP, 1)"))
+            conn.execute(text("INSERT INTO ledger_entries (patient_id, enrollment_id, created_at, kind, points, "
+                              "draws, value_cents, reason) VALUES (1, 1, CURRENT_TIMESTAMP, 'award', 10, 0, 250, 'x')"))
+    with pytest.raises(DatabaseError, match="append-only"), db.engine.begin() as conn:
+        conn.execute(text(statement.format(table=table)))
+    with db.engine.connect() as conn:
+        assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 1
