@@ -68,6 +68,9 @@ class Config:
     SIGN_IN_LIMIT_PER_ACCOUNT = os.environ.get("SIGN_IN_LIMIT_PER_ACCOUNT", "5 per minute;50 per day")
     RATELIMIT_ENABLED = _bool_env("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
+    # A moving window counts the attempts of the last minute exactly; a fixed window would allow twice the limit to
+    # an attacker who straddles the turn of a minute.
+    RATELIMIT_STRATEGY = "moving-window"
     # Number of trusted proxies in front of the app; 0 means X-Forwarded-For is ignored.
     PROXY_COUNT = _int_env("PROXY_COUNT", 0)
 

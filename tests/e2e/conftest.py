@@ -60,6 +60,13 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+def wait_for_focus(page, attribute: str, value: str) -> None:
+    """Wait until the focused element's `attribute` is `value`. Chromium applies `autofocus` in a rendering step that
+    may come after the load event on a busy machine, so keys typed straight after `goto` can land nowhere."""
+    page.wait_for_function("([a, v]) => document.activeElement && document.activeElement[a] === v",
+                           arg=[attribute, value], timeout=10_000)
+
+
 PHONE = {"width": 375, "height": 812}
 DESK = {"width": 1440, "height": 900}
 

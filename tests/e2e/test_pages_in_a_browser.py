@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from e2e.conftest import DESK, PHONE, SCREENSHOTS, sign_in
+from e2e.conftest import DESK, PHONE, SCREENSHOTS, sign_in, wait_for_focus
 
 from helpers import PASSWORD
 
@@ -47,7 +47,7 @@ def test_the_skip_link_is_the_first_tab_stop_and_moves_focus_to_the_content(page
 def test_signing_in_works_with_the_keyboard_alone(page_at):
     page = page_at()
     page.goto("/sign-in")
-    assert page.evaluate("document.activeElement.id") == "username"  # the form's first field has focus
+    wait_for_focus(page, "id", "username")  # the form's first field has focus
     page.keyboard.type("pat")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)

@@ -53,11 +53,14 @@ def gunicorn(tmp_path):
                                "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 60  # four workers booting on a busy CI machine
+        while True:
             try:
                 urllib.request.urlopen(f"{url}/api/v1/openapi.json", timeout=1)
                 break
             except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("gunicorn did not start")
                 time.sleep(0.1)
         yield url
     finally:
