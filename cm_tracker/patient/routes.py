@@ -24,6 +24,7 @@ from cm_tracker.services.clinic import clinic_today
 from cm_tracker.services.errors import Conflict, NotFound, ServiceError
 
 RECENT = 5  # history lines on the home page
+HISTORY_PAGE = 25  # history lines per page: a long episode stays quick to load on an old phone
 bp = Blueprint("patient", __name__)
 guard_blueprint(bp, {Role.PATIENT})
 
@@ -81,7 +82,12 @@ def progress(patient: Patient) -> str:
 @bp.route("/history")
 @page("history")
 def history(patient: Patient) -> str:
-    return render_template("patient/history.html", lines=portal_history.history(patient))
+    # Every line is built (a correction's "before" needs the entries before it) and one page of them is shown.
+    lines = portal_history.history(patient)
+    pages = max(1, -(-len(lines) // HISTORY_PAGE))
+    number = min(max(request.args.get("page", 1, type=int), 1), pages)  # an odd ?page= shows the nearest page
+    shown = lines[(number - 1) * HISTORY_PAGE:number * HISTORY_PAGE]
+    return render_template("patient/history.html", lines=shown, page=number, pages=pages)
 
 
 @bp.route("/rewards")

@@ -42,6 +42,16 @@ def test_spanish_history_sentences_read_naturally(app, client, personas, story):
     assert "lunes, 2 de noviembre de 2026" in text
 
 
+def test_the_history_pages_are_named_in_spanish(app, client, personas, story, monkeypatch):
+    from cm_tracker.patient import routes
+
+    monkeypatch.setattr(routes, "HISTORY_PAGE", 5)
+    _save_locale(app, personas.patient_user, "es")
+    sign_in(client, "pat")
+    text = _text(client.get("/portal/history?page=2").get_data(as_text=True))
+    assert "Movimientos más recientes Página 2 de 3 Movimientos anteriores" in text
+
+
 def test_the_browsers_language_is_used_when_nothing_is_saved(client, personas, story):
     sign_in(client, "pat")
     html = client.get("/portal/", headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}).get_data(as_text=True)

@@ -70,6 +70,44 @@ def test_history_shows_manual_adjustments_and_redemptions_as_such(pat):
     assert "Exchanged for Bus pass" in text and "-20 points" in text
 
 
+def _line_texts(html: str) -> list[str]:
+    return [_text("<main>" + item + "</main>") for item in re.findall(r'<li class="line .*?</li>', html, re.S)]
+
+
+def test_a_long_history_is_shown_a_page_at_a_time_newest_first(pat, monkeypatch):
+    from cm_tracker.patient import routes
+
+    every = _line_texts(pat.get("/portal/history").get_data(as_text=True))
+    assert len(every) == 12  # 8 tests, 2 correction lines, a staff adjustment and a redemption
+    monkeypatch.setattr(routes, "HISTORY_PAGE", 5)
+    first = pat.get("/portal/history").get_data(as_text=True)
+    assert _line_texts(first) == every[:5]
+    assert 'href="/portal/history?page=2">Older entries</a>' in first and "Newer entries" not in first
+    assert "Page 1 of 3" in _text(first)
+    second = pat.get("/portal/history?page=2").get_data(as_text=True)
+    assert _line_texts(second) == every[5:10]
+    assert 'href="/portal/history?page=1">Newer entries</a>' in second
+    assert 'href="/portal/history?page=3">Older entries</a>' in second
+    last = pat.get("/portal/history?page=3").get_data(as_text=True)
+    assert _line_texts(last) == every[10:] and "Older entries" not in last
+
+
+@pytest.mark.parametrize(("asked", "shown"), [("99", "Page 3 of 3"), ("0", "Page 1 of 3"), ("-2", "Page 1 of 3"),
+                                              ("two", "Page 1 of 3")])
+def test_an_odd_history_page_number_shows_the_nearest_page(pat, monkeypatch, asked, shown):
+    from cm_tracker.patient import routes
+
+    monkeypatch.setattr(routes, "HISTORY_PAGE", 5)
+    response = pat.get(f"/portal/history?page={asked}")
+    assert response.status_code == 200
+    assert shown in _text(response.get_data(as_text=True))
+
+
+def test_a_history_that_fits_one_page_has_no_page_links(pat):
+    html = pat.get("/portal/history").get_data(as_text=True)
+    assert 'class="pager"' not in html and "Page 1 of" not in html
+
+
 def test_progress_draws_a_chart_with_a_text_alternative_and_a_table(pat):
     html = pat.get("/portal/progress").get_data(as_text=True)
     assert '<svg class="chart-svg"' in html and 'role="img"' in html
