@@ -59,6 +59,21 @@ def test_the_right_password_is_refused_too_once_the_limit_is_reached(limited_app
     assert "Too many attempts" in response.get_data(as_text=True)
 
 
+def test_the_count_is_over_the_last_minute_so_the_turn_of_a_window_gives_no_extra_attempts(limited_app, personas,
+                                                                                           monkeypatch):
+    from types import SimpleNamespace
+
+    import limits.storage.memory
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr(limits.storage.memory, "time", SimpleNamespace(time=lambda: clock[0]))
+    assert _attempt(limited_app, "cora", "10.0.3.1") == 200
+    clock[0] += 59
+    assert [_attempt(limited_app, "cora", f"10.0.3.{i}") for i in (2, 3)] == [200, 200]
+    clock[0] += 2  # a fixed window opened by the first attempt has just closed; two attempts are a minute old
+    assert [_attempt(limited_app, "cora", f"10.0.3.{i}") for i in (4, 5)] == [200, 429]
+
+
 def test_the_limit_is_kept_in_redis_when_redis_url_is_set(monkeypatch):
     from cm_tracker import create_app
 
