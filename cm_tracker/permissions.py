@@ -68,6 +68,11 @@ def can_manage_closures(user: User) -> bool:
     return user.role == Role.ADMIN
 
 
+def can_change_caseload(user: User) -> bool:
+    """Moving a patient to another counselor's caseload (services.enrolment.update_patient checks it too)."""
+    return user.role in OVERSIGHT_ROLES
+
+
 def can_reach_patient(user: User, patient: Patient) -> bool:
     """Admins and managers read every patient; a counselor reads their own caseload; patients use /me only."""
     if user.role in OVERSIGHT_ROLES:

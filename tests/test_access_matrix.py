@@ -89,6 +89,7 @@ DESK_PAGES = {
     "staff.correct_attendance_page": rule("GET", f"{_DESK}/attendance/{{attendance}}/correct", OWN_PAGE,
                                           **_OWN_PAGE),
     "staff.excuse": rule("GET", f"{_DESK}/excuses/new", OWN_PAGE, **_OWN_PAGE),
+    "staff.edit_patient": rule("GET", f"{_DESK}/edit", OWN_PAGE, **_OWN_PAGE),
     "staff.closures": rule("GET", "/staff/closures", {"admin"}),
     "staff.rollcall_page": rule("GET", "/staff/rollcall", {"admin", "counselor", "other_counselor"}),
     "staff.activities_page": rule("GET", f"{_DESK}/activities", OWN_PAGE, **_OWN_PAGE),
@@ -100,6 +101,7 @@ DESK_API = {
     "api.update_patient": rule("PATCH", "/patients/{patient}", _OWN, **_OWN_PAGE),
     "api.end_enrollment": rule("POST", "/patients/{patient}/enrollment/end", _WRITE, **_OWN_PAGE),
     "api.create_excuse": rule("POST", "/patients/{patient}/excuses", _WRITE, **_OWN_PAGE),
+    "api.change_visit_days": rule("PUT", "/patients/{patient}/visit-days", _WRITE, **_OWN_PAGE),
     "api.correct_attendance": rule("PATCH", "/attendance/{attendance}", _WRITE, **_OWN_PAGE),
     "api.list_activities": rule("GET", "/patients/{patient}/activities", _OWN, **_OWN_PAGE),
     "api.create_activity": rule("POST", "/patients/{patient}/activities", _WRITE, **_OWN_PAGE),
@@ -265,7 +267,7 @@ def test_the_api_follows_the_matrix(app, world, endpoint, role):
     client = app.test_client()
     headers = _api_headers(client, role)
     response = client.open(f"/api/v1{r.path.format(**world)}", method=r.method, headers=headers,
-                           json={} if r.method in ("POST", "PATCH") else None)
+                           json={} if r.method in ("POST", "PUT", "PATCH") else None)
     status = response.status_code
     if role in r.allowed:
         assert status not in (401, 403, 404), (endpoint, role, status, response.get_json())

@@ -1,4 +1,5 @@
-"""Desk workflows in the API: finding and editing patients, ending an enrollment, excuses, attendance corrections.
+"""Desk workflows in the API: finding and editing patients, changing visit days, ending an enrollment, excuses,
+attendance corrections.
 
 The same services as the desk pages (services.enrolment, services.visits, services.attendance), so both obey the
 same rules. Imported after api.patients: Werkzeug tries rules of one path in the order they were added, and
@@ -18,13 +19,14 @@ from cm_tracker.api.errors import ApiError
 from cm_tracker.api.event_schemas import choice, moment
 from cm_tracker.api.events import entry_summary
 from cm_tracker.api.openapi import document, operation
-from cm_tracker.api.openapi_schemas import DATE, DATETIME, obj, ref
+from cm_tracker.api.openapi_schemas import DATE, DATETIME, ENROLLMENT, WEEKDAY, obj, ref
 from cm_tracker.api.schemas import Fields, json_object
 from cm_tracker.engine.outcomes import AttendanceStatus
 from cm_tracker.extensions import db
-from cm_tracker.models import AttendanceRecord
+from cm_tracker.models import AttendanceRecord, ScheduledVisit
 from cm_tracker.permissions import get_patient_for, is_staff, may_record_events
-from cm_tracker.services import attendance, enrolment, visits
+from cm_tracker.services import attendance, enrolment, visit_schedule, visits
+from cm_tracker.services.clinic import clinic_today
 from cm_tracker.services.enrollments import current_enrollment
 from cm_tracker.services.errors import ValidationFailed
 from cm_tracker.services.patients import enrollment_to_dict, patient_to_dict
@@ -72,6 +74,27 @@ def update_patient(patient_id: int) -> Response:
     fields.check("The patient was not changed.")
     updated = enrolment.update_patient(patient, version=version or 0, changes=changes, actor=current_api_user())
     return jsonify(patient_to_dict(updated))
+
+
+def visit_to_dict(visit: ScheduledVisit) -> dict[str, Any]:
+    return {"id": visit.id, "due_on": visit.due_on.isoformat(), "kind": str(visit.kind), "target": visit.target_key}
+
+
+@bp.put(f"/patients/<{ID}:patient_id>/visit-days")
+@allow(may_record_events)
+def change_visit_days(patient_id: int) -> Response:
+    patient = get_patient_for(current_api_user(), patient_id, write=True)
+    data = json_object()
+    fields = Fields(data, ("visit_days", "from", "version"))
+    days, from_on, version = data.get("visit_days"), fields.date("from"), fields.integer("version")
+    if not isinstance(days, list) or not all(isinstance(d, str) for d in days):
+        fields.errors["visit_days"] = "Required: a list of days (mon, tue, wed, thu, fri, sat, sun)."
+    fields.check("The visit days were not changed.")
+    done = visit_schedule.change_visit_days(patient, visit_days=days or [], from_on=from_on or date.min,
+                                            version=version or 0, actor=current_api_user(), today=clinic_today())
+    return jsonify({**enrollment_to_dict(done.enrollment), "patient_version": patient.version,
+                    "removed": done.removed, "added": done.added,
+                    "upcoming_visits": [visit_to_dict(v) for v in done.upcoming]})
 
 
 @bp.post(f"/patients/<{ID}:patient_id>/enrollment/end")
@@ -142,6 +165,12 @@ document({
         "Rename a patient, or (admins and managers) move them to another counselor; send the version you read: a "
         "stale one is 409.", ("200", "Patient", "The patient."), body="PatientUpdate", errors=("404", "409"),
         params=("patient_id",))},
+    "/patients/{patient_id}/visit-days": {"put": operation(
+        "Change the current enrollment's visit days from a date on (today or later): the open visits from then on "
+        "are regenerated for the new days (a programme's visit plan keeps its own weeks); visits with a result or "
+        "an excuse stay, and nothing in the ledger changes. Send the patient's version: a stale one is 409.",
+        ("200", "VisitDaysChanged", "The enrollment with its new days and the first visits from `from` on."),
+        body="VisitDaysChange", errors=("404", "409"), params=("patient_id",))},
     "/patients/{patient_id}/enrollment/end": {"post": operation(
         "Complete or discharge the current enrollment; visits after `on` are no longer due.",
         ("200", "Enrollment", "The ended enrollment."), body="EnrollmentEnd", errors=("404", "409"),
@@ -162,6 +191,19 @@ document({
                           "display_name": {"type": "string", "minLength": 1, "maxLength": 120},
                           "counselor_id": {"type": ["integer", "null"], "description": "Admins and managers."}},
                          ["version"]),
+    "VisitDaysChange": obj({"visit_days": {"type": "array", "items": WEEKDAY, "minItems": 1},
+                            "from": {**DATE, "description": "The first day the new days apply (today or later)."},
+                            "version": {"type": "integer", "minimum": 1,
+                                        "description": "The patient's version, as GET /patients/{id} gives it."}},
+                           ["visit_days", "from", "version"]),
+    "VisitDaysChanged": obj({**ENROLLMENT["properties"],
+                             "patient_version": {"type": "integer", "description": "Send it with the next change."},
+                             "removed": {"type": "integer"}, "added": {"type": "integer"},
+                             "upcoming_visits": {"type": "array", "items": obj({
+                                 "id": {"type": "integer"}, "due_on": DATE, "kind": {"enum": ["test", "session"]},
+                                 "target": {"type": ["string", "null"]}})}},
+                            ["id", "program_id", "start_date", "status", "visit_days", "patient_version",
+                             "upcoming_visits"]),
     "EnrollmentEnd": obj({"status": {"enum": ["completed", "discharged"]}, "on": DATE,
                           "reason": {"type": "string", "minLength": 1, "maxLength": 500}},
                          ["status", "on", "reason"]),

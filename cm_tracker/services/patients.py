@@ -47,7 +47,7 @@ def create_patient(*, display_name: str, record_number: str, program_id: int, st
                             visit_days=days, status=EnrollmentStatus.ACTIVE)
     db.session.add_all([patient, enrollment])
     db.session.flush()
-    db.session.add_all(_visits(enrollment, program))
+    db.session.add_all(visits_for(enrollment, program))
     audit.record("patient.create", user=actor, patient_id=patient.id, object_type="patient", object_id=patient.id,
                  detail={"program_id": program.id, "enrollment_id": enrollment.id})
     try:
@@ -83,9 +83,13 @@ def _check(display_name: str, record_number: str, program_id: int, start_on: dat
 def _chosen_days(visit_days: list[str] | None, program: Program) -> list[str]:
     if not visit_days:
         return list(program.visit_days)
+    return weekday_codes(visit_days, "The patient could not be created.")
+
+
+def weekday_codes(visit_days: list[str], message: str) -> list[str]:
+    """The days in calendar order (each once), or `message` with a field error when a code is not a weekday."""
     if any(day not in WEEKDAYS for day in visit_days):
-        raise ValidationFailed("The patient could not be created.",
-                               fields={"visit_days": "Use mon, tue, wed, thu, fri, sat or sun."})
+        raise ValidationFailed(message, fields={"visit_days": "Use mon, tue, wed, thu, fri, sat or sun."})
     return [day for day in WEEKDAYS if day in visit_days]
 
 
@@ -119,7 +123,7 @@ def visit_dates(start_on: date, weeks: int, visit_days: list[str],
     return dates
 
 
-def _visits(enrollment: Enrollment, program: Program) -> list[ScheduledVisit]:
+def visits_for(enrollment: Enrollment, program: Program) -> list[ScheduledVisit]:
     """One test visit a visit day when the programme reinforces abstinence (one specimen serves every abstinence
     target), and one session a visit day for each attendance target."""
     dates = visit_dates(enrollment.start_on, program.weeks, enrollment.visit_days or program.visit_days,

@@ -190,3 +190,20 @@ class ActivityForm(FlaskForm):
 class ActivityDecisionForm(FlaskForm):
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     note = TextAreaField("Note", validators=[Optional(), Length(max=1000)])
+
+
+class PatientDetailsForm(FlaskForm):
+    """The name, and (admins and managers) the caseload; both go to services.enrolment.update_patient."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired("Reload the page.")])
+    display_name = StringField("Patient's name", validators=[DataRequired("Give the patient's name."),
+                                                             Length(max=120)], render_kw={"autocomplete": "off"})
+    counselor_id = SelectField("Counselor", coerce=str, validate_choice=False,
+                               description="Whose caseload holds the patient.")
+
+
+class VisitDaysForm(FlaskForm):
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired("Reload the page.")])
+    visit_days = MultiCheckbox("Days", choices=WEEKDAY_CHOICES, description="The current days are ticked.")
+    from_on = DateField("From", validators=[InputRequired("Give the first day as YYYY-MM-DD.")],
+                        description="Today or later: visits from this day on move to the new days.")

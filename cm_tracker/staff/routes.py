@@ -48,4 +48,13 @@ def patient(patient_id: int) -> str:
     )
 
 
-from cm_tracker.staff import activities, closing, corrections, desk, enrolment, rollcall, visits  # noqa: E402, F401
+from cm_tracker.staff import (  # noqa: E402, F401
+    activities,
+    closing,
+    corrections,
+    desk,
+    enrolment,
+    patient_edit,
+    rollcall,
+    visits,
+)
