@@ -98,5 +98,6 @@ def _said(done: visit_schedule.DaysChanged, form: VisitDaysForm) -> str:
     names = ", ".join(c.label for c in WEEKDAY_CHOICES if c.value in done.enrollment.visit_days)
     dates = list(dict.fromkeys(day(v.due_on) for v in done.upcoming))
     coming = f" Next visits: {'; '.join(dates)}." if dates else " No visit is left in the programme."
-    return (f"Visit days are now {names}, from {day(form.from_on.data)} ({done.removed} visit(s) removed, "
+    visits = "visit" if done.removed == 1 else "visits"
+    return (f"Visit days are now {names}, from {day(form.from_on.data)} ({done.removed} {visits} removed, "
             f"{done.added} added).{coming}")

@@ -67,6 +67,8 @@ def test_changing_the_days_tells_the_next_visits(app, client, pid):
     first = next(start + timedelta(days=n) for n in range(7) if (start + timedelta(days=n)).weekday() in (1, 4))
     assert f"Visit days are now Tuesday, Friday, from {start:%a %d %b %Y}" in html
     assert f"Next visits: {first:%a %d %b %Y}" in html
+    removed, noun = re.search(r"\((\d+) (visits?) removed, \d+ added\)", html).groups()
+    assert noun == ("visit" if removed == "1" else "visits")
 
 
 def test_a_refused_change_keeps_what_was_typed_beside_the_field(app, client, pid):
