@@ -97,12 +97,16 @@ def test_a_counselor_renames_their_patient(app, client, pid):
         assert (patient(pid).display_name, patient(pid).version) == ("Eve Edwards", 2)
 
 
-def test_a_stale_form_says_so_and_keeps_the_typed_name(app, client, pid):
+def _renamed_at_another_desk(app, pid: int) -> None:
     from cm_tracker.services import enrolment
 
     with app.app_context():
         enrolment.update_patient(patient(pid), version=1, changes={"display_name": "Eve E."},
                                  actor=user(patient(pid).counselor_id))
+
+
+def test_a_stale_form_says_so_and_keeps_the_typed_name(app, client, pid):
+    _renamed_at_another_desk(app, pid)
     sign_in(client, "cora")
     html = client.post(f"/staff/patients/{pid}/edit", data={
         "form": "details", "details-version": "1", "details-display_name": "Eve Edwards"}).get_data(as_text=True)
@@ -111,11 +115,7 @@ def test_a_stale_form_says_so_and_keeps_the_typed_name(app, client, pid):
 
 
 def test_a_stale_days_form_keeps_the_ticked_days(app, client, pid):
-    from cm_tracker.services import enrolment
-
-    with app.app_context():
-        enrolment.update_patient(patient(pid), version=1, changes={"display_name": "Eve E."},
-                                 actor=user(patient(pid).counselor_id))
+    _renamed_at_another_desk(app, pid)
     sign_in(client, "cora")
     html = client.post(f"/staff/patients/{pid}/edit", data={
         "form": "days", "days-version": "1", "days-visit_days": ["sat"],
