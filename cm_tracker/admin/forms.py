@@ -7,6 +7,7 @@ from wtforms import BooleanField, DateField, PasswordField, SelectField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from cm_tracker.form_validators import printable
 from cm_tracker.models import AuditOutcome, Role
 
 ROLE_CHOICES = [
@@ -51,13 +52,13 @@ class AuditSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    patient = StringField("Patient", validators=[Optional(), Length(max=40)],
+    patient = StringField("Patient", validators=[Optional(), Length(max=40), printable],
                           description="Record number or patient id.")
-    username = StringField("Username", validators=[Optional(), Length(max=64)],
+    username = StringField("Username", validators=[Optional(), Length(max=64), printable],
                            render_kw={"autocapitalize": "none", "spellcheck": "false"})
     date_from = DateField("From (clinic date)", validators=[Optional()])
     date_to = DateField("To (clinic date)", validators=[Optional()])
-    action = StringField("Action", validators=[Optional(), Length(max=64)],
+    action = StringField("Action", validators=[Optional(), Length(max=64), printable],
                          description='For example "patient.view", or "user" for every user action.')
     outcome = SelectField("Outcome", choices=OUTCOME_CHOICES, default="")
 

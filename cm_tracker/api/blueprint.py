@@ -8,6 +8,7 @@ from cm_tracker.api.access import guard
 from cm_tracker.api.errors import service_error
 from cm_tracker.extensions import csrf
 from cm_tracker.services.errors import ServiceError
+from cm_tracker.validation import MAX_ROW_ID
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
@@ -15,4 +16,4 @@ bp.before_request(guard)
 bp.register_error_handler(ServiceError, service_error)
 
 # Ids in paths are database INTEGERs; anything larger is simply not found.
-ID = "int(min=1, max=2147483647)"
+ID = f"int(min=1, max={MAX_ROW_ID})"

@@ -14,8 +14,7 @@ from cm_tracker.api.openapi_schemas import obj
 from cm_tracker.permissions import can_view_reports
 from cm_tracker.services.clinic import clinic_today
 from cm_tracker.services.reports import pages
-
-MAX_ID = 2_147_483_647
+from cm_tracker.validation import is_row_id
 
 
 def _filters() -> pages.Filters:
@@ -28,7 +27,7 @@ def _filters() -> pages.Filters:
             if required:
                 fields[name] = "Required: the programme to report on."
             return None
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+        if not raw.isdigit() or not is_row_id(int(raw)):
             fields[name] = "Must be a whole number id."
             return None
         return int(raw)

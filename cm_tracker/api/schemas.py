@@ -15,9 +15,9 @@ from flask import request
 
 from cm_tracker.api.errors import ApiError
 from cm_tracker.services.errors import ValidationFailed
+from cm_tracker.validation import MAX_ROW_ID, has_control_characters
 
 # Ids are database INTEGERs: larger numbers cannot name anything, and must not reach the driver.
-MAX_ID = 2_147_483_647
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -65,7 +65,7 @@ class Fields:
             return None
         return value
 
-    def integer(self, name: str, *, required: bool = True, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
+    def integer(self, name: str, *, required: bool = True, minimum: int = 1, maximum: int = MAX_ROW_ID) -> int | None:
         value = self.data.get(name)
         if value is None:
             if required:
@@ -94,10 +94,6 @@ class Fields:
         if self.errors:
             raise ValidationFailed(message, fields=self.errors)
 
-
-def has_control_characters(value: str) -> bool:
-    """NUL and friends: PostgreSQL refuses NUL in text, and no name or number needs any of them."""
-    return any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
 
 
 def parse_date(value: object) -> date | None:

@@ -17,6 +17,7 @@ from cm_tracker.services.clinic import clinic_today
 from cm_tracker.services.errors import NotFound, ValidationFailed
 from cm_tracker.services.reports import pages
 from cm_tracker.services.reports.pages import Export
+from cm_tracker.validation import row_id
 
 bp = Blueprint("reports", __name__)
 guard_blueprint(bp, OVERSIGHT_ROLES)
@@ -85,9 +86,12 @@ def table_csv(report: str, table: str) -> Response:
 
 @bp.route("/ledger.csv")
 def ledger_csv() -> Response:
+    raw = request.args.get("program_id", "")
+    program_id = request.args.get("program_id", type=row_id)
+    if raw and program_id is None:
+        abort(404)  # a programme id no row can have: no such programme, as for an unknown one
     try:
-        return _csv(pages.export_ledger(request.args.get("program_id", type=int), user=current_user,
-                                        today=clinic_today()))
+        return _csv(pages.export_ledger(program_id, user=current_user, today=clinic_today()))
     except NotFound:
         abort(404)
 

@@ -16,8 +16,10 @@ from sqlalchemy import or_, select
 from cm_tracker.extensions import db
 from cm_tracker.models import AuditEvent, AuditOutcome, Patient, User
 from cm_tracker.services import audit
+from cm_tracker.validation import is_row_id
 
 PAGE_SIZE = 50
+LAST_PAGE = 1_000_000  # keeps the offset a number the database takes; no trail is that long
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,7 @@ def matching_patient_ids(term: str) -> list[int]:
     """Patients whose record number is `term`, or whose id is `term` when it is a number."""
     term = term.strip()
     condition = Patient.record_number == term
-    if term.isdigit():
+    if term.isdigit() and is_row_id(int(term)):
         condition = or_(condition, Patient.id == int(term))
     return list(db.session.scalars(select(Patient.id).where(condition)))
 
@@ -71,7 +73,7 @@ def _filtered(criteria: AuditCriteria, timezone: str, patient_ids: list[int] | N
 
 def search(criteria: AuditCriteria, *, page: int, timezone: str, actor: User) -> AuditPage:
     """One page of matching events, newest first; records the search itself in the trail."""
-    page = max(page, 1)
+    page = min(max(page, 1), LAST_PAGE)
     patient_ids = matching_patient_ids(criteria.patient) if criteria.patient.strip() else None
     query = _filtered(criteria, timezone, patient_ids).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     rows = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))

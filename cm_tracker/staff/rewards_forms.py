@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from cm_tracker.form_validators import row_id_field
 from cm_tracker.services.draws import MAX_DRAWS_AT_ONCE
 from cm_tracker.services.redemptions import MAX_QUANTITY
 
@@ -24,7 +25,8 @@ class DrawForm(FlaskForm):
 
 
 class HandOverForm(FlaskForm):
-    reward_id = IntegerField("Item chosen", validators=[InputRequired("Choose the item the patient picked.")])
+    reward_id = IntegerField("Item chosen", validators=[InputRequired("Choose the item the patient picked."),
+                                                         row_id_field])
     confirmer_username = StringField("Second staff member's username", validators=[Optional(), Length(max=64)],
                                      render_kw={"autocomplete": "off", "autocapitalize": "none",
                                                 "spellcheck": "false"})

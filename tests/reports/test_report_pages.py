@@ -140,6 +140,12 @@ def test_the_ledger_export_lists_every_entry_oldest_first(client, recorded):
     assert rows[0]["value_usd"] == "2.50" and rows[0]["program"] == "Stimulant vouchers"
 
 
+@pytest.mark.parametrize("program_id", ["9" * 25, "abc", "-1", "0"])
+def test_a_ledger_export_of_a_programme_no_row_can_be_is_404(client, recorded, program_id):
+    sign_in(client, "max")
+    assert client.get(f"/reports/ledger.csv?program_id={program_id}").status_code == 404
+
+
 def test_a_counselor_may_not_export(client, recorded):
     sign_in(client, "cora")
     assert client.get("/reports/ledger.csv").status_code == 403

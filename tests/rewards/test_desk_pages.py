@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from helpers import PASSWORD, sign_in
@@ -138,6 +139,21 @@ def test_a_hand_over_at_the_desk_prints_a_prize_receipt(app, client, personas, s
     assert f"P-{draw_id:06d}" in receipt and "Value</dt><dd>$1.00</dd>" in receipt
     page = _text(client.get(f"/staff/patients/{shop.draw_patient}/rewards"))
     assert "No prizes waiting to be collected." in page
+
+
+@pytest.mark.parametrize("reward_id", ["9" * 25, "-4", "0"])
+def test_a_hand_over_of_an_item_no_row_can_be_is_refused_beside_the_field(app, client, personas, shop, give,
+                                                                          reward_id):
+    from cm_tracker.extensions import db
+    from cm_tracker.models import Draw
+
+    draw_id = _won_draw(app, personas, shop, give)
+    sign_in(client, "cora")
+    response = client.post(f"/staff/draws/{draw_id}/handover", data={"reward_id": reward_id})
+    assert response.status_code == 422
+    assert "Choose one of the items listed." in _text(response)
+    with app.app_context():
+        assert db.session.get(Draw, draw_id).handed_over_at is None
 
 
 def test_a_two_person_hand_over_with_the_same_person_is_refused_on_the_page(app, client, personas, shop, give):

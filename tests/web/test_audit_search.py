@@ -64,6 +64,23 @@ def test_an_unknown_patient_says_so(admin, trail):
     assert "No patient has the record number or id" in admin.get("/admin/audit?patient=MRN-404").get_data(as_text=True)
 
 
+def test_an_id_no_patient_can_have_is_an_unknown_patient(admin, trail):
+    html = admin.get("/admin/audit?patient=" + "9" * 25).get_data(as_text=True)
+    assert "No patient has the record number or id" in html
+
+
+def test_a_nul_in_a_filter_is_named_beside_the_field(admin, trail):
+    response = admin.get("/admin/audit?username=co%00ra")
+    assert response.status_code == 200
+    assert "Remove the control characters (such as NUL) from this field." in response.get_data(as_text=True)
+    assert rows(response.get_data(as_text=True)) == 0
+
+
+def test_a_page_beyond_any_trail_is_empty_not_an_error(admin, trail):
+    response = admin.get("/admin/audit?page=" + "9" * 25)
+    assert response.status_code == 200 and rows(response.get_data(as_text=True)) == 0
+
+
 def test_it_filters_by_username(admin, trail):
     html = admin.get("/admin/audit?username=OTTO").get_data(as_text=True)
     assert rows(html) == 2 and '<span class="mono">cora</span>' not in html
