@@ -115,10 +115,11 @@ class ProgramForm(FlaskForm):
     caveat = TextAreaField("Caveat", validators=[Length(max=2000)],
                            description="How sure the numbers are, and anything the clinic should check.")
     funding_source = StringField("Funding source", validators=[Length(max=120)])
-    budget = MoneyField("Budget ($)", description="Optional: the programme's whole budget, for the manager's figures.",
+    budget = MoneyField("Budget ($)", description="Optional: the programme's whole budget, for the manager's figures, "
+                                                  "in dollars and cents such as 25000.00.",
                         render_kw={"inputmode": "decimal"})
     point_value = MoneyField("Value of one point ($)", validators=[DataRequired("Give the value of one point.")],
-                             render_kw={"inputmode": "decimal"})
+                             render_kw={"inputmode": "decimal"}, description="Dollars and cents, such as 0.25.")
     weeks = number("Length in weeks", required=True, minimum=1)
     visit_days = SelectMultipleField("Visit days", choices=WEEKDAYS,
                                      validators=[DataRequired("Choose at least one visit day.")])
@@ -126,12 +127,12 @@ class ProgramForm(FlaskForm):
                                description="One line per stretch of weeks, such as 1-12: mon thu and 13-24: mon. "
                                            "Weeks not listed use the visit days above.")
     cap = MoneyField("Cap ($)", validators=[DataRequired("Give the cap.")], render_kw={"inputmode": "decimal"},
-                     description="The most one patient may receive in the cap window.")
+                     description="The most one patient may receive in the cap window, such as 599.00.")
     cap_window = SelectField("Cap window", choices=CAP_WINDOWS)
     max_award = MoneyField("Most one award may be worth ($)", render_kw={"inputmode": "decimal"},
                            description="Optional, e.g. 15.00 under nominal-value rules.")
     dilute_policy = SelectField("A dilute specimen", choices=DILUTE)
-    requires_two_person_handover = BooleanField("Prize and voucher hand-overs need a second staff member")
+    requires_two_person_handover = BooleanField("Prize hand-overs need a second staff member")
     submit = SubmitField("Save")
 
     def validate_visit_plan(self, field: Field) -> None:

@@ -74,6 +74,13 @@ def test_money_that_is_not_dollars_and_cents_is_refused_beside_its_field(client,
     assert 'value="5.999"' in html
 
 
+def test_money_fields_say_their_format_in_a_hint_that_stays_while_typing(client, personas):
+    sign_in(client, "max")
+    html = client.get("/programmes/new/preset/california_rip").get_data(as_text=True)
+    assert re.search(r'id="point_value-hint">Dollars and cents, such as 0.25.</p>', html)
+    assert 'aria-describedby="cap-hint"' in html and "placeholder=" not in html
+
+
 def test_a_stale_edit_gets_a_clear_conflict_and_changes_nothing(app, client, personas):
     from cm_tracker.extensions import db
     from cm_tracker.models import Program, User
