@@ -50,8 +50,8 @@ def enrol_by_keyboard(page, name: str, record: str) -> None:
     for _ in range(7):  # a visit every day, so that one is due today whatever the day
         keys(page, "Space", "Tab")
     tab_to(page, "portal_username")
-    keys(page, "Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        keys(page, "Enter")
     assert page.get_by_role("heading", level=1).inner_text() == f"{name} is enrolled"
 
 
@@ -127,8 +127,8 @@ def test_the_desk_pages_fit_phones_and_desks(page_at, size):
         if label == "correct":
             page.get_by_label("Reason for the correction").fill("Lab confirmed negative")
             page.get_by_role("radio", name="Negative").nth(1).check()
-            page.get_by_role("button", name="Preview the adjustments").click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                page.get_by_role("button", name="Preview the adjustments").click()
             assert "Confirming posts" in page.locator(".preview").inner_text()
         shoot(page, label, size)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), label

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from e2e.conftest import DESK, PHONE, SCREENSHOTS, sign_in, wait_for_focus
 
@@ -39,7 +40,7 @@ def test_the_skip_link_is_the_first_tab_stop_and_moves_focus_to_the_content(page
     page.keyboard.press("Tab")
     focused = page.evaluate("[document.activeElement.className, document.activeElement.textContent]")
     assert focused == ["skip-link", "Skip to main content"]
-    assert page.locator(".skip-link").is_visible()
+    expect(page.locator(".skip-link")).to_be_visible()
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
 
@@ -60,9 +61,9 @@ def test_the_patient_field_appears_only_for_the_patient_role(page_at):
     page = page_at()
     sign_in(page, "ada")
     page.goto("/admin/users/new")
-    assert not page.get_by_label("Patient record").is_visible()
+    expect(page.get_by_label("Patient record")).to_be_hidden()
     page.get_by_label("Role").select_option("patient")
-    assert page.get_by_label("Patient record").is_visible()
+    expect(page.get_by_label("Patient record")).to_be_visible()
 
 
 SCREENS = [
@@ -88,8 +89,8 @@ def test_pages_fit_phones_and_desks(page_at, name, username, path, size):
     page.goto(path)
     if name == "admin-create-user-errors":
         page.get_by_label("Username").fill("Bad Name!")
-        page.get_by_role("button", name="Create user").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Create user").click()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{viewport['width']}.png"), full_page=True)
     assert fits_without_sideways_scrolling(page)

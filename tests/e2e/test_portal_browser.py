@@ -67,8 +67,8 @@ def sign_in(page, locale: str = "en") -> None:
     page.goto("/sign-in")
     page.get_by_label("Usuario" if locale == "es" else "Username").fill("pat")
     page.get_by_label("Contraseña" if locale == "es" else "Password").fill(PASSWORD)
-    page.get_by_role("button", name="Iniciar sesión" if locale == "es" else "Sign in").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Iniciar sesión" if locale == "es" else "Sign in").click()
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
@@ -89,7 +89,8 @@ def test_portal_pages_fit_phones_and_desks_in_both_languages(open_page, name, si
 def test_a_patient_asks_for_a_reward_and_cancels_it_on_a_phone(open_page):
     page = open_page(PHONE)
     sign_in(page)
-    page.get_by_role("link", name="Rewards", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Rewards", exact=True).click()
     page.get_by_label("How many").fill("2")
     with page.expect_navigation():
         page.get_by_role("button", name=re.compile(r"Ask for it\W+Bus pass")).click()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from e2e.conftest import DESK, PHONE, SCREENSHOTS, sign_in
 
@@ -27,10 +28,11 @@ def fits_without_sideways_scrolling(page) -> bool:
 
 def create_california(page, name: str) -> None:
     page.goto("/programmes/new")
-    page.get_by_role("link", name=re.compile(r"Use this preset\W+California-like")).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile(r"Use this preset\W+California-like")).click()
     page.get_by_label("Name").fill(name)
-    page.get_by_role("button", name="Create programme").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Create programme").click()
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -39,17 +41,19 @@ def test_a_manager_sees_the_programme_list_and_the_presets_with_their_sources(pa
     sign_in(page, "max")
     page.goto("/programmes/")
     assert page.get_by_role("heading", level=1).inner_text() == "Programmes"
-    assert page.get_by_role("link", name="Stimulant vouchers").is_visible()
+    expect(page.get_by_role("link", name="Stimulant vouchers")).to_be_visible()
     assert fits_without_sideways_scrolling(page)
     shoot(page, f"programmes-list-{size}")
 
-    page.get_by_role("link", name="New programme").click()
-    assert page.get_by_text("Freese TE et al.", exact=False).is_visible()
+    with page.expect_navigation():
+        page.get_by_role("link", name="New programme").click()
+    expect(page.get_by_text("Freese TE et al.", exact=False)).to_be_visible()
     assert fits_without_sideways_scrolling(page)
     shoot(page, f"programmes-presets-{size}")
 
-    page.get_by_role("link", name=re.compile(r"Use this preset\W+California-like")).click()
-    assert page.get_by_text("Over the cap by $157.00").is_visible()
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile(r"Use this preset\W+California-like")).click()
+    expect(page.get_by_text("Over the cap by $157.00")).to_be_visible()
     assert fits_without_sideways_scrolling(page)
     shoot(page, f"programmes-preset-create-{size}")
 
@@ -59,16 +63,17 @@ def test_the_schedule_editor_previews_the_maximum_against_the_cap_without_saving
     page = page_at(SIZES[size])
     sign_in(page, "ada")
     create_california(page, f"California browser {size}")
-    assert page.get_by_text("not the DHCS schedule itself", exact=False).is_visible()
+    expect(page.get_by_text("not the DHCS schedule itself", exact=False)).to_be_visible()
 
-    page.get_by_role("link", name=re.compile(r"Change schedule\W+for stimulants")).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile(r"Change schedule\W+for stimulants")).click()
     page.get_by_label("Points added for each success in a row").fill("4")
     page.get_by_label("Most points one success can earn").fill("72")
-    page.get_by_role("button", name="Preview").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Preview").click()
 
-    assert page.get_by_text("Preview, not saved").is_visible()
-    assert page.get_by_text("Fits the cap").first.is_visible()
-    assert page.get_by_text("Over the cap by $157.00").is_visible()  # today's schedule, beside it
+    expect(page.get_by_text("Preview, not saved")).to_be_visible()
+    expect(page.get_by_text("Fits the cap").first).to_be_visible()
+    expect(page.get_by_text("Over the cap by $157.00")).to_be_visible()  # today's schedule, beside it
     assert fits_without_sideways_scrolling(page)
     shoot(page, f"programmes-schedule-preview-{size}")

@@ -80,8 +80,8 @@ def sign_in(page: Any, username: str) -> None:
     page.goto("/sign-in")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
 
 
 def _shot(page: Any, name: str) -> None:
@@ -100,12 +100,13 @@ def test_the_desk_draws_hands_over_a_prize_with_a_second_person_and_prints_a_rec
     page = page_at()
     sign_in(page, "dee")
     page.goto(f"/staff/patients/{desk_world['patient']}")
-    page.get_by_role("link", name="Open the rewards desk").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Open the rewards desk").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Rewards desk"
     _shot(page, "rewards-desk-before-draw-1440.png")
     page.get_by_label("Draws to make now").fill("4")
-    page.get_by_role("button", name="Draw with the patient").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Draw with the patient").click()
     assert page.locator(".slip").count() == 4
     prizes = page.locator("form.prize")
     if prizes.count() == 0:
@@ -114,15 +115,16 @@ def test_the_desk_draws_hands_over_a_prize_with_a_second_person_and_prints_a_rec
     first.locator("label.choice").first.click()
     first.get_by_label("Second staff member's username").fill("dee")
     first.get_by_label("Their password").fill(PASSWORD)
-    first.get_by_role("button", name="Hand over the chosen prize").click()
+    with page.expect_navigation():
+        first.get_by_role("button", name="Hand over the chosen prize").click()
     assert "Someone other than the person handing over must confirm." in page.content()
     _shot(page, "rewards-desk-confirmer-refused-1440.png")
     first = page.locator("form.prize").first
     first.locator("label.choice").first.click()
     first.get_by_label("Second staff member's username").fill("sam")
     first.get_by_label("Their password").fill(PASSWORD)
-    first.get_by_role("button", name="Hand over the chosen prize").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        first.get_by_role("button", name="Hand over the chosen prize").click()
     assert "Prize hand-over receipt" in page.content() and "Sam Second" in page.content()
     _shot(page, "rewards-prize-receipt-1440.png")
 
@@ -133,8 +135,8 @@ def test_redeeming_a_voucher_opens_a_receipt_that_prints_cleanly(page_at, desk_w
     page.goto(f"/staff/patients/{desk_world['patient']}/rewards")
     row = page.locator("tr", has_text="Grocery gift card")
     row.get_by_label("How many Grocery gift card").fill("2")
-    row.get_by_role("button", name="Redeem").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        row.get_by_role("button", name="Redeem").click()
     text = page.locator(".receipt").inner_text()
     assert "2 x Grocery gift card" in text and "$20.00" in text and "Dana Draws" in text and "MRN-E2E-7" in text
     _shot(page, "rewards-receipt-1440.png")
@@ -155,8 +157,8 @@ def test_the_desk_and_a_receipt_fit_a_phone_and_a_desk(page_at, desk_world, view
             _shot_at(page, f"#{section}-title", f"rewards-desk-{section}-375.png")
     receipt = page.locator(".receipt-list a").first
     if receipt.count():
-        receipt.click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            receipt.click()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         _shot(page, f"rewards-receipt-{size}.png")
 
