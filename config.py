@@ -50,7 +50,7 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 
-    # Sessions (security.md): idle 15 minutes, absolute 12 hours by default.
+    # Sessions (docs/security.md): idle 15 minutes, absolute 12 hours by default.
     SESSION_IDLE_MINUTES = _int_env("SESSION_IDLE_MINUTES", 15, 1)
     SESSION_ABSOLUTE_HOURS = _int_env("SESSION_ABSOLUTE_HOURS", 12, 1)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=SESSION_ABSOLUTE_HOURS)
@@ -110,7 +110,7 @@ def config_from_environment() -> type[Config]:
 
 
 def check_production_safety(settings: dict[str, object]) -> None:
-    """Refuse settings that are unsafe in production (security.md: dev secret key, debugger)."""
+    """Refuse settings that are unsafe in production (docs/security.md: dev secret key, debugger)."""
     if settings.get("ENV_NAME") != "production":
         return
     secret = settings.get("SECRET_KEY")

@@ -1,4 +1,4 @@
-"""Error answers: an HTML page for people, the JSON error body of shared/api.md for the API. Never a bare 500."""
+"""Error answers: an HTML page for people, the JSON error body of docs/api.md for the API. Never a bare 500."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who may do what (shared/api.md "Who may do what"), in one place for views, the API and templates.
+"""Who may do what (docs/api.md "Who may do what"), in one place for views, the API and templates.
 
 Role predicates answer "may this kind of user do this at all"; `get_patient_for` answers "may this user reach this
 patient" and turns every "no" into a 404, so that nobody learns which patient ids exist.

@@ -32,7 +32,7 @@ def account_key(field: str = "username") -> Callable[[], str]:
 
 
 def limit_password_attempts(field: str = "username", *, only_when_given: bool = False) -> Callable[[Any], Any]:
-    """Per-address and per-account limits on a view that checks a password (security.md)."""
+    """Per-address and per-account limits on a view that checks a password (docs/security.md)."""
     exempt = (lambda: not _submitted(field)) if only_when_given else None
 
     def decorate(view: Any) -> Any:

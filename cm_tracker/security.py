@@ -1,4 +1,4 @@
-"""Sessions, proxies, rate-limit storage and response headers: the promises of shared/security.md in one place."""
+"""Sessions, proxies, rate-limit storage and response headers: the promises of docs/security.md in one place."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def _require_password_change() -> Response | None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Accept only a local path: one leading slash, no scheme, no host, no backslash tricks (security.md)."""
+    """Accept only a local path: one leading slash, no scheme, no host, no backslash tricks (docs/security.md)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     parts = urlsplit(target)

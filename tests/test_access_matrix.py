@@ -1,4 +1,4 @@
-"""Every route against every role (shared/api.md "Who may do what").
+"""Every route against every role (docs/api.md "Who may do what").
 
 Each route of the app must have a rule here: a new route without one fails `test_every_route_has_a_rule`, so reach
 is decided deliberately, never by accident. Denials: pages send anonymous visitors to sign in, give staff without

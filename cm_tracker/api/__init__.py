@@ -1,4 +1,4 @@
-"""The JSON API (shared/api.md), mounted at /api/v1. Each module adds the endpoints of one resource."""
+"""The JSON API (docs/api.md), mounted at /api/v1. Each module adds the endpoints of one resource."""
 
 from cm_tracker.api import (  # noqa: F401  (registers the routes)
     activities,

@@ -1,4 +1,4 @@
-"""Who may call what, decided in one place (style.md "Access control in one place"), denying by default.
+"""Who may call what, decided in one place (docs/architecture.md "Access control in one place"), denying by default.
 
 Every view declares its audience with `@public` or `@allow(predicate)`, a `can_*` predicate of
 cm_tracker.permissions (the same ones the HTML pages and templates ask); the blueprint's guard authenticates the

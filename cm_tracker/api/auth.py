@@ -1,4 +1,4 @@
-"""Bearer tokens: issue (rate limited per address and per account name) and revoke (shared/api.md)."""
+"""Bearer tokens: issue (rate limited per address and per account name) and revoke (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The API blueprint: CSRF-exempt because it takes bearer tokens only, never the session cookie (security.md)."""
+"""The API blueprint: CSRF-exempt because it takes bearer tokens only, never the session cookie (docs/security.md)."""
 
 from __future__ import annotations
 

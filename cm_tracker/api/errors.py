@@ -1,4 +1,4 @@
-"""The API's error answers: every refusal is `{"error": {"code", "message", "fields"?}}` (shared/api.md)."""
+"""The API's error answers: every refusal is `{"error": {"code", "message", "fields"?}}` (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reading specimen and attendance bodies (api.md): shape only; the services judge the rules."""
+"""Reading specimen and attendance bodies (docs/api.md): shape only; the services judge the rules."""
 
 from __future__ import annotations
 

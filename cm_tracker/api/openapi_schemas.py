@@ -64,7 +64,7 @@ ESCALATING = obj({
     "step": {"type": "integer", "minimum": 0}, "max": {"type": "integer", "minimum": 1},
     "bonus_every": {"type": "integer", "minimum": 1}, "bonus": {"type": "integer", "minimum": 1},
     "escalate_per": {"enum": ["sample", "week"]}, "recovery_after": {"type": "integer", "minimum": 0},
-}, ["kind", "start"], description="Escalating points with reset and recovery (domain.md 4.1).")
+}, ["kind", "start"], description="Escalating points with reset and recovery (docs/rules.md 4.1).")
 BOWL_TIER = obj({"tier": {"type": "string"}, "slips": {"type": "integer", "minimum": 0},
                  "value_cents": {"type": "integer", "minimum": 0}}, ["tier", "slips", "value_cents"])
 PRIZE_DRAWS = obj({
@@ -73,10 +73,10 @@ PRIZE_DRAWS = obj({
     "escalate_per": {"enum": ["sample", "week"]}, "recovery_after": {"type": "integer", "minimum": 0},
     "bonus_draws": {"type": "integer", "minimum": 0}, "bonus_analytes": {"type": "array", "items": {"type": "string"}},
     "bowl": {"type": "array", "minItems": 1, "items": ref("BowlTier")},
-}, ["kind", "start_draws", "bowl"], description="Escalating prize draws from a fishbowl (domain.md 4.2).")
+}, ["kind", "start_draws", "bowl"], description="Escalating prize draws from a fishbowl (docs/rules.md 4.2).")
 FIXED = obj({"kind": {"const": "fixed"}, "points": {"type": "integer", "minimum": 1},
              "draws": {"type": "integer", "minimum": 1}}, ["kind"],
-            description="The same points or draws on every success (domain.md 4.3); give one of the two.")
+            description="The same points or draws on every success (docs/rules.md 4.3); give one of the two.")
 SCHEDULE = {"oneOf": [ref("EscalatingSchedule"), ref("PrizeDrawSchedule"), ref("FixedSchedule")],
             "discriminator": {"propertyName": "kind", "mapping": {
                 "escalating": "#/components/schemas/EscalatingSchedule",

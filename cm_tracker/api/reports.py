@@ -1,4 +1,4 @@
-"""Programme outcome reports (shared/api.md GET /reports/outcomes and /reports/outcomes.csv): admins and managers."""
+"""Programme outcome reports (docs/api.md GET /reports/outcomes and /reports/outcomes.csv): admins and managers."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ _csv_op["responses"]["200"]["content"] = {"text/csv": {"schema": {"type": "strin
 
 document({
     "/reports/outcomes": {"get": _with_params(operation(
-        "Outcome measures of a programme over a period, pooled and per patient (admin, manager; domain.md 8).",
+        "Outcome measures of a programme over a period, pooled and per patient (admin, manager; docs/rules.md 8).",
         ("200", "OutcomeReport", "The figures."), errors=("404", "422")))},
     "/reports/outcomes.csv": {"get": _csv_op},
 }, {

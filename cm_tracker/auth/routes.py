@@ -1,4 +1,4 @@
-"""Sign-in, sign-out and password change. Limits per address and per account name (security.md)."""
+"""Sign-in, sign-out and password change. Limits per address and per account name (docs/security.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The contingency-management rules of cm-tracker: pure Python, data in, data out.
 
 No Flask, no database, no clock (dates are parameters), no global random source (one is passed in).
-The rules and their sources are in shared/domain.md; docs/schedules.md explains them for clinicians.
+The rules and their sources are in docs/rules.md; docs/schedules.md explains them for clinicians.
 """
 
 from cm_tracker.engine.bowl import draw_slip, draw_slips, expected_value_cents

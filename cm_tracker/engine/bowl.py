@@ -1,4 +1,4 @@
-"""The prize bowl draw (shared/domain.md section 4.2; Petry's fishbowl, CTN-0006 and CTN-0007).
+"""The prize bowl draw (docs/rules.md section 4.2; Petry's fishbowl, CTN-0006 and CTN-0007).
 
 A draw picks one slip uniformly at random, with replacement, so each tier comes up in proportion to its
 slip count. It happens at the desk with the patient present; production passes an operating-system

@@ -1,10 +1,10 @@
-"""Program limits: the cap over its window and the per-award ceiling (shared/domain.md section 5).
+"""Program limits: the cap over its window and the per-award ceiling (docs/rules.md section 5).
 
 The value of a points award is points x point value; of a prize, the nominal value of the tier won.
 An award that would pass a limit is cut to what fits, and its entry says why. The cap is never exceeded,
 whatever order events arrive in.
 
-Prizes already handed over ("spends") are facts that no correction takes back (domain.md 6), so each
+Prizes already handed over ("spends") are facts that no correction takes back (docs/rules.md 6), so each
 window reserves its spends first and points awards share what is left. A history evaluated again
 unchanged therefore gets the same cuts, and a corrected one can never push a window over its cap.
 """
@@ -55,7 +55,7 @@ def cap_prize_tier(
     bowl: Sequence[BowlTier], tier: BowlTier, remaining_cents: int, max_award_cents: int | None = None
 ) -> BowlTier:
     """The tier a patient may take: the one drawn if its value fits the cap left and the per-award ceiling,
-    else the most valuable tier that fits, else good job (domain.md 5)."""
+    else the most valuable tier that fits, else good job (docs/rules.md 5)."""
     limit = remaining_cents if max_award_cents is None else min(remaining_cents, max_award_cents)
     if tier.value_cents <= limit:
         return tier

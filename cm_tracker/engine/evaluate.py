@@ -1,4 +1,4 @@
-"""Evaluating one target's history under its schedule (shared/domain.md sections 3, 4 and 7).
+"""Evaluating one target's history under its schedule (docs/rules.md sections 3, 4 and 7).
 
 Each event gets one award: a success earns, a failure earns nothing and resets the streak (except under
 a fixed schedule), a neutral event earns nothing and changes nothing. Every award carries its sentence.
@@ -34,7 +34,7 @@ NEW_STREAK: Streak = (0, 0, 0, 0, -1)
 
 @dataclass(frozen=True, slots=True)
 class NextPreview:
-    """What the next success would earn, and what a failure would reset it to (domain.md 7)."""
+    """What the next success would earn, and what a failure would reset it to (docs/rules.md 7)."""
 
     points: int
     draws: int
@@ -125,7 +125,7 @@ def _climb(
     ladder: Ladder, ordered: Sequence[TargetEvent], label: str, point_value: int = 0,
     streak: Streak = NEW_STREAK, track_weeks: bool = False,
 ) -> tuple[list[Award], Streak]:
-    """The state machine of domain.md 4.1 (and 4.2 in draws); returns the awards and the streak after them.
+    """The state machine of docs/rules.md 4.1 (and 4.2 in draws); returns the awards and the streak after them.
 
     State: `run` successes in the current run, `offset` levels granted by recovery, `saved` the level a
     recovery restores, and in week mode `weeks`, the distinct calendar weeks among the run's successes.
@@ -190,7 +190,7 @@ _FUTURE = datetime.max.replace(tzinfo=UTC)
 def preview_next(
     schedule: Schedule, events: Iterable[TargetEvent], on: date, label: str = "", versions: ScheduleVersions = ()
 ) -> NextPreview:
-    """What a success on `on` would earn after this history, and what a failure would reset it to (domain.md 7).
+    """What a success on `on` would earn after this history, and what a failure would reset it to (docs/rules.md 7).
 
     Computed by evaluating the history followed by a hypothetical success (or a failure, then a success),
     so the preview cannot disagree with the award the success will actually get. With `versions`, the

@@ -1,7 +1,7 @@
 """The engine's input and output records: one target's view of an event, and what it earned.
 
 Events are taken in the order they happened (time, then key), never in the order they were typed
-(domain.md 3, last line), so a late entry or a correction changes exactly what a clinician working
+(docs/rules.md 3, last line), so a late entry or a correction changes exactly what a clinician working
 from the paper record would.
 """
 
@@ -37,12 +37,12 @@ class Award(NamedTuple):
 
     `points` and `draws` include any bonus (`bonus_points`, `bonus_draws`); `level` is the escalation level
     paid (0 when nothing is paid); `run` the successes in a row after this event; `recovered` marks a success
-    that restored the earlier value (domain.md 4.1). `value_cents` is points x the program's point value
-    (draws are valued when drawn, domain.md 5); `capped` marks an award a program limit cut, and then the
+    that restored the earlier value (docs/rules.md 4.1). `value_cents` is points x the program's point value
+    (draws are valued when drawn, docs/rules.md 5); `capped` marks an award a program limit cut, and then the
     explanation says why.
 
     Immutable like the engine's other records, but a NamedTuple rather than a frozen dataclass: one Award
-    is built per event each time a history is re-evaluated (domain.md 6), and a tuple is built about four
+    is built per event each time a history is re-evaluated (docs/rules.md 6), and a tuple is built about four
     times faster, which keeps evaluation above 200,000 events per second.
     """
 
@@ -69,5 +69,5 @@ chronological = attrgetter("at", "key")
 
 
 def in_order(events: Iterable[TargetEvent]) -> list[TargetEvent]:
-    """Events in the order they happened: time, then key (domain.md 3, last line)."""
+    """Events in the order they happened: time, then key (docs/rules.md 3, last line)."""
     return sorted(events, key=chronological)

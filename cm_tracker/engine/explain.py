@@ -1,4 +1,4 @@
-"""The sentences awards carry, so a patient can read what they earned and why (shared/domain.md section 7).
+"""The sentences awards carry, so a patient can read what they earned and why (docs/rules.md section 7).
 
 Example: "Negative for cocaine, 4th in a row for stimulants: 25 points (10 + 3 x 5)".
 """
@@ -57,7 +57,7 @@ def neutral_text(unit: str, label: str, reason: str) -> str:
 
 
 def fixed_text(unit: str, amount: int, label: str, reason: str, outcome: Outcome) -> str:
-    """Fixed schedules (domain.md 4.3) pay the same on every success and never reset."""
+    """Fixed schedules (docs/rules.md 4.3) pay the same on every success and never reset."""
     if outcome == Outcome.SUCCESS:
         return f"{opening(reason, outcome)}{for_label(label)}: {count(amount, unit)}"
     return f"{opening(reason, outcome)}: no {unit}s; the next success{for_label(label)} earns {count(amount, unit)}"
@@ -67,7 +67,7 @@ class Wording:
     """Success sentences for one history, with their repeated parts remembered.
 
     The awards of a long history repeat a few reasons and amounts; building each phrase once keeps
-    re-evaluation fast (the engine re-evaluates whole histories after every correction, domain.md 6).
+    re-evaluation fast (the engine re-evaluates whole histories after every correction, docs/rules.md 6).
     """
 
     def __init__(self, ladder: Ladder, label: str) -> None:

@@ -1,4 +1,4 @@
-"""One shape for escalating points and escalating draws, which follow the same rules (domain.md 4.1, 4.2)."""
+"""One shape for escalating points and escalating draws, which follow the same rules (docs/rules.md 4.1, 4.2)."""
 
 from dataclasses import dataclass
 

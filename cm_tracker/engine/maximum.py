@@ -1,4 +1,4 @@
-"""The most a patient can earn under a program: every scheduled visit a success (domain.md 1, 4, 5).
+"""The most a patient can earn under a program: every scheduled visit a success (docs/rules.md 1, 4, 5).
 
 The schedule editor shows this beside the cap, so a clinic sees before enrolling anyone whether the cap
 will cut the schedule short (CA-style programs) or never bind (Higgins: $997.50 at most).

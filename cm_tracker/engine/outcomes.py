@@ -1,4 +1,4 @@
-"""How one event turns into an outcome for one target (shared/domain.md section 3).
+"""How one event turns into an outcome for one target (docs/rules.md section 3).
 
 An outcome is `success`, `failure` or `neutral`. A neutral event neither breaks nor extends a streak and
 earns nothing. Every classification carries a short plain reason that can stand in a sentence a patient
@@ -56,7 +56,7 @@ class ActivityStatus(StrEnum):
 NEGATIVE = "negative"
 POSITIVE = "positive"
 
-# Specimens that prove nothing about use: each is a failure (domain.md 3, rule 3).
+# Specimens that prove nothing about use: each is a failure (docs/rules.md 3, rule 3).
 _TAMPERED = {
     Validity.ADULTERATED: "adulterated specimen",
     Validity.SUBSTITUTED: "substituted specimen",
@@ -96,7 +96,7 @@ def classify_specimen(
 ) -> Classification:
     """Classify a specimen for an abstinence target whose analyte set is `analytes`.
 
-    The rules of domain.md 3 apply in order, and the first that matches decides:
+    The rules of docs/rules.md 3 apply in order, and the first that matches decides:
     1. only final results count: a pending specimen is neutral;
     2. not submitted: neutral if excused, else a failure (missed);
     3. refused, adulterated, substituted, invalid, or temperature outside 32-38 C: failure;
@@ -138,7 +138,7 @@ def _classify_final(facts: SpecimenFacts, analytes: frozenset[str], dilute_polic
 def untested_analytes(results: Mapping[str, str], analytes: Iterable[str]) -> frozenset[str]:
     """Analytes of the target's set with no negative or positive result.
 
-    Such a specimen cannot count (domain.md 3, rule 6); forms and the API refuse it unless staff confirm.
+    Such a specimen cannot count (docs/rules.md 3, rule 6); forms and the API refuse it unless staff confirm.
     """
     return frozenset(a for a in analytes if results.get(a) not in (NEGATIVE, POSITIVE))
 
@@ -148,7 +148,7 @@ def is_bonus_negative(
     bonus_analytes: frozenset[str],
     dilute_policy: DilutePolicy = DilutePolicy.FAILURE,
 ) -> bool:
-    """Whether a specimen also earns prize-draw bonus draws: a success for the bonus analyte set (domain.md 4.2)."""
+    """Whether a specimen also earns prize-draw bonus draws: a success for the bonus analyte set (docs/rules.md 4.2)."""
     if not bonus_analytes:
         return False
     return classify_specimen(facts, bonus_analytes, dilute_policy).outcome is Outcome.SUCCESS
@@ -160,7 +160,7 @@ _ATTENDANCE = {
     AttendanceStatus.UNEXCUSED: Classification(Outcome.FAILURE, "unexcused absence"),
 }
 
-# Activities do not reset a streak: a rejected or lapsed activity is neutral (domain.md 3).
+# Activities do not reset a streak: a rejected or lapsed activity is neutral (docs/rules.md 3).
 _ACTIVITY = {
     ActivityStatus.PROPOSED: Classification(Outcome.NEUTRAL, "activity not yet verified"),
     ActivityStatus.SUBMITTED: Classification(Outcome.NEUTRAL, "activity not yet verified"),
@@ -171,10 +171,10 @@ _ACTIVITY = {
 
 
 def classify_attendance(status: AttendanceStatus) -> Classification:
-    """Attended is a success, an unexcused absence a failure, an excused one neutral (domain.md 3)."""
+    """Attended is a success, an unexcused absence a failure, an excused one neutral (docs/rules.md 3)."""
     return _ATTENDANCE[AttendanceStatus(status)]
 
 
 def classify_activity(status: ActivityStatus) -> Classification:
-    """A verified activity is a success; anything else is neutral and resets nothing (domain.md 3)."""
+    """A verified activity is a success; anything else is neutral and resets nothing (docs/rules.md 3)."""
     return _ACTIVITY[ActivityStatus(status)]

@@ -1,4 +1,4 @@
-"""Labelled starting points for a new program, each naming its source (shared/domain.md sections 1 and 4).
+"""Labelled starting points for a new program, each naming its source (docs/rules.md sections 1 and 4).
 
 Presets are offered, never applied silently: a clinic picks one and edits it. Where we have not seen the
 primary table behind a number, the caveat says so ("commonly cited; primary table not seen").
@@ -16,7 +16,7 @@ from cm_tracker.engine.rules import CapWindow, ProgramRules, TargetKind, parse_p
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 STIMULANTS = ("amphetamine", "cocaine", "methamphetamine")
 
-# CTN-0007 bowl (domain.md 1): 500 slips; nominal values small $1, large $20, jumbo $100.
+# CTN-0007 bowl (docs/rules.md 1): 500 slips; nominal values small $1, large $20, jumbo $100.
 CTN_0007_BOWL = (
     {"tier": "good_job", "slips": 250, "value_cents": 0},
     {"tier": "small", "slips": 209, "value_cents": 100},
@@ -62,7 +62,7 @@ class Preset:
     targets: tuple[PresetTarget, ...]
 
     def program_data(self) -> dict[str, Any]:
-        """The program JSON of api.md POST /programs, ready to edit."""
+        """The program JSON of docs/api.md POST /programs, ready to edit."""
         data: dict[str, Any] = {
             "name": self.title,
             "point_value_cents": self.point_value_cents,
@@ -192,7 +192,7 @@ PETRY_PRIZE_DRAWS = Preset(
         "Petry NM, Contingency Management for Substance Abuse Treatment (2012)."
     ),
     caveat=(
-        "The bowl is the CTN-0007 bowl of domain.md; the escalation, the bonus draws and the attendance draw "
+        "The bowl is the CTN-0007 bowl of docs/rules.md; the escalation, the bonus draws and the attendance draw "
         "are commonly cited; primary table not seen. Prize values are nominal. Set the cap your funder requires."
     ),
     point_value_cents=25,

@@ -1,4 +1,4 @@
-"""Evaluating a patient's whole program: every target, then the program's limits (domain.md sections 4, 5, 7).
+"""Evaluating a patient's whole program: every target, then the program's limits (docs/rules.md sections 4, 5, 7).
 
 Each target is evaluated under its own schedule (each event under the version in force on its date); then
 all points awards are walked in the order they happened (time, event key, target order) and any that would
@@ -70,7 +70,7 @@ def evaluate_program(
     events: Mapping[Hashable, Sequence[TargetEvent]],
     spends: Sequence[CapSpend] = (),
 ) -> ProgramEvaluation:
-    """Evaluate every target's events, then apply the program's limits (domain.md 5).
+    """Evaluate every target's events, then apply the program's limits (docs/rules.md 5).
 
     `events` maps a target key to that target's events, in any order. The result does not depend on the
     order events were given in.
@@ -144,7 +144,7 @@ def preview_program(
     on: date,
     spends: Sequence[CapSpend] = (),
 ) -> dict[Hashable, NextPreview]:
-    """What the next success of each target would earn on `on`, within what the limits leave (domain.md 7)."""
+    """What the next success of each target would earn on `on`, within what the limits leave (docs/rules.md 7)."""
     evaluation = evaluate_program(rules, events, spends)
     room = rules.cap_cents - evaluation.cap_used_cents(on)
     if rules.max_award_cents is not None:

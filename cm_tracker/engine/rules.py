@@ -1,6 +1,6 @@
-"""A program's engine-facing rules: targets with their schedules, point value, cap (domain.md sections 2, 4, 5).
+"""A program's engine-facing rules: targets with their schedules, point value, cap (docs/rules.md sections 2, 4, 5).
 
-Every patient of a program gets the same rules (equal opportunity, domain.md 2). Other program fields
+Every patient of a program gets the same rules (equal opportunity, docs/rules.md 2). Other program fields
 (name, weeks, visit days) belong to the services and are ignored here.
 """
 
@@ -30,7 +30,7 @@ class TargetKind(StrEnum):
 
 
 class CapWindow(StrEnum):
-    """The period a program's cap covers (domain.md 5).
+    """The period a program's cap covers (docs/rules.md 5).
 
     calendar_year: 1 January to 31 December; rolling_365: the 365 days ending on the day of the award;
     episode: the whole enrollment.
@@ -43,7 +43,7 @@ class CapWindow(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TargetRules:
-    """One reinforced behaviour: its key, kind, name for patients, analyte set and schedule (domain.md 2).
+    """One reinforced behaviour: its key, kind, name for patients, analyte set and schedule (docs/rules.md 2).
 
     A live program's schedule may change (issue 4): `versions` then lists every version with the date it takes
     effect, oldest first, and each event is paid by the version in force on its date, so awards already given
@@ -81,7 +81,7 @@ class ProgramRules:
 
     @property
     def bowl(self) -> tuple[BowlTier, ...] | None:
-        """The program's prize bowl: draws are one pooled credit, drawn from one bowl (api.md draws)."""
+        """The program's prize bowl: draws are one pooled credit, drawn from one bowl (docs/api.md draws)."""
         for target in self.targets:
             if isinstance(target.schedule, PrizeDrawSchedule):
                 return target.schedule.bowl
@@ -95,7 +95,7 @@ class ProgramRules:
 
 
 def parse_program_rules(data: Mapping[str, Any]) -> ProgramRules:
-    """Validate the engine fields of a program's JSON (api.md POST /programs) and build its rules.
+    """Validate the engine fields of a program's JSON (docs/api.md POST /programs) and build its rules.
 
     Raises ScheduleError with every bad field by dotted path ("targets.1.schedule.bowl.0.slips").
     """
@@ -172,6 +172,6 @@ def _read_analytes(r: Reader, kind: TargetKind | None) -> frozenset[str] | None:
 
 
 def _check_fit(r: Reader, kind: TargetKind, schedule: Schedule) -> None:
-    """Bonus analytes are read from a specimen, so only an abstinence target can have them (domain.md 4.2)."""
+    """Bonus analytes are read from a specimen, so only an abstinence target can have them (docs/rules.md 4.2)."""
     if isinstance(schedule, PrizeDrawSchedule) and schedule.bonus_analytes and kind != TargetKind.ABSTINENCE:
         r.fail("schedule.bonus_analytes", "Only abstinence targets can earn bonus draws for other analytes.")

@@ -1,4 +1,4 @@
-"""Reinforcement schedules: what each success earns (shared/domain.md section 4).
+"""Reinforcement schedules: what each success earns (docs/rules.md section 4).
 
 Three kinds, each stored as JSON on a program target:
 - `escalating` (4.1): points that grow with consecutive successes and reset on a failure;
@@ -40,7 +40,7 @@ class ScheduleKind(StrEnum):
 
 
 class EscalatePer(StrEnum):
-    """Whether the value rises with every consecutive success or once per calendar week (domain.md 4.1)."""
+    """Whether the value rises with every consecutive success or once per calendar week (docs/rules.md 4.1)."""
 
     SAMPLE = "sample"
     WEEK = "week"
@@ -48,7 +48,7 @@ class EscalatePer(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class EscalatingSchedule:
-    """Escalating points with reset and optional recovery (domain.md 4.1; Higgins and Budney, NIDA manual 2).
+    """Escalating points with reset and optional recovery (docs/rules.md 4.1; Higgins and Budney, NIDA manual 2).
 
     A success at level n pays `min(start + step * n, max)`; every `bonus_every`-th success of a run also pays
     `bonus`, which `max` does not limit. `recovery_after` consecutive successes after a reset restore the
@@ -76,7 +76,7 @@ class BowlTier:
 
 @dataclass(frozen=True, slots=True)
 class PrizeDrawSchedule:
-    """Escalating draws from a prize bowl (domain.md 4.2; Petry, CTN-0006 and CTN-0007).
+    """Escalating draws from a prize bowl (docs/rules.md 4.2; Petry, CTN-0006 and CTN-0007).
 
     The ladder is that of 4.1 counted in draws. A success that is also negative for `bonus_analytes`
     earns `bonus_draws` more, which `max_draws` does not limit.
@@ -95,7 +95,7 @@ class PrizeDrawSchedule:
 
 @dataclass(frozen=True, slots=True)
 class FixedSchedule:
-    """The same points (or draws) on every success; failures and neutrals earn and reset nothing (domain.md 4.3)."""
+    """The same points (or draws) on every success; failures and neutrals earn and reset nothing (docs/rules.md 4.3)."""
 
     kind: ClassVar[ScheduleKind] = ScheduleKind.FIXED
     points: int = 0
@@ -127,7 +127,7 @@ _TIER_KEYS = ("tier", "slips", "value_cents")
 
 
 def parse_schedule(data: Mapping[str, Any], prefix: str = "") -> Schedule:
-    """Validate the JSON of a schedule (domain.md 4) and build it.
+    """Validate the JSON of a schedule (docs/rules.md 4) and build it.
 
     Raises ScheduleError naming every bad field by its dotted path, prefixed with `prefix`
     (e.g. "targets.0.schedule.").

@@ -1,4 +1,4 @@
-"""Small wording helpers for the sentences that awards carry (shared/domain.md section 7)."""
+"""Small wording helpers for the sentences that awards carry (docs/rules.md section 7)."""
 
 from collections.abc import Sequence
 from functools import lru_cache

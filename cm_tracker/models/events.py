@@ -1,7 +1,7 @@
 """What happened at a visit: specimens with per-analyte results, attendance, goal activities, and their versions.
 
 Corrections never edit history away: each change bumps `version` and writes a RecordVersion snapshot with who,
-when and why (domain.md 6).
+when and why (docs/rules.md 6).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The append-only ledger: every balance is a sum of these rows; nothing is updated or deleted (domain.md 2)."""
+"""The append-only ledger: every balance is a sum of these rows; nothing is updated or deleted (docs/rules.md 2)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from cm_tracker.models.types import UTCDateTime, enum_column, make_append_only, 
 
 class EntryKind(enum.StrEnum):
     AWARD = "award"  # computed by the engine for an event
-    ADJUSTMENT = "adjustment"  # the engine's correction after an event changed (domain.md 6)
+    ADJUSTMENT = "adjustment"  # the engine's correction after an event changed (docs/rules.md 6)
     MANUAL = "manual"  # a manager's or admin's adjustment with a reason; reported apart for fidelity
     REDEMPTION = "redemption"  # points spent on a catalog item
     DRAW = "draw"  # a draw credit used at the desk

@@ -66,7 +66,7 @@ class VisitKind(enum.StrEnum):
 
 
 class ScheduledVisit(db.Model):
-    """A scheduled opportunity to earn (domain.md 2): a test date or a session."""
+    """A scheduled opportunity to earn (docs/rules.md 2): a test date or a session."""
 
     __tablename__ = "scheduled_visits"
     __table_args__ = (
@@ -84,7 +84,7 @@ class ScheduledVisit(db.Model):
 
 
 class ClinicClosure(db.Model):
-    """A day the clinic was closed: every visit that day is excused (domain.md 3.2)."""
+    """A day the clinic was closed: every visit that day is excused (docs/rules.md 3.2)."""
 
     __tablename__ = "clinic_closures"
 
@@ -96,7 +96,7 @@ class ClinicClosure(db.Model):
 
 
 class Excuse(db.Model):
-    """An absence excused in advance or after the fact, with its reason (domain.md 3.2)."""
+    """An absence excused in advance or after the fact, with its reason (docs/rules.md 3.2)."""
 
     __tablename__ = "excuses"
     __table_args__ = (Index("ix_excuses_enrollment_on", "enrollment_id", "excused_on"),)

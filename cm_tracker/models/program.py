@@ -1,4 +1,4 @@
-"""Programmes, their reinforced targets and the versioned schedules that pay them (domain.md 2, 4, 5)."""
+"""Programmes, their reinforced targets and the versioned schedules that pay them (docs/rules.md 2, 4, 5)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class Program(db.Model):
 
 
 class ProgramTarget(db.Model):
-    """One reinforced behaviour with its own streak (domain.md 2: abstinence, attendance or activity)."""
+    """One reinforced behaviour with its own streak (docs/rules.md 2: abstinence, attendance or activity)."""
 
     __tablename__ = "program_targets"
     __table_args__ = (UniqueConstraint("program_id", "key"),)
@@ -64,7 +64,7 @@ class ProgramTarget(db.Model):
     key: Mapped[str] = mapped_column(String(40))
     label: Mapped[str] = mapped_column(String(120))
     kind: Mapped[TargetKind] = mapped_column(enum_column(TargetKind))
-    # Analytes whose negatives count (abstinence); others on the panel are ignored (domain.md 3.5).
+    # Analytes whose negatives count (abstinence); others on the panel are ignored (docs/rules.md 3.5).
     analytes: Mapped[list[str]] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(default=0)
 
@@ -75,7 +75,7 @@ class ProgramTarget(db.Model):
 
 
 class ScheduleVersion(db.Model):
-    """A schedule (validated JSON of domain.md 4) in force from `effective_on`; past awards keep their version."""
+    """A schedule (validated JSON of docs/rules.md 4) in force from `effective_on`; past awards keep their version."""
 
     __tablename__ = "schedule_versions"
     __table_args__ = (UniqueConstraint("target_id", "version"),)

@@ -21,7 +21,7 @@ from cm_tracker.models.types import UTCDateTime, enum_column
 
 
 class EventOutcome(db.Model):
-    """One event's outcome and award for one target, with the facts reports count (domain.md 8)."""
+    """One event's outcome and award for one target, with the facts reports count (docs/rules.md 8)."""
 
     __tablename__ = "event_outcomes"
     __table_args__ = (

@@ -75,7 +75,7 @@ class StockCount(db.Model):
 
 
 class Draw(db.Model):
-    """One slip drawn from the bowl at the desk (domain.md 4.2); a winning tier is claimed with a cabinet item."""
+    """One slip drawn from the bowl at the desk (docs/rules.md 4.2); a winning tier is claimed with a cabinet item."""
 
     __tablename__ = "draws"
     __table_args__ = (Index("ix_draws_patient_drawn", "patient_id", "drawn_at"),)
@@ -85,7 +85,7 @@ class Draw(db.Model):
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"))
     target_key: Mapped[str | None] = mapped_column(String(40))
     drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
-    # The slip as drawn and the tier granted after the cap (domain.md 5); they differ only when the cap cut it.
+    # The slip as drawn and the tier granted after the cap (docs/rules.md 5); they differ only when the cap cut it.
     drawn_tier: Mapped[str] = mapped_column(String(24))
     tier: Mapped[str] = mapped_column(String(24))
     value_cents: Mapped[int]

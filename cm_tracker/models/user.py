@@ -63,7 +63,7 @@ class User(db.Model):
 
 
 class UserSession(db.Model):
-    """A server-side record of one sign-in, so that sign-out and disabling really end it (security.md)."""
+    """A server-side record of one sign-in, so that sign-out and disabling really end it (docs/security.md)."""
 
     __tablename__ = "user_sessions"
 

@@ -1,4 +1,4 @@
-"""Portal forms: they check shape only; services check the rules (style.md). Labels follow the patient's language."""
+"""Portal forms: they check shape only; services check the rules (docs/architecture.md). Labels follow the patient's language."""
 
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ def plan_text(plan: list[dict[str, Any]] | None) -> str:
 
 
 class ProgramForm(FlaskForm):
-    """The fields of a programme that the clinic sets (shared/api.md POST /programs, less its targets)."""
+    """The fields of a programme that the clinic sets (docs/api.md POST /programs, less its targets)."""
 
     name = StringField("Name", validators=[DataRequired("Give the programme a name."), Length(max=120)])
     description = TextAreaField("Description", validators=[Length(max=4000)],
@@ -155,7 +155,7 @@ class ProgramForm(FlaskForm):
         }  # fmt: skip
 
 
-# Service field names (api.md) -> this form's field names.
+# Service field names (docs/api.md) -> this form's field names.
 PROGRAM_FIELDS = {"budget_cents": "budget", "point_value_cents": "point_value", "cap_cents": "cap",
                   "max_award_cents": "max_award"}
 
@@ -210,7 +210,7 @@ class TierForm(Form):
 
 
 class ScheduleFields:
-    """The structured fields of domain.md 4, per kind; `schedule_data` builds the schedule's JSON."""
+    """The structured fields of docs/rules.md 4, per kind; `schedule_data` builds the schedule's JSON."""
 
     kind = SelectField("Kind of schedule", choices=KINDS)
     start = number("Points for the first success", minimum=1)

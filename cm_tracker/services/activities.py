@@ -1,4 +1,4 @@
-"""Goal activities (domain.md 3: activity targets): a weekly contract item, its evidence, and staff's verdict.
+"""Goal activities (docs/rules.md 3: activity targets): a weekly contract item, its evidence, and staff's verdict.
 
 A verified activity is a success of its target and is paid by the target's schedule; a rejected one is neutral and
 resets nothing. The verdict re-evaluates the enrollment under its lock, so the award posts in the same transaction.
@@ -130,7 +130,7 @@ def verify_activity(activity: GoalActivity, *, version: int, occurred_at: dateti
 
 
 def reject_activity(activity: GoalActivity, *, version: int, reason: str, actor: User) -> Decided:
-    """Reject: neutral, it earns nothing and resets nothing (domain.md 3); the reason is kept with the activity."""
+    """Reject: neutral, it earns nothing and resets nothing (docs/rules.md 3); the reason is kept with the activity."""
     fields: dict[str, str] = {}
     reason = _text(fields, "reason", reason)
     if fields:

@@ -1,8 +1,8 @@
 """Manual adjustments by managers and admins: points or draws with a required reason, reported apart for fidelity.
 
-A manual credit is an award like any other for the cap (domain.md 5): one that would pass the cap is refused with
+A manual credit is an award like any other for the cap (docs/rules.md 5): one that would pass the cap is refused with
 the reason (not cut, since a person chose the amount and should choose again). A manual debit may not take the
-balance below zero: taking back what was already spent is not possible (domain.md 6).
+balance below zero: taking back what was already spent is not possible (docs/rules.md 6).
 """
 
 from __future__ import annotations

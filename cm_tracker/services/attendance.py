@@ -1,4 +1,4 @@
-"""Recording attendance at a session; awards are posted in the same transaction (domain.md 3: attendance)."""
+"""Recording attendance at a session; awards are posted in the same transaction (docs/rules.md 3: attendance)."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def _attendance_snapshot(record: AttendanceRecord) -> dict[str, str]:
 def correct_attendance(record: AttendanceRecord, *, version: int, reason: str, changes: dict[str, object],
                        actor: User | None) -> AttendanceRecorded:
     """A new version of a session mark with who, when and why; the history is re-evaluated and differences posted
-    (domain.md 6), as for specimens. `changes` may hold status, occurred_at and note."""
+    (docs/rules.md 6), as for specimens. `changes` may hold status, occurred_at and note."""
     recorded = apply_attendance_correction(record, version=version, reason=reason, changes=changes, actor=actor)
     db.session.commit()
     return recorded

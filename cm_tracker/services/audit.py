@@ -1,4 +1,4 @@
-"""The audit trail (security.md): who did what to which patient, when, from where, and whether it was allowed."""
+"""The audit trail (docs/security.md): who did what to which patient, when, from where, and whether it was allowed."""
 
 from __future__ import annotations
 

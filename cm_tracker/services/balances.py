@@ -1,4 +1,4 @@
-"""A patient's balance with the cap and what the next success of each target earns (api.md balance)."""
+"""A patient's balance with the cap and what the next success of each target earns (docs/api.md balance)."""
 
 from __future__ import annotations
 

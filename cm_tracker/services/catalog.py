@@ -124,7 +124,7 @@ def is_offered_to(reward: Reward, program_id: int) -> bool:
 
 def lock_reward(reward_id: int) -> None:
     """Serialise stock changes of one item: a write, so it takes the row lock (PostgreSQL) or the write lock
-    (SQLite) until commit, and the stock read after it sees every committed movement (security.md traps)."""
+    (SQLite) until commit, and the stock read after it sees every committed movement (docs/security.md traps)."""
     db.session.execute(update(Reward).where(Reward.id == reward_id).values(version=Reward.version + 1))
 
 

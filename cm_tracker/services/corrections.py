@@ -2,7 +2,7 @@
 
 The preview runs the very correction the confirm button runs (services.specimens.apply_specimen_correction or
 services.attendance.apply_attendance_correction), reads the adjustments it would post, and rolls the transaction
-back, so what the counselor sees is exactly what confirming posts (domain.md 6).
+back, so what the counselor sees is exactly what confirming posts (docs/rules.md 6).
 """
 
 from __future__ import annotations

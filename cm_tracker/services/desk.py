@@ -1,7 +1,7 @@
 """Desk entry: the analyte panel a programme tests, the visit being recorded, and the result told to the patient.
 
 The result page is the CM "tell the patient what they earned today and what the next success is worth" step
-(domain.md 7): every figure and the sentence itself are built here from the ledger and the engine, so no template
+(docs/rules.md 7): every figure and the sentence itself are built here from the ledger and the engine, so no template
 does arithmetic.
 """
 

@@ -1,4 +1,4 @@
-"""Prize draws at the desk (domain.md 4.2): earned draws are credits; each draw picks one slip from the bowl."""
+"""Prize draws at the desk (docs/rules.md 4.2): earned draws are credits; each draw picks one slip from the bowl."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from cm_tracker.services.ledger import balance_of, cap_used_cents, lock_enrollme
 from cm_tracker.timeutil import utcnow
 
 MAX_DRAWS_AT_ONCE = 50
-# The operating system's randomness in production (domain.md 4.2); tests pass a seeded random.Random.
+# The operating system's randomness in production (docs/rules.md 4.2); tests pass a seeded random.Random.
 _system_random = random.SystemRandom()
 
 

@@ -1,4 +1,4 @@
-"""Re-evaluating an enrollment's whole history with the engine and posting the differences (domain.md 6).
+"""Re-evaluating an enrollment's whole history with the engine and posting the differences (docs/rules.md 6).
 
 Every write that can change what a patient earned (a new result, a late entry, a correction, an excuse) ends here:
 the engine computes the expected award of every event from the start; the ledger is compared per event and target;

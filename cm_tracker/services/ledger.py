@@ -39,7 +39,7 @@ def lock_enrollment(enrollment_id: int) -> None:
     """Serialise every ledger write of one enrollment.
 
     The version bump is a write: on PostgreSQL it takes the row lock until commit; on SQLite it takes the database
-    write lock at once (SQLAlchemy's with_for_update emits nothing there, security.md). Any later check of the
+    write lock at once (SQLAlchemy's with_for_update emits nothing there, docs/security.md). Any later check of the
     balance in the same transaction therefore sees every committed entry and no concurrent writer can slip in.
     """
     db.session.execute(

@@ -34,7 +34,7 @@ EARNING_KINDS = (EntryKind.AWARD, EntryKind.ADJUSTMENT)
 
 @dataclass(frozen=True, slots=True)
 class ProgrammeFigures:
-    """What a programme has given out and still owes, from the ledger (domain.md 8: earned, redeemed, outstanding)."""
+    """What a programme has given out and still owes, from the ledger (docs/rules.md 8: earned, redeemed, outstanding)."""
 
     program: Program
     active: int = 0

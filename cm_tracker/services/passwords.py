@@ -1,4 +1,4 @@
-"""Password hashing and policy (security.md: argon2id, 8 to 128 characters, no composition rules, no common ones)."""
+"""Password hashing and policy (docs/security.md: argon2id, 8 to 128 characters, no composition rules, no common ones)."""
 
 from __future__ import annotations
 

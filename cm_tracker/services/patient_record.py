@@ -1,6 +1,6 @@
 """Reads of one patient's record, or many at once: balances, ledger entries and upcoming visits.
 
-Balances are sums of ledger rows (domain.md 2), computed in the database with one grouped query for any number of
+Balances are sums of ledger rows (docs/rules.md 2), computed in the database with one grouped query for any number of
 patients, so that a caseload page costs the same few queries for five patients or five hundred.
 """
 

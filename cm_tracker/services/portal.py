@@ -37,7 +37,7 @@ from cm_tracker.services.evaluation import snapshot
 from cm_tracker.services.ledger import balance_of
 from cm_tracker.services.redemptions import MAX_QUANTITY, pending_points
 
-GOOD_JOB = "good_job"  # the bowl's "no prize" slip (domain.md 4.2)
+GOOD_JOB = "good_job"  # the bowl's "no prize" slip (docs/rules.md 4.2)
 SUPPORTED_LANGUAGES = ("en", "es")
 
 

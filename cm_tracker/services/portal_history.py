@@ -164,7 +164,7 @@ def _causes(entries: Iterable[LedgerEntry], enrollments: dict[int, Enrollment]) 
 
 
 def specimen_cause(specimen: Specimen, analytes: frozenset[str], dilute_policy: str) -> Cause:
-    """Which rule of domain.md 3 decided a specimen, as the engine itself reports it."""
+    """Which rule of docs/rules.md 3 decided a specimen, as the engine itself reports it."""
     verdict = classify_specimen(specimen_facts(specimen), analytes, DilutePolicy(dilute_policy))
     code = "dilute_neutral" if verdict.code == "dilute" and verdict.outcome is Outcome.NEUTRAL else verdict.code
     return Cause(code, verdict.analytes)

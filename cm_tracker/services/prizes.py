@@ -1,4 +1,4 @@
-"""Handing over prizes won in draws (domain.md 4.2): the patient chooses an item of the winning tier from the cabinet.
+"""Handing over prizes won in draws (docs/rules.md 4.2): the patient chooses an item of the winning tier from the cabinet.
 
 A hand-over takes the enrollment lock (so one draw is claimed once) and then the item's lock (so the last item on the
 shelf goes to one patient), checks the stock and writes the HANDOVER movement with the draw's claim in one commit.

@@ -1,6 +1,6 @@
-"""Programmes: creating one from its JSON description (shared/api.md POST /programs), editing it, reading them.
+"""Programmes: creating one from its JSON description (docs/api.md POST /programs), editing it, reading them.
 
-The engine validates what it computes with (point value, cap, targets and their schedules, domain.md 4 and 5);
+The engine validates what it computes with (point value, cap, targets and their schedules, docs/rules.md 4 and 5);
 this module adds what the clinic's calendar and the database need (name, weeks, visit days, lengths), so that the
 HTML form and the API refuse exactly the same things.
 """
@@ -321,7 +321,7 @@ def _check_days(days: object, path: str, errors: dict[str, str]) -> None:
 
 
 def _check_plan(plan: object, weeks: int, errors: dict[str, str]) -> None:
-    """Visit days by week range, e.g. twice a week in weeks 1-12 and once in 13-24 (domain.md 1, California)."""
+    """Visit days by week range, e.g. twice a week in weeks 1-12 and once in 13-24 (docs/rules.md 1, California)."""
     if not isinstance(plan, list) or not plan:
         errors.setdefault("visit_plan", "Must be a non-empty list of {from_week, to_week, days}.")
         return

@@ -1,6 +1,6 @@
 """Spending points on the voucher catalog: requests from the portal, fulfilment at the desk, direct redemptions.
 
-The debit is atomic (security.md traps): the enrollment lock is taken FIRST (a conditional write that holds the row
+The debit is atomic (docs/security.md traps): the enrollment lock is taken FIRST (a conditional write that holds the row
 lock on PostgreSQL and the write lock on SQLite until commit), then the balance is read and checked, then the item's
 lock and its stock, and only then are the redemption, its ledger entry and the stock movement written and committed
 together. Twenty concurrent redemptions against a balance that covers one therefore debit once.

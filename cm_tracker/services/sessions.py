@@ -1,4 +1,4 @@
-"""Server-side sign-in sessions and API tokens (security.md "Sessions end when they should").
+"""Server-side sign-in sessions and API tokens (docs/security.md "Sessions end when they should").
 
 The browser holds only a random id inside Flask's signed cookie; the row here decides whether it still works, so
 sign-out, disabling an account, idle and absolute timeouts all take effect on the server.

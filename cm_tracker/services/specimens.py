@@ -1,4 +1,4 @@
-"""Recording and correcting drug-test specimens; each posts its awards in the same transaction (domain.md 3, 6)."""
+"""Recording and correcting drug-test specimens; each posts its awards in the same transaction (docs/rules.md 3, 6)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ NOT_SUBMITTED = {SpecimenStatus.MISSED, SpecimenStatus.EXCUSED, SpecimenStatus.R
 
 @dataclass(frozen=True)
 class SpecimenInput:
-    """What staff or a lab sends about one specimen (api.md POST /patients/{id}/specimens)."""
+    """What staff or a lab sends about one specimen (docs/api.md POST /patients/{id}/specimens)."""
 
     collected_at: datetime
     status: SpecimenStatus

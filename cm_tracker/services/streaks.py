@@ -1,4 +1,4 @@
-"""Current streaks of many enrollments at once: the run of each target after its last event (domain.md 4).
+"""Current streaks of many enrollments at once: the run of each target after its last event (docs/rules.md 4).
 
 The engine evaluates each enrollment's whole history, exactly as services.evaluation does, but the events of every
 enrollment are loaded with a fixed handful of queries, so a caseload of any size costs the same number of queries.

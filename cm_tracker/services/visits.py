@@ -1,4 +1,4 @@
-"""Missed and excused visits (domain.md 3.2): excuses, clinic closures and the nightly day-closing job.
+"""Missed and excused visits (docs/rules.md 3.2): excuses, clinic closures and the nightly day-closing job.
 
 A visit nobody recorded becomes a missed test (a failure: the streak resets) or, when an excuse or a closure covers
 its day, an excused one (neutral). Excuses and closures entered after the day was closed turn the missed records

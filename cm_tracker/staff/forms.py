@@ -1,4 +1,4 @@
-"""Desk forms: they check shape only; the services check the rules (style.md: forms shape, services rules)."""
+"""Desk forms: they check shape only; the services check the rules (docs/architecture.md: forms shape, services rules)."""
 
 from __future__ import annotations
 

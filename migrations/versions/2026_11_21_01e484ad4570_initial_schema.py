@@ -1,4 +1,4 @@
-"""initial schema: the whole data model of shared/domain.md
+"""initial schema: the whole data model of docs/rules.md
 
 Revision ID: 01e484ad4570
 Revises: 

@@ -5,7 +5,7 @@ Revises: 01e484ad4570
 Create Date: 2026-11-21 13:10:00
 
 The models refuse such changes through the ORM too; these triggers also stop a bulk statement, a script or a
-console session from rewriting history (shared/security.md "Integrity" and "Audit").
+console session from rewriting history (docs/security.md "Integrity" and "Audit").
 """
 
 from alembic import op

@@ -1,4 +1,4 @@
-"""The error format of shared/api.md for everything a client can get wrong, and never a 500."""
+"""The error format of docs/api.md for everything a client can get wrong, and never a 500."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Specimens, corrections, attendance, balances, ledgers and draws through the API (api.md)."""
+"""Specimens, corrections, attendance, balances, ledgers and draws through the API (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Token requests are rate limited per account name and per address (security.md); only failures count.
+"""Token requests are rate limited per account name and per address (docs/security.md); only failures count.
 
 The shared test app runs without limits, so these tests build a second app on the same database with limits on
 and low numbers, and switch the shared limiter off again afterwards.

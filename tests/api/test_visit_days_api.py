@@ -1,4 +1,4 @@
-"""PUT /api/v1/patients/{id}/visit-days: new visit days from a date on, with the api.md error bodies."""
+"""PUT /api/v1/patients/{id}/visit-days: new visit days from a date on, with the docs/api.md error bodies."""
 
 from __future__ import annotations
 

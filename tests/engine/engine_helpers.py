@@ -6,7 +6,7 @@ from cm_tracker.engine import EscalatingSchedule, Outcome, TargetEvent
 
 MONDAY = date(2025, 1, 6)  # a Monday, first day of ISO week 2 of 2025
 
-# The test-vector schedule of domain.md 4.4: 1 point = $0.25, start 10, step 5, bonus 40 every 3.
+# The test-vector schedule of docs/rules.md 4.4: 1 point = $0.25, start 10, step 5, bonus 40 every 3.
 VOUCHERS = EscalatingSchedule(start=10, step=5, bonus_every=3, bonus=40)
 
 _CODES = {

@@ -1,4 +1,4 @@
-"""The fishbowl draw (shared/domain.md 4.2): one slip at random, with replacement, weighted by slip counts."""
+"""The fishbowl draw (docs/rules.md 4.2): one slip at random, with replacement, weighted by slip counts."""
 
 import random
 from collections import Counter

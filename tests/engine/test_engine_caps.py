@@ -1,4 +1,4 @@
-"""Program limits (shared/domain.md 5): awards cut to fit the cap and the per-award ceiling, whatever the order."""
+"""Program limits (docs/rules.md 5): awards cut to fit the cap and the per-award ceiling, whatever the order."""
 
 import random
 from datetime import UTC, date, datetime, time, timedelta

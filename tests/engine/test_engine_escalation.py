@@ -1,4 +1,4 @@
-"""Escalation, reset, recovery and explanations (shared/domain.md 4.1 to 4.3 and 7)."""
+"""Escalation, reset, recovery and explanations (docs/rules.md 4.1 to 4.3 and 7)."""
 
 import random
 from datetime import timedelta

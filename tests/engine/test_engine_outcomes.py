@@ -1,4 +1,4 @@
-"""Outcome rules of shared/domain.md 3, one table row per rule."""
+"""Outcome rules of docs/rules.md 3, one table row per rule."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Presets (shared/domain.md 1): each names its source, passes validation, and earns what it says."""
+"""Presets (docs/rules.md 1): each names its source, passes validation, and earns what it says."""
 
 from datetime import date
 

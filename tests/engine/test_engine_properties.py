@@ -1,4 +1,4 @@
-"""Properties that must hold for every history and schedule (shared/domain.md 3 to 6)."""
+"""Properties that must hold for every history and schedule (docs/rules.md 3 to 6)."""
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta

@@ -1,4 +1,4 @@
-"""The engine is pure (shared/style.md): standard library only, no clock, no global random source."""
+"""The engine is pure (docs/architecture.md): standard library only, no clock, no global random source."""
 
 import ast
 import sys

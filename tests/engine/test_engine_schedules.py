@@ -1,4 +1,4 @@
-"""Schedule and program-rule validation (shared/domain.md 4 and 5): nonsense is refused at the right field."""
+"""Schedule and program-rule validation (docs/rules.md 4 and 5): nonsense is refused at the right field."""
 
 from typing import Any
 

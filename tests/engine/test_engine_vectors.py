@@ -1,4 +1,4 @@
-"""The test vectors of shared/domain.md 4.4, each event and the totals."""
+"""The test vectors of docs/rules.md 4.4, each event and the totals."""
 
 from datetime import timedelta
 

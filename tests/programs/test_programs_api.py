@@ -1,5 +1,5 @@
 """Programme administration through the API: edits with a version check, schedule versions from a date, the
-history, the presets and the most a patient can earn (shared/api.md, issue 4)."""
+history, the presets and the most a patient can earn (docs/api.md, issue 4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The funders' export leaves the programme: aggregates only, years only, counts 1-10 as "<11" (domain.md 8)."""
+"""The funders' export leaves the programme: aggregates only, years only, counts 1-10 as "<11" (docs/rules.md 8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Each outcome measure of domain.md 8 on hand-built histories recorded through the real services."""
+"""Each outcome measure of docs/rules.md 8 on hand-built histories recorded through the real services."""
 
 from __future__ import annotations
 

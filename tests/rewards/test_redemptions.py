@@ -74,7 +74,7 @@ def test_a_negative_balance_blocks_redemptions_even_of_free_quantity(ctx, person
     give(personas.patient, points=60)
     patient, card, cora = _objects(personas, shop)
     redeem(patient, card, 1, actor=cora)
-    # A correction took back more than was left (domain.md 6): the balance is now -10.
+    # A correction took back more than was left (docs/rules.md 6): the balance is now -10.
     db.session.add(LedgerEntry(patient_id=patient.id, enrollment_id=patient.enrollments[0].id,
                                kind=EntryKind.ADJUSTMENT, points=-30, reason="Correction: lab positive"))
     db.session.commit()

@@ -1,4 +1,4 @@
-"""Sessions end when they should (shared/security.md): sign-out, disabling, idle and absolute timeouts."""
+"""Sessions end when they should (docs/security.md): sign-out, disabling, idle and absolute timeouts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The production shape: several gunicorn workers share one rate-limit count through Redis (security.md trap:
+"""The production shape: several gunicorn workers share one rate-limit count through Redis (docs/security.md trap:
 in-memory counts are per process, so four workers would give an attacker four times the limit)."""
 
 from __future__ import annotations

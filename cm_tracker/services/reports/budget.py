@@ -17,7 +17,7 @@ from cm_tracker.services.reports.measures import Measures, percent, pool
 from cm_tracker.services.reports.outcomes import enrollment_counts
 from cm_tracker.services.reports.sql import Scope
 
-# Value that counts as spend: points awarded (engine and manual) and prizes won (domain.md 5 counts both).
+# Value that counts as spend: points awarded (engine and manual) and prizes won (docs/rules.md 5 counts both).
 SPEND_KINDS = (EntryKind.AWARD, EntryKind.ADJUSTMENT, EntryKind.MANUAL, EntryKind.DRAW)
 NEAR_CAP_PERCENT = 80
 RATE_WEEKS = 4

@@ -1,7 +1,7 @@
 """CSV exports, streamed line by line: every report table, the full ledger, and the de-identified funders' export.
 
 The ledger export reads with a server-side cursor in batches (yield_per), so memory stays flat however long the
-ledger is. The funders' export leaves the programme, so it follows domain.md 8: aggregate rows per programme and
+ledger is. The funders' export leaves the programme, so it follows docs/rules.md 8: aggregate rows per programme and
 year only, no names, record numbers or dates finer than the year, and every count from 1 to 10 shown as "<11"
 (with the rates computed from such a small group withheld too, since a rate over a handful of people can point
 at one of them).

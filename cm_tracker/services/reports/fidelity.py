@@ -30,7 +30,7 @@ from cm_tracker.services.clinic import start_of_day
 from cm_tracker.services.reports.measures import percent
 from cm_tracker.services.reports.sql import Scope, seconds_between
 
-# Delay buckets for immediacy: at the visit, the same day, within a week, later (domain.md 1: immediacy matters).
+# Delay buckets for immediacy: at the visit, the same day, within a week, later (docs/rules.md 1: immediacy matters).
 BUCKETS = ((3600, "Within an hour"), (86400, "Within a day"), (7 * 86400, "Within a week"), (None, "Later"))
 COUNT_OVERDUE_DAYS = 30
 UNRECORDED_SHOWN = 50
@@ -202,7 +202,7 @@ def cabinet_counts(program: Program, today: date) -> list[CabinetCount]:
 
 
 def negative_balances(program: Program) -> list[NegativeBalance]:
-    """Patients whose balance went below zero (a correction after a redemption, domain.md 6)."""
+    """Patients whose balance went below zero (a correction after a redemption, docs/rules.md 6)."""
     total = func.sum(LedgerEntry.points)
     query = (select(LedgerEntry.patient_id, Patient.display_name, total)
              .join(Patient, Patient.id == LedgerEntry.patient_id)

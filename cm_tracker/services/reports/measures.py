@@ -1,9 +1,9 @@
-"""The outcome measures of domain.md 8 for one enrollment and pooled over many, from raw counts.
+"""The outcome measures of docs/rules.md 8 for one enrollment and pooled over many, from raw counts.
 
 Counts come from grouped SQL (services.reports.outcomes); this module only turns them into measures, so the page,
 the API, the CSV exports and the de-identified export cannot disagree.
 
-Rules where domain.md leaves a choice (also in docs/reports.md):
+Rules where docs/rules.md leaves a choice (also in docs/reports.md):
 - percent negative and LDA are reported on the programme's first abstinence target (its primary outcome);
 - intent to treat divides by the scheduled test visits whose day is over, less the excused ones; a specimen given
   outside the schedule still counts, so the denominator is never below the successes and failures recorded;
@@ -59,7 +59,7 @@ class Counts:
 
 @dataclass(frozen=True, slots=True)
 class Measures:
-    """Pooled measures (domain.md 8): percentages over all events, weeks and LDA as means, money summed."""
+    """Pooled measures (docs/rules.md 8): percentages over all events, weeks and LDA as means, money summed."""
 
     enrollments: int
     successes: int
@@ -127,5 +127,5 @@ API_FIELDS = (
 
 
 def as_api(measures: Measures) -> dict[str, object]:
-    """The fields of shared/api.md GET /reports/outcomes, in its order."""
+    """The fields of docs/api.md GET /reports/outcomes, in its order."""
     return {name: getattr(measures, name) for name in API_FIELDS}

@@ -1,4 +1,4 @@
-"""Outcomes per programme, counselor and period (issue 6.1, domain.md 8): totals, a per-patient table, the weekly
+"""Outcomes per programme, counselor and period (issue 6.1, docs/rules.md 8): totals, a per-patient table, the weekly
 percent negative and the retention curve."""
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ def view_budget(filters: Filters, *, user: User, today: date) -> budget.BudgetRe
 
 
 def api_outcomes(filters: Filters, *, user: User, today: date) -> dict[str, Any]:
-    """GET /api/v1/reports/outcomes (shared/api.md): pooled figures and the same per patient."""
+    """GET /api/v1/reports/outcomes (docs/api.md): pooled figures and the same per patient."""
     report = view_outcomes(filters, user=user, today=today)
     return {**as_api(report.totals),
             "patients": [{"patient_id": p.patient_id, **as_api(p.measures)} for p in report.patients]}

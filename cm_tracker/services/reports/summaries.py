@@ -47,7 +47,7 @@ CAME_FOR_SPECIMEN = {SpecimenStatus.FINAL, SpecimenStatus.PENDING, SpecimenStatu
 
 
 def specimen_facts(status: str) -> EventFacts:
-    """A specimen given (whatever its result) or refused means the patient came (domain.md 8: retention)."""
+    """A specimen given (whatever its result) or refused means the patient came (docs/rules.md 8: retention)."""
     return EventFacts(is_submitted=status == SpecimenStatus.FINAL, is_excused=status == SpecimenStatus.EXCUSED,
                       is_attended=status in CAME_FOR_SPECIMEN)
 
