@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -18,12 +20,48 @@ from config import TestConfig
 from helpers import Personas, create_personas
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock", default=os.environ.get("CM_TEST_CLOCK") or None, metavar="INSTANT",
+        help="Start every test at this instant (ISO 8601 with its UTC offset, e.g. 2027-01-03T07:30Z), the clock "
+             "ticking from there; CM_TEST_CLOCK sets it too. Tests that pin their own instant keep it.")
+
+
+def moved_clock(config: pytest.Config) -> datetime | None:
+    """The instant the suite was asked to run at, or None for the real clock."""
+    value = config.getoption("--clock")
+    if not value:
+        return None
+    instant = datetime.fromisoformat(value)
+    if instant.tzinfo is None:
+        raise pytest.UsageError(f"--clock needs a UTC offset (Z or +hh:mm): {value!r}")
+    return instant
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    instant = moved_clock(config)
+    return f"clock: moved to {instant.isoformat()}" if instant else "clock: real"
+
+
+@pytest.fixture(autouse=True)
+def _clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts at the instant given by --clock (or CM_TEST_CLOCK), so the suite can be run on a Saturday
+    night in ISO week 53, on a daylight-saving change or on New Year's Eve as easily as today. A test marked
+    `@pytest.mark.time_machine(...)` has pinned its own instant, which wins."""
+    instant = moved_clock(request.config)
+    if instant is None or request.node.get_closest_marker("time_machine"):
+        yield
+        return
+    with time_machine.travel(instant, tick=True):
+        yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _cheap_argon2() -> Iterator[None]:
     """Still argon2id, with the smallest cost, so that hundreds of test sign-ins stay quick."""
     from argon2 import PasswordHasher
 
-    from cm_tracker.services import passwords
+    from cm_tracker.services.core import passwords
 
     original = passwords._hasher
     passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

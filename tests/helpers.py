@@ -5,12 +5,24 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 PASSWORD = "correct horse battery staple"
+
+
+def coming_monday() -> datetime:
+    """11:00 or noon at the clinic (America/Los_Angeles) on the Monday after the real date.
+
+    For tests whose figures depend on the weekday an enrolment would start (a week-mode schedule's maximum follows
+    the ISO weeks its visits fall in). It lies ahead of the real clock, so a browser, whose clock is real, still
+    keeps the cookies a server pinned to it sets.
+    """
+    today = datetime.now(UTC).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    return datetime(monday.year, monday.month, monday.day, 19, 0, tzinfo=UTC)
 
 
 STIMULANT_SCHEDULE = {"kind": "escalating", "start": 10, "step": 5, "bonus_every": 3, "bonus": 40}
@@ -34,7 +46,7 @@ def create_personas(app: Flask) -> Personas:
     """Accounts for every role, a voucher programme and two patients, one in each counselor's caseload."""
     from cm_tracker.extensions import db
     from cm_tracker.models import CapWindow, Enrollment, Patient, Program, ProgramTarget, ScheduleVersion, TargetKind
-    from cm_tracker.services import accounts
+    from cm_tracker.services.usecases import accounts
 
     with app.app_context():
         make = accounts.create_user

@@ -5,14 +5,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from web.conftest import csrf_app  # noqa: F401 - the CSRF-on app, for the portal's forms too
 
+# The story is told on fixed days of November 2026, so its tests run on the Friday after the last test, at noon at
+# the clinic (America/Los_Angeles), whatever the real date or the suite's --clock.
+STORY_NOW = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
+
 STORY_RESULTS = [  # (day of November 2026, result) for Pat's stimulant tests
     (2, "N"), (4, "N"), (6, "N"), (9, "P"), (11, "N"), (13, "M"), (16, "N"), (18, "N"),
 ]
+
+
+@pytest.hookimpl(tryfirst=True)  # before time-machine's own hook, which turns the marker into its fixture
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.time_machine(STORY_NOW))
 
 
 @dataclass
@@ -28,7 +41,7 @@ class Story:
 
 def _specimen(day: int, result: str):
     from cm_tracker.models import AnalyteResult, SpecimenStatus, Validity
-    from cm_tracker.services.specimens import SpecimenInput
+    from cm_tracker.services.usecases.specimens import SpecimenInput
 
     at = datetime(2026, 11, day, 18, 0, tzinfo=UTC)
     if result == "M":
@@ -42,8 +55,8 @@ def tell_story(app: Flask, personas) -> Story:
     """Pat: N N N P(corrected to N) N M N N, +10 manual, a bus pass handed over, a small prize waiting."""
     from cm_tracker.extensions import db
     from cm_tracker.models import Draw, Enrollment, Patient, ScheduledVisit, User, VisitKind
-    from cm_tracker.services import adjustments, catalog, redemptions, specimens
-    from cm_tracker.services.clinic import clinic_today
+    from cm_tracker.services.core.clinic import clinic_today
+    from cm_tracker.services.usecases import adjustments, catalog, redemptions, specimens
     from cm_tracker.timeutil import utcnow
 
     with app.app_context():

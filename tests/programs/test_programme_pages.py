@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from helpers import sign_in
+import pytest
+
+from helpers import coming_monday, sign_in
 
 CALIFORNIA_FORM = {
     "name": "Stimulant incentives 2027", "description": "Gift cards for stimulant-negative tests.",
@@ -46,6 +48,7 @@ def test_the_list_shows_each_programme_with_its_schedule_cap_and_enrolments(clie
     assert re.search(r'data-label="Active enrolments">\s*2\s*<', html)
 
 
+@pytest.mark.time_machine(coming_monday())  # California-like's $756 is the maximum of a Monday start
 def test_a_preset_shows_its_source_caveat_and_maximum_before_anything_is_created(client, personas):
     sign_in(client, "ada")
     html = client.get("/programmes/new/preset/california_rip").get_data(as_text=True)
@@ -84,7 +87,7 @@ def test_money_fields_say_their_format_in_a_hint_that_stays_while_typing(client,
 def test_a_stale_edit_gets_a_clear_conflict_and_changes_nothing(app, client, personas):
     from cm_tracker.extensions import db
     from cm_tracker.models import Program, User
-    from cm_tracker.services.programs import update_program
+    from cm_tracker.services.usecases.programs import update_program
 
     sign_in(client, "max")
     form = client.get(f"/programmes/{personas.program}/edit").get_data(as_text=True)
@@ -100,6 +103,7 @@ def test_a_stale_edit_gets_a_clear_conflict_and_changes_nothing(app, client, per
     assert _program(app, personas.program).name == "Stimulant vouchers"
 
 
+@pytest.mark.time_machine(coming_monday())  # California-like's $756 is the maximum of a Monday start
 def test_the_schedule_preview_warns_when_the_maximum_passes_the_cap_and_saves_nothing(app, client, personas):
     sign_in(client, "max")
     program_id = _california(app, client)
@@ -142,7 +146,7 @@ def test_a_bowl_row_error_appears_in_its_cell(app, client, personas):
 
 
 def test_saving_a_schedule_adds_a_version_from_the_chosen_date_to_the_history(app, client, personas):
-    from cm_tracker.services.clinic import clinic_today
+    from cm_tracker.services.core.clinic import clinic_today
 
     sign_in(client, "max")
     with app.app_context():

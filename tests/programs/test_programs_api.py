@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpers import api_token
+import pytest
+
+from helpers import api_token, coming_monday
 
 RICHER = {"kind": "escalating", "start": 20, "step": 10}
 
@@ -84,7 +86,7 @@ def test_a_schedule_version_from_tomorrow_leaves_past_awards_and_pays_the_next_s
     assert (response.get_json()["version"], response.get_json()["status"]) == (2, "scheduled")
 
     later = now + timedelta(days=1, hours=1)
-    monkeypatch.setattr("cm_tracker.services.specimens.utcnow", lambda: later)
+    monkeypatch.setattr("cm_tracker.services.usecases.specimens.utcnow", lambda: later)
     next_award = _specimen(client, staff, personas.patient, later)["awards"][0]["points"]
     ledger = client.get(f"/api/v1/patients/{personas.patient}/ledger", headers=staff).get_json()["entries"]
     assert [e["points"] for e in ledger] == [10, 15, 60, 50]
@@ -137,6 +139,7 @@ def test_the_programme_shows_the_schedule_in_force_and_the_one_to_come(app, clie
                                    "escalate_per": "sample", "recovery_after": 0}}]
 
 
+@pytest.mark.time_machine(coming_monday())  # California-like's $756 is the maximum of a Monday start
 def test_the_presets_come_with_source_caveat_and_program_data(client, personas):
     body = client.get("/api/v1/presets", headers=api_token(client, "cora")).get_json()
     california = next(p for p in body["presets"] if p["name"] == "california_rip")
