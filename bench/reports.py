@@ -45,9 +45,9 @@ def prepare(app: Any, patients: int) -> tuple[int, str]:
     """Build the scaled history unless present; returns the largest programme's id and the build summary."""
     from cm_tracker.extensions import db
     from cm_tracker.models import Enrollment, Patient, User
-    from cm_tracker.services import accounts
-    from cm_tracker.services.clinic import clinic_today
-    from cm_tracker.services.scale import build_scale
+    from cm_tracker.services.core.clinic import clinic_today
+    from cm_tracker.services.usecases import accounts
+    from cm_tracker.tooling.scale import build_scale
 
     with app.app_context():
         db.create_all()

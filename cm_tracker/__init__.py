@@ -55,8 +55,7 @@ def _register_blueprints(app: Flask) -> None:
     from cm_tracker.patient.routes import bp as patient_bp
     from cm_tracker.programs.routes import bp as programs_bp
     from cm_tracker.reports.routes import bp as reports_bp
-    from cm_tracker.staff import rewards as _staff_rewards  # noqa: F401  (adds the rewards desk to staff_bp)
-    from cm_tracker.staff.routes import bp as staff_bp
+    from cm_tracker.staff import bp as staff_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)

@@ -10,7 +10,8 @@ from flask import abort
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Patient, Role, User
-from cm_tracker.services import audit
+from cm_tracker.services.core import audit
+from cm_tracker.services.usecases.access_log import log_now
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.COUNSELOR})
 OVERSIGHT_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
@@ -69,7 +70,7 @@ def can_manage_closures(user: User) -> bool:
 
 
 def can_change_caseload(user: User) -> bool:
-    """Moving a patient to another counselor's caseload (services.enrolment.update_patient checks it too)."""
+    """Moving a patient to another counselor's caseload (usecases.patients.update_patient checks it too)."""
     return user.role in OVERSIGHT_ROLES
 
 
@@ -100,8 +101,8 @@ def get_patient_for(user: User, patient_id: int, *, write: bool = False) -> Pati
     )
     action = "patient.write_access" if write else "patient.view"
     if not allowed or patient is None:
-        audit.log_now(action, user=user, outcome=audit.DENIED, patient_id=patient_id, object_type="patient")
+        log_now(action, user=user, outcome=audit.DENIED, patient_id=patient_id, object_type="patient")
         abort(404)
     if not write:
-        audit.log_now(action, user=user, patient_id=patient.id, object_type="patient", object_id=patient.id)
+        log_now(action, user=user, patient_id=patient.id, object_type="patient", object_id=patient.id)
     return patient

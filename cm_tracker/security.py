@@ -12,7 +12,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cm_tracker.extensions import login_manager
 from cm_tracker.models import Role, User
-from cm_tracker.services import audit, sessions
+from cm_tracker.services.core import audit
+from cm_tracker.services.usecases import sessions
+from cm_tracker.services.usecases.access_log import log_now
 
 # No inline script anywhere, and no framing (clickjacking).
 CONTENT_SECURITY_POLICY = (
@@ -102,7 +104,7 @@ def guard_blueprint(bp: Blueprint, roles: Iterable[Role]) -> None:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()  # type: ignore[no-any-return]
         if current_user.role not in allowed:
-            audit.log_now("page.denied", outcome=audit.DENIED, object_type="endpoint", object_id=request.endpoint)
+            log_now("page.denied", outcome=audit.DENIED, object_type="endpoint", object_id=request.endpoint)
             abort(404 if current_user.role == Role.PATIENT else 403)
         return None
 

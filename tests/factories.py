@@ -75,7 +75,7 @@ def make_clinic(app: Flask, ctx: None) -> Callable[..., Clinic]:
 def specimen(result: str, **overrides: Any):
     """N, P, M (missed), E (excused), R (refused), D (dilute), or "N/P" for primary/bonus sets."""
     from cm_tracker.models import AnalyteResult, SpecimenStatus, Validity
-    from cm_tracker.services.specimens import SpecimenInput
+    from cm_tracker.services.usecases.specimens import SpecimenInput
 
     when = overrides.pop("collected_at")
     primary, _, bonus = result.partition("/")

@@ -205,7 +205,7 @@ def world(app, personas):
 
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, User
-    from cm_tracker.services.specimens import SpecimenInput, record_specimen
+    from cm_tracker.services.usecases.specimens import SpecimenInput, record_specimen
     from cm_tracker.timeutil import utcnow
 
     with app.app_context():

@@ -10,7 +10,7 @@ from helpers import PASSWORD
 def test_users_create_reads_the_password_from_standard_input(app, ctx):
     from cm_tracker.extensions import db
     from cm_tracker.models import Role, User
-    from cm_tracker.services.passwords import verify_password
+    from cm_tracker.services.core.passwords import verify_password
 
     result = app.test_cli_runner().invoke(args=["users", "create", "Nadia", "--role", "manager"], input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
@@ -31,7 +31,7 @@ def test_users_create_explains_a_refused_password(app, ctx):
 def test_demo_load_builds_a_clinic_and_prints_the_sign_ins(app, ctx):
     from cm_tracker.extensions import db
     from cm_tracker.models import Enrollment, LedgerEntry, Patient, Program, Reward, Specimen, User
-    from cm_tracker.services import accounts
+    from cm_tracker.services.usecases import accounts
 
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output

@@ -1,4 +1,4 @@
-"""Admin forms: they check shape only; services.accounts checks the rules (docs/architecture.md: forms shape, services rules)."""
+"""Admin forms: they check shape only; usecases.accounts checks the rules (docs/architecture.md)."""
 
 from __future__ import annotations
 

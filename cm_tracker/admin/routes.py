@@ -11,9 +11,11 @@ from cm_tracker.admin.forms import AuditSearchForm, CreateUserForm
 from cm_tracker.extensions import db
 from cm_tracker.models import Role, User
 from cm_tracker.security import guard_blueprint
-from cm_tracker.services import accounts, audit_search, directory, overview
-from cm_tracker.services.clinic import clinic_today
-from cm_tracker.services.errors import Conflict, ValidationFailed
+from cm_tracker.services.core.clinic import clinic_today
+from cm_tracker.services.core.errors import Conflict, ValidationFailed
+from cm_tracker.services.queries import audit_search as audit_search_reads
+from cm_tracker.services.queries import directory, overview
+from cm_tracker.services.usecases import accounts, audit_search
 
 bp = Blueprint("admin", __name__)
 guard_blueprint(bp, {Role.ADMIN})
@@ -83,7 +85,7 @@ def audit() -> str:
     form = AuditSearchForm(request.args)
     result = None
     if form.validate():
-        criteria = audit_search.AuditCriteria(
+        criteria = audit_search_reads.AuditCriteria(
             patient=form.patient.data or "", username=form.username.data or "", date_from=form.date_from.data,
             date_to=form.date_to.data, action=form.action.data or "", outcome=form.outcome.data or "",
         )

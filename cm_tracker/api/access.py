@@ -17,7 +17,9 @@ from flask import current_app, g, request
 from cm_tracker.api.errors import ApiError
 from cm_tracker.extensions import login_manager
 from cm_tracker.models import ApiToken, Role, User
-from cm_tracker.services import audit, sessions
+from cm_tracker.services.core import audit
+from cm_tracker.services.usecases import sessions
+from cm_tracker.services.usecases.access_log import log_now
 
 F = TypeVar("F", bound=Callable[..., object])
 ATTRIBUTE = "api_access"
@@ -71,8 +73,8 @@ def guard() -> None:
     if access is None or access.rule is None or not access.rule(user):
         _deny(user, "role")
     if user.must_change_password and not access.before_password_change:
-        audit.log_now("api.denied", user=user, outcome=audit.DENIED, object_type="endpoint",
-                      object_id=request.endpoint, detail={"reason": "password_change_required"})
+        log_now("api.denied", user=user, outcome=audit.DENIED, object_type="endpoint",
+                object_id=request.endpoint, detail={"reason": "password_change_required"})
         raise ApiError(403, "password_change_required",
                        "Change your temporary password (sign in on the web) before using the API.")
 
@@ -88,8 +90,8 @@ def _authenticate() -> User:
     scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
     found = sessions.user_for_token(raw.strip()) if scheme.lower() == "bearer" and raw.strip() else None
     if found is None:
-        audit.log_now("api.denied", outcome=audit.DENIED, object_type="endpoint", object_id=request.endpoint,
-                      detail={"reason": "bad_token" if raw.strip() else "no_token"})
+        log_now("api.denied", outcome=audit.DENIED, object_type="endpoint", object_id=request.endpoint,
+                detail={"reason": "bad_token" if raw.strip() else "no_token"})
         raise ApiError(401, "unauthorized", "Send a valid bearer token in the Authorization header.")
     g.api_user, g.api_token = found
     g._login_user = g.api_user  # so that audit rows name the token's user
@@ -103,8 +105,8 @@ def signed_in(_user: User) -> bool:
 
 def _deny(user: User, reason: str) -> NoReturn:
     """Patients learn nothing of staff endpoints (404); staff whose role may not get 403. Both are audited."""
-    audit.log_now("api.denied", user=user, outcome=audit.DENIED, object_type="endpoint",
-                  object_id=request.endpoint, detail={"reason": reason, "path": request.path[:200]})
+    log_now("api.denied", user=user, outcome=audit.DENIED, object_type="endpoint",
+            object_id=request.endpoint, detail={"reason": reason, "path": request.path[:200]})
     if user.role == Role.PATIENT and not (request.path == ME_PREFIX or request.path.startswith(f"{ME_PREFIX}/")):
         raise ApiError(404, "not_found", "There is nothing here, or it is not yours to see.")
     raise ApiError(403, "forbidden", "Your role does not allow this.")

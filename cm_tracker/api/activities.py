@@ -15,7 +15,8 @@ from cm_tracker.api.openapi_schemas import DATE, DATETIME, obj, ref
 from cm_tracker.api.schemas import Fields, json_object
 from cm_tracker.models import GoalActivity
 from cm_tracker.permissions import get_patient_for, is_staff, may_record_events
-from cm_tracker.services import activities
+from cm_tracker.services.queries import activities as activities_reads
+from cm_tracker.services.usecases import activities
 
 
 def activity_to_dict(a: GoalActivity) -> dict[str, Any]:
@@ -26,7 +27,7 @@ def activity_to_dict(a: GoalActivity) -> dict[str, Any]:
 
 
 def _activity(activity_id: int) -> GoalActivity:
-    activity = activities.activity_for(None, activity_id)
+    activity = activities_reads.activity_for(None, activity_id)
     get_patient_for(current_api_user(), activity.patient_id, write=True)
     return activity
 
@@ -35,7 +36,7 @@ def _activity(activity_id: int) -> GoalActivity:
 @allow(is_staff)
 def list_activities(patient_id: int) -> Response:
     patient = get_patient_for(current_api_user(), patient_id)
-    return jsonify({"activities": [activity_to_dict(a) for a in activities.activities_of(patient)]})
+    return jsonify({"activities": [activity_to_dict(a) for a in activities_reads.activities_of(patient)]})
 
 
 @bp.post(f"/patients/<{ID}:patient_id>/activities")
@@ -47,7 +48,7 @@ def create_activity(patient_id: int) -> tuple[Response, int]:
     description, verification = fields.string("description", 1000), fields.string("verification", 1000)
     fields.check("The activity was not added.")
     activity = activities.propose_activity(patient, target_key=target or "", week_of=week_of or
-                                           activities.default_week(), description=description or "",
+                                           activities_reads.default_week(), description=description or "",
                                            verification=verification or "", actor=current_api_user())
     return jsonify(activity_to_dict(activity)), 201
 

@@ -11,7 +11,7 @@ from cm_tracker.api.blueprint import bp
 from cm_tracker.api.errors import error_response
 from cm_tracker.api.schemas import json_object, token_request
 from cm_tracker.ratelimits import limit_password_attempts
-from cm_tracker.services import accounts, sessions
+from cm_tracker.services.usecases import accounts, sessions
 
 BAD_CREDENTIALS = "The username or password is not right."
 

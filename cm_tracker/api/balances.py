@@ -14,9 +14,10 @@ from cm_tracker.api.openapi_schemas import DATETIME, obj, ref
 from cm_tracker.api.schemas import Fields, json_object
 from cm_tracker.models import LedgerEntry, Patient
 from cm_tracker.permissions import get_patient_for, is_patient, is_staff, may_record_events
-from cm_tracker.services import audit, draws
-from cm_tracker.services.balances import statement_for
-from cm_tracker.services.ledger import page_of_entries
+from cm_tracker.services.core.ledger import page_of_entries
+from cm_tracker.services.queries.statements import statement_for
+from cm_tracker.services.usecases import draws
+from cm_tracker.services.usecases.access_log import log_now
 
 PAGE_DEFAULT, PAGE_MAX = 100, 500
 
@@ -73,8 +74,8 @@ def _cursor_and_limit() -> tuple[int | None, int]:
 
 def _own_patient() -> Patient:
     patient = current_api_user().patient
-    audit.log_now("patient.view", patient_id=patient.id, object_type="patient", object_id=patient.id,
-                  detail={"via": "api/me"})
+    log_now("patient.view", patient_id=patient.id, object_type="patient", object_id=patient.id,
+            detail={"via": "api/me"})
     return patient
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint
 from cm_tracker.api.access import guard
 from cm_tracker.api.errors import service_error
 from cm_tracker.extensions import csrf
-from cm_tracker.services.errors import ServiceError
+from cm_tracker.services.core.errors import ServiceError
 from cm_tracker.validation import MAX_ROW_ID
 
 bp = Blueprint("api", __name__)

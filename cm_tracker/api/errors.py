@@ -6,7 +6,7 @@ from flask import Response, jsonify
 
 from cm_tracker.errors import error_body
 from cm_tracker.extensions import db
-from cm_tracker.services.errors import ServiceError
+from cm_tracker.services.core.errors import ServiceError
 
 
 class ApiError(ServiceError):

@@ -8,7 +8,7 @@ from typing import Any
 from cm_tracker.api.schemas import Fields
 from cm_tracker.engine.outcomes import AttendanceStatus, SpecimenStatus, Validity
 from cm_tracker.models import AnalyteResult, TestMethod
-from cm_tracker.services.specimens import SpecimenInput
+from cm_tracker.services.usecases.specimens import SpecimenInput
 
 SPECIMEN_FIELDS = ("collected_at", "status", "results", "validity", "temperature_ok", "observed", "method", "note",
                    "confirm_untested")

@@ -16,7 +16,7 @@ from cm_tracker.api.schemas import json_object
 from cm_tracker.extensions import db
 from cm_tracker.models import LedgerEntry, Specimen
 from cm_tracker.permissions import get_patient_for, may_record_events
-from cm_tracker.services import attendance, specimens
+from cm_tracker.services.usecases import attendance, specimens
 
 
 def entry_summary(entry: LedgerEntry) -> dict[str, Any]:

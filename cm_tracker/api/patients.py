@@ -8,14 +8,15 @@ from cm_tracker.api.access import allow, current_api_user
 from cm_tracker.api.blueprint import ID, bp
 from cm_tracker.api.schemas import json_object, patient_request
 from cm_tracker.permissions import can_create_patients, get_patient_for, is_staff
-from cm_tracker.services import patients
+from cm_tracker.services.queries import patients
+from cm_tracker.services.usecases import admission
 
 
 @bp.post("/patients")
 @allow(can_create_patients)
 def create_patient() -> tuple[Response, int]:
     values = patient_request(json_object())
-    patient = patients.create_patient(**values, actor=current_api_user())
+    patient = admission.admit_patient(**values, actor=current_api_user())
     return jsonify(patients.patient_to_dict(patient)), 201
 
 

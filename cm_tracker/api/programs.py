@@ -10,63 +10,65 @@ from cm_tracker.api.openapi import document, operation
 from cm_tracker.api.openapi_schemas import DATE, INT, VISIT_PLAN, WEEKDAY, nullable, obj, ref
 from cm_tracker.api.schemas import json_object
 from cm_tracker.permissions import can_manage_programs, can_read_programs
-from cm_tracker.services import program_schedules, programs
-from cm_tracker.services.clinic import clinic_today
+from cm_tracker.services.core.clinic import clinic_today
+from cm_tracker.services.queries import program_schedules as program_schedules_reads
+from cm_tracker.services.queries import programs as programs_reads
+from cm_tracker.services.usecases import program_schedules, programs
 
 
 @bp.post("/programs")
 @allow(can_manage_programs)
 def create_program() -> tuple[Response, int]:
     program = programs.create_program(json_object(), actor=current_api_user(), today=clinic_today())
-    return jsonify(programs.program_to_dict(program)), 201
+    return jsonify(programs_reads.program_to_dict(program)), 201
 
 
 @bp.get("/programs")
 @allow(can_read_programs)
 def list_programs() -> Response:
-    return jsonify({"programs": [programs.program_to_dict(p) for p in programs.list_programs()]})
+    return jsonify({"programs": [programs_reads.program_to_dict(p) for p in programs_reads.list_programs()]})
 
 
 @bp.get(f"/programs/<{ID}:program_id>")
 @allow(can_read_programs)
 def get_program(program_id: int) -> Response:
-    return jsonify(programs.program_to_dict(programs.get_program(program_id)))
+    return jsonify(programs_reads.program_to_dict(programs_reads.get_program(program_id)))
 
 
 @bp.patch(f"/programs/<{ID}:program_id>")
 @allow(can_manage_programs)
 def update_program(program_id: int) -> Response:
-    program = programs.update_program(programs.get_program(program_id), json_object(), actor=current_api_user())
-    return jsonify(programs.program_to_dict(program))
+    program = programs.update_program(programs_reads.get_program(program_id), json_object(), actor=current_api_user())
+    return jsonify(programs_reads.program_to_dict(program))
 
 
 @bp.post(f"/programs/<{ID}:program_id>/targets/<string(maxlength=40):key>/schedules")
 @allow(can_manage_programs)
 def add_schedule_version(program_id: int, key: str) -> tuple[Response, int]:
-    program = programs.get_program(program_id)
+    program = programs_reads.get_program(program_id)
     version = program_schedules.add_schedule_version(program, key, json_object(), actor=current_api_user(),
                                                      today=clinic_today())
     status = "in force" if version.effective_on <= clinic_today() else "scheduled"
-    return jsonify(program_schedules.version_to_dict(version, status, current_api_user().display_name)), 201
+    return jsonify(program_schedules_reads.version_to_dict(version, status, current_api_user().display_name)), 201
 
 
 @bp.get(f"/programs/<{ID}:program_id>/schedules")
 @allow(can_read_programs)
 def schedule_history(program_id: int) -> Response:
-    return jsonify(program_schedules.versions_to_dict(programs.get_program(program_id), clinic_today()))
+    return jsonify(program_schedules_reads.versions_to_dict(programs_reads.get_program(program_id), clinic_today()))
 
 
 @bp.get(f"/programs/<{ID}:program_id>/maximum")
 @allow(can_read_programs)
 def program_maximum(program_id: int) -> Response:
-    program = programs.get_program(program_id)
-    return jsonify(program_schedules.preview_maximum(program, today=clinic_today()).to_dict())
+    program = programs_reads.get_program(program_id)
+    return jsonify(program_schedules_reads.preview_maximum(program, today=clinic_today()).to_dict())
 
 
 @bp.get("/presets")
 @allow(can_read_programs)
 def list_presets() -> Response:
-    return jsonify(program_schedules.presets_to_dict(clinic_today()))
+    return jsonify(program_schedules_reads.presets_to_dict(clinic_today()))
 
 
 _TEXT = {"type": "string"}

@@ -12,8 +12,8 @@ from cm_tracker.api.errors import ApiError
 from cm_tracker.api.openapi import document, operation
 from cm_tracker.api.openapi_schemas import obj
 from cm_tracker.permissions import can_view_reports
-from cm_tracker.services.clinic import clinic_today
-from cm_tracker.services.reports import pages
+from cm_tracker.services.core.clinic import clinic_today
+from cm_tracker.services.usecases import reports as pages
 from cm_tracker.validation import is_row_id
 
 

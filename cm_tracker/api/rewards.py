@@ -19,10 +19,15 @@ from cm_tracker.api.schemas import Fields, json_object
 from cm_tracker.models import Draw, Redemption, Reward
 from cm_tracker.permissions import can_adjust_manually, can_manage_catalog, get_patient_for, is_staff, may_record_events
 from cm_tracker.ratelimits import limit_password_attempts
-from cm_tracker.services import adjustments, catalog, prizes, redemptions
-from cm_tracker.services.catalog import CatalogItem, RewardInput
-from cm_tracker.services.errors import NotFound, ValidationFailed
-from cm_tracker.services.rewards_desk import patient_of_draw, patient_of_redemption
+from cm_tracker.services.core import spending
+from cm_tracker.services.core.errors import NotFound, ValidationFailed
+from cm_tracker.services.queries import catalog as catalog_reads
+from cm_tracker.services.queries import prizes as prizes_reads
+from cm_tracker.services.queries import redemptions as redemptions_reads
+from cm_tracker.services.queries.catalog import CatalogItem
+from cm_tracker.services.queries.rewards_desk import patient_of_draw, patient_of_redemption
+from cm_tracker.services.usecases import adjustments, catalog, prizes, redemptions
+from cm_tracker.services.usecases.catalog import RewardInput
 
 
 def reward_to_dict(item: CatalogItem) -> dict[str, Any]:
@@ -70,7 +75,7 @@ def _or(value: int | None, default: int) -> int:
 def create_reward() -> tuple[Response, int]:
     values, stock = _reward_input(json_object())
     reward = catalog.create_reward(values, opening_stock=stock, actor=current_api_user())
-    return jsonify(reward_to_dict(catalog.items([reward])[0])), 201
+    return jsonify(reward_to_dict(catalog_reads.items([reward])[0])), 201
 
 
 @bp.get("/rewards")
@@ -80,14 +85,14 @@ def list_rewards() -> Response:
     if raw is not None and not (raw.isdigit() and len(raw) < 11):
         raise ApiError(422, "validation_failed", "The filter could not be read.",
                        fields={"program_id": "Must be a programme id."})
-    found = catalog.catalog(program_id=int(raw) if raw else None)
+    found = catalog_reads.catalog(program_id=int(raw) if raw else None)
     return jsonify({"rewards": [reward_to_dict(i) for i in found]})
 
 
 def _reward(reward_id: int | None) -> Reward:
     """A reward named in a body: an unknown id is a bad field (422), not a missing resource."""
     try:
-        return catalog.get_reward(reward_id or 0)
+        return catalog_reads.get_reward(reward_id or 0)
     except NotFound:
         raise ValidationFailed("No such item.", fields={"reward_id": "No catalog item has this id."}) from None
 
@@ -97,7 +102,7 @@ def _reward(reward_id: int | None) -> Reward:
 def create_redemption(patient_id: int) -> tuple[Response, int]:
     patient = get_patient_for(current_api_user(), patient_id, write=True)
     fields = Fields(json_object(), ("reward_id", "quantity"))
-    reward_id, quantity = fields.integer("reward_id"), fields.integer("quantity", maximum=redemptions.MAX_QUANTITY)
+    reward_id, quantity = fields.integer("reward_id"), fields.integer("quantity", maximum=spending.MAX_QUANTITY)
     fields.check("Nothing was redeemed.")
     done = redemptions.redeem(patient, _reward(reward_id), quantity or 0, actor=current_api_user(),
                               idempotency_key=request.headers.get("Idempotency-Key"))
@@ -108,12 +113,12 @@ def create_redemption(patient_id: int) -> tuple[Response, int]:
 @allow(is_staff)
 def list_redemptions(patient_id: int) -> Response:
     patient = get_patient_for(current_api_user(), patient_id)
-    return jsonify({"redemptions": [redemption_to_dict(r) for r in redemptions.redemptions_of(patient.id)]})
+    return jsonify({"redemptions": [redemption_to_dict(r) for r in redemptions_reads.redemptions_of(patient.id)]})
 
 
 def _redemption_for_write(redemption_id: int) -> Redemption:
     get_patient_for(current_api_user(), patient_of_redemption(redemption_id), write=True)
-    return redemptions.get_redemption(redemption_id)
+    return redemptions_reads.get_redemption(redemption_id)
 
 
 @bp.post(f"/redemptions/<{ID}:redemption_id>/fulfil")
@@ -152,7 +157,7 @@ def post_adjustment(patient_id: int) -> tuple[Response, int]:
 @allow(is_staff)
 def waiting_prizes(patient_id: int) -> Response:
     patient = get_patient_for(current_api_user(), patient_id)
-    return jsonify({"prizes": [draw_to_dict(d) for d in prizes.waiting_prizes(patient.id)]})
+    return jsonify({"prizes": [draw_to_dict(d) for d in prizes_reads.waiting_prizes(patient.id)]})
 
 
 @bp.post(f"/draws/<{ID}:draw_id>/handover")
@@ -165,7 +170,7 @@ def hand_over_prize(draw_id: int) -> Response:
     confirmer = prizes.Credentials(fields.string("confirmer_username", 64, required=False) or "",
                                    fields.string("confirmer_password", 128, required=False) or "")
     fields.check("The prize was not handed over.")
-    draw = prizes.hand_over_confirmed(prizes.get_draw(draw_id), _reward(reward_id), actor=current_api_user(),
+    draw = prizes.hand_over_confirmed(prizes_reads.get_draw(draw_id), _reward(reward_id), actor=current_api_user(),
                                       confirmer=confirmer)
     return jsonify(draw_to_dict(draw))
 

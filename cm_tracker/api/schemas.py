@@ -14,7 +14,7 @@ from typing import Any
 from flask import request
 
 from cm_tracker.api.errors import ApiError
-from cm_tracker.services.errors import ValidationFailed
+from cm_tracker.services.core.errors import ValidationFailed
 from cm_tracker.validation import MAX_ROW_ID, has_control_characters
 
 # Ids are database INTEGERs: larger numbers cannot name anything, and must not reach the driver.

@@ -12,8 +12,9 @@ from cm_tracker.api.schemas import json_object, user_request
 from cm_tracker.extensions import db
 from cm_tracker.models import User
 from cm_tracker.permissions import can_manage_users
-from cm_tracker.services import accounts, directory
-from cm_tracker.services.errors import NotFound
+from cm_tracker.services.core.errors import NotFound
+from cm_tracker.services.queries import directory
+from cm_tracker.services.usecases import accounts
 
 
 def user_to_dict(user: User) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Desk workflows in the API: finding and editing patients, changing visit days, ending an enrollment, excuses,
 attendance corrections.
 
-The same services as the desk pages (services.enrolment, services.visits, services.attendance), so both obey the
+The same services as the desk pages (usecases.admission, usecases.visits, usecases.attendance), so both obey the
 same rules. Imported after api.patients: Werkzeug tries rules of one path in the order they were added, and
 GET /patients/{id} must come first so that an impossible id is 404 rather than 405.
 """
@@ -25,11 +25,11 @@ from cm_tracker.engine.outcomes import AttendanceStatus
 from cm_tracker.extensions import db
 from cm_tracker.models import AttendanceRecord, ScheduledVisit
 from cm_tracker.permissions import get_patient_for, is_staff, may_record_events
-from cm_tracker.services import attendance, enrolment, visit_schedule, visits
-from cm_tracker.services.clinic import clinic_today
-from cm_tracker.services.enrollments import current_enrollment
-from cm_tracker.services.errors import ValidationFailed
-from cm_tracker.services.patients import enrollment_to_dict, patient_to_dict
+from cm_tracker.services.core.clinic import clinic_today
+from cm_tracker.services.core.enrollments import current_enrollment
+from cm_tracker.services.core.errors import ValidationFailed
+from cm_tracker.services.queries.patients import enrollment_to_dict, patient_to_dict
+from cm_tracker.services.usecases import admission, attendance, patients, visit_schedule, visits
 
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 50, 200
 
@@ -53,7 +53,7 @@ def _page_args() -> tuple[str, int, int]:
 @allow(is_staff)
 def list_patients() -> Response:
     q, page, per_page = _page_args()
-    found, total = enrolment.search_patients(current_api_user(), q, page, per_page)
+    found, total = patients.search_patients(current_api_user(), q, page, per_page)
     more = page * per_page < total
     return jsonify({"patients": [patient_to_dict(p) for p in found], "page": page, "per_page": per_page,
                     "total": total, "next_page": page + 1 if more else None})
@@ -72,7 +72,7 @@ def update_patient(patient_id: int) -> Response:
     if "counselor_id" in data:
         changes["counselor_id"] = fields.integer("counselor_id", required=False)
     fields.check("The patient was not changed.")
-    updated = enrolment.update_patient(patient, version=version or 0, changes=changes, actor=current_api_user())
+    updated = patients.update_patient(patient, version=version or 0, changes=changes, actor=current_api_user())
     return jsonify(patient_to_dict(updated))
 
 
@@ -107,7 +107,7 @@ def end_enrollment(patient_id: int) -> Response:
     current = current_enrollment(patient)
     if current is None:
         raise ApiError(409, "not_enrolled", "This patient has no enrollment to end.")
-    ended = enrolment.end_enrollment(current, status or "", on, reason or "", actor=current_api_user())
+    ended = admission.end_enrollment(current, status or "", on, reason or "", actor=current_api_user())
     return jsonify(enrollment_to_dict(ended))
 
 

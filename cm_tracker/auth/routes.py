@@ -11,8 +11,8 @@ from cm_tracker.auth.forms import ChangePasswordForm, SignInForm
 from cm_tracker.net import client_address
 from cm_tracker.ratelimits import limit_password_attempts
 from cm_tracker.security import SESSION_KEY, safe_next
-from cm_tracker.services import accounts, sessions
-from cm_tracker.services.errors import ValidationFailed
+from cm_tracker.services.core.errors import ValidationFailed
+from cm_tracker.services.usecases import accounts, sessions
 
 bp = Blueprint("auth", __name__)
 

@@ -1,4 +1,4 @@
-"""Catalog, stock and manual-adjustment forms: shape only; services.catalog and services.adjustments check rules."""
+"""Catalog, stock and manual-adjustment forms: shape only; usecases.catalog and usecases.adjustments check rules."""
 
 from __future__ import annotations
 

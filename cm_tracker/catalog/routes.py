@@ -12,8 +12,12 @@ from cm_tracker.catalog.views import fail, item_page, reward_input
 from cm_tracker.models import Reward
 from cm_tracker.permissions import STAFF_ROLES, can_adjust_manually, can_manage_catalog, get_patient_for
 from cm_tracker.security import guard_blueprint
-from cm_tracker.services import adjustments, audit, catalog
-from cm_tracker.services.errors import NotFound, ServiceError
+from cm_tracker.services.core import audit
+from cm_tracker.services.core.errors import NotFound, ServiceError
+from cm_tracker.services.queries import adjustments as adjustments_reads
+from cm_tracker.services.queries import catalog as catalog_reads
+from cm_tracker.services.usecases import adjustments, catalog
+from cm_tracker.services.usecases.access_log import log_now
 
 bp = Blueprint("catalog", __name__)
 guard_blueprint(bp, STAFF_ROLES)
@@ -22,22 +26,22 @@ guard_blueprint(bp, STAFF_ROLES)
 def _require(allowed: bool) -> None:
     """Inside the staff-wide guard: the managing routes are for admins and managers only (403, audited)."""
     if not allowed:
-        audit.log_now("page.denied", outcome=audit.DENIED, object_type="endpoint", object_id=request.endpoint)
+        log_now("page.denied", outcome=audit.DENIED, object_type="endpoint", object_id=request.endpoint)
         abort(403)
 
 
 def _reward(reward_id: int) -> Reward:
     try:
-        return catalog.get_reward(reward_id)
+        return catalog_reads.get_reward(reward_id)
     except NotFound:
         abort(404)
 
 
 @bp.get("/")
 def index() -> str:
-    items = catalog.catalog()
-    return render_template("catalog/index.html", items=items, low=catalog.low_stock(items),
-                           counts=catalog.count_history(limit=15), programs=catalog.program_names(),
+    items = catalog_reads.catalog()
+    return render_template("catalog/index.html", items=items, low=catalog_reads.low_stock(items),
+                           counts=catalog_reads.count_history(limit=15), programs=catalog_reads.program_names(),
                            names={i.reward.id: i.reward.name for i in items})
 
 
@@ -45,7 +49,7 @@ def index() -> str:
 def new_reward() -> Response | str:
     _require(can_manage_catalog(current_user))
     form = RewardForm()
-    form.set_programs(catalog.programs_for_choice())
+    form.set_programs(catalog_reads.programs_for_choice())
     if form.validate_on_submit():
         try:
             reward = catalog.create_reward(reward_input(form), opening_stock=form.opening_stock.data,
@@ -67,9 +71,9 @@ def edit_reward(reward_id: int) -> Response | str:
     _require(can_manage_catalog(current_user))
     item = _reward(reward_id)
     form = RewardForm(obj=item) if request.method == "GET" else RewardForm()
-    form.set_programs(catalog.programs_for_choice())
+    form.set_programs(catalog_reads.programs_for_choice())
     if request.method == "GET":
-        form.kind.data, form.value_dollars.data, form.version.data = str(item.kind), catalog.dollars(
+        form.kind.data, form.value_dollars.data, form.version.data = str(item.kind), catalog_reads.dollars(
             item.value_cents), str(item.version)
     elif form.validate_on_submit():
         try:
@@ -102,7 +106,7 @@ def count(reward_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             row = catalog.record_count(item, form.counted.data or 0, form.note.data or "", actor=current_user)
-            flash(catalog.count_message(row), "success" if row.counted == row.expected else "info")
+            flash(catalog_reads.count_message(row), "success" if row.counted == row.expected else "info")
             return redirect(url_for("catalog.reward", reward_id=item.id))
         except ServiceError as exc:
             fail(form, exc)
@@ -116,7 +120,7 @@ def adjustments_page() -> Response | str | tuple[str, int]:
                           record_number=request.args.get("record", ""))
     if form.validate_on_submit():
         try:
-            patient = get_patient_for(current_user, adjustments.find_patient_id(form.record_number.data or ""))
+            patient = get_patient_for(current_user, adjustments_reads.find_patient_id(form.record_number.data or ""))
             adjustments.post_adjustment(patient, points=form.points.data or 0, draws=form.draws.data or 0,
                                         reason=form.reason.data or "", actor=current_user)
             flash(f"The manual adjustment for {patient.display_name} was posted.", "success")
@@ -124,4 +128,4 @@ def adjustments_page() -> Response | str | tuple[str, int]:
         except ServiceError as exc:
             fail(form, exc)
     status = 422 if request.method == "POST" else 200
-    return render_template("catalog/adjustments.html", form=form, rows=adjustments.recent_adjustments()), status
+    return render_template("catalog/adjustments.html", form=form, rows=adjustments_reads.recent_adjustments()), status

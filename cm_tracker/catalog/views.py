@@ -7,8 +7,9 @@ from flask_wtf import FlaskForm
 
 from cm_tracker.catalog.forms import CountForm, RestockForm, RewardForm
 from cm_tracker.models import Reward
-from cm_tracker.services import catalog
-from cm_tracker.services.errors import ServiceError, ValidationFailed
+from cm_tracker.services.core.errors import ServiceError, ValidationFailed
+from cm_tracker.services.queries import catalog as catalog_reads
+from cm_tracker.services.usecases import catalog
 
 # Service field names that the form shows under another name.
 FORM_NAMES = {"value_cents": "value_dollars", "stock": "opening_stock"}
@@ -28,7 +29,7 @@ def fail(form: FlaskForm, error: ServiceError) -> None:
 
 def reward_input(form: RewardForm) -> catalog.RewardInput:
     """The form's values for the service; a value that is not an amount is refused here with its field."""
-    cents = catalog.parse_dollars(form.value_dollars.data or "")
+    cents = catalog_reads.parse_dollars(form.value_dollars.data or "")
     if cents is None:
         raise ValidationFailed("The item could not be saved.",
                                fields={"value_cents": "Give an amount in dollars, e.g. 10 or 12.50."})
@@ -41,7 +42,7 @@ def reward_input(form: RewardForm) -> catalog.RewardInput:
 
 
 def item_page(reward: Reward, restock_form: RestockForm, count_form: CountForm) -> str:
-    [item] = catalog.items([reward])
-    return render_template("catalog/reward.html", item=item, movements=catalog.movements(reward.id),
-                           counts=catalog.count_history(reward.id), restock_form=restock_form,
+    [item] = catalog_reads.items([reward])
+    return render_template("catalog/reward.html", item=item, movements=catalog_reads.movements(reward.id),
+                           counts=catalog_reads.count_history(reward.id), restock_form=restock_form,
                            count_form=count_form)

@@ -12,8 +12,8 @@ demo_cli = AppGroup("demo", help="The demo clinic.")
 @click.option("--seed", default=2026, show_default=True, help="Seed of the demo's random history.")
 def load_demo_command(seed: int) -> None:
     """Build a realistic demo clinic in an empty database and print its sign-ins."""
-    from cm_tracker.services.clinic import clinic_today
-    from cm_tracker.services.demo import load_demo
+    from cm_tracker.services.core.clinic import clinic_today
+    from cm_tracker.tooling.demo import load_demo
 
     try:
         logins = load_demo(clinic_today(), seed=seed)

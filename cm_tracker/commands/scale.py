@@ -18,8 +18,8 @@ reports_cli = AppGroup("reports", help="Manager reports.")
 @click.option("--seed", default=2026, show_default=True, help="Seed of the random history (and of the names).")
 def scale_command(patients: int, seed: int) -> None:
     """Add PATIENTS patients with up to 24 weeks of history across three programmes, in bulk."""
-    from cm_tracker.services.clinic import clinic_today
-    from cm_tracker.services.scale import build_scale
+    from cm_tracker.services.core.clinic import clinic_today
+    from cm_tracker.tooling.scale import build_scale
 
     began = time.perf_counter()
     with click.progressbar(length=patients, label="Building patients", show_eta=True, show_pos=True) as bar:
@@ -35,6 +35,6 @@ def scale_command(patients: int, seed: int) -> None:
 @reports_cli.command("rebuild")
 def rebuild_command() -> None:
     """Recompute the report cache (event outcomes) of every enrolment, e.g. after an upgrade."""
-    from cm_tracker.services.reports.summaries import rebuild_all
+    from cm_tracker.services.usecases.report_cache import rebuild_all
 
     click.echo(f"Rebuilt the report cache of {rebuild_all():,} enrolments.")

@@ -8,8 +8,8 @@ import click
 from flask.cli import AppGroup
 
 from cm_tracker.models import Role
-from cm_tracker.services import accounts
-from cm_tracker.services.errors import ValidationFailed
+from cm_tracker.services.core.errors import ValidationFailed
+from cm_tracker.services.usecases import accounts
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 

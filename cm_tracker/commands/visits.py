@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import click
 from flask.cli import AppGroup
 
-from cm_tracker.services.clinic import clinic_today
-from cm_tracker.services.errors import ValidationFailed
-from cm_tracker.services.visits import close_day
+from cm_tracker.services.core.clinic import clinic_today
+from cm_tracker.services.core.errors import ValidationFailed
+from cm_tracker.services.usecases.visits import close_day
 
 visits_cli = AppGroup("visits", help="Scheduled visits: close a finished clinic day.")
 

@@ -2,7 +2,7 @@
 
 Outcomes are not part of the record (the engine derives them from specimens and the programme's rules), yet period
 reports over thousands of enrolments need them in the database. `EventOutcome` is a cache, not a ledger: the
-services replace an enrollment's rows every time they re-evaluate it (services.reports.summaries), so it always
+services replace an enrollment's rows every time they re-evaluate it (queries.reports.summaries), so it always
 says what the ledger was last reconciled with.
 """
 
@@ -67,7 +67,7 @@ class EventOutcome(db.Model):
 
 class EnrollmentSummary(db.Model):
     """One enrolment's whole-episode figures as of its last evaluation, so a whole-programme report reads one row
-    per enrolment instead of every event (services.reports.summaries.summary_of says how each is counted)."""
+    per enrolment instead of every event (queries.reports.summaries.summary_of says how each is counted)."""
 
     __tablename__ = "enrollment_summaries"
     __table_args__ = (Index("ix_enrollment_summaries_program", "program_id"),)

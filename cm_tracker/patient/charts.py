@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from cm_tracker.services.portal_history import Week
+from cm_tracker.services.queries.portal_history import Week
 
 # A narrow drawing, so that its 13-unit text stays readable when a phone scales it down (and a desk caps its width).
 WIDTH, HEIGHT = 360, 220

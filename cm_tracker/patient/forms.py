@@ -1,4 +1,5 @@
-"""Portal forms: they check shape only; services check the rules (docs/architecture.md). Labels follow the patient's language."""
+"""Portal forms: they check shape only; services check the rules (docs/architecture.md). Labels follow the
+patient's language."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, NumberRange
 
-from cm_tracker.services.portal import SUPPORTED_LANGUAGES
-from cm_tracker.services.redemptions import MAX_QUANTITY
+from cm_tracker.services.core.spending import MAX_QUANTITY
+from cm_tracker.services.usecases.portal import SUPPORTED_LANGUAGES
 
 
 class LanguageForm(FlaskForm):

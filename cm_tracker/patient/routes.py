@@ -19,9 +19,11 @@ from cm_tracker.models import Patient, RedemptionStatus, Role, User
 from cm_tracker.patient import charts, wording
 from cm_tracker.patient.forms import CancelForm, LanguageForm, RequestForm
 from cm_tracker.security import guard_blueprint, safe_next
-from cm_tracker.services import portal, portal_history, redemptions
-from cm_tracker.services.clinic import clinic_today
-from cm_tracker.services.errors import Conflict, NotFound, ServiceError
+from cm_tracker.services.core.clinic import clinic_today
+from cm_tracker.services.core.errors import Conflict, NotFound, ServiceError
+from cm_tracker.services.queries import portal as portal_reads
+from cm_tracker.services.queries import portal_history
+from cm_tracker.services.usecases import portal, redemptions
 
 RECENT = 5  # history lines on the home page
 HISTORY_PAGE = 25  # history lines per page: a long episode stays quick to load on an old phone
@@ -66,7 +68,7 @@ def _portal_helpers() -> dict[str, Any]:
 @bp.route("/")
 @page("home")
 def home(patient: Patient) -> str:
-    return render_template("patient/home.html", home=portal.home(patient, clinic_today()),
+    return render_template("patient/home.html", home=portal_reads.home(patient, clinic_today()),
                            recent=portal_history.history(patient)[:RECENT])
 
 
@@ -98,7 +100,7 @@ def rewards(patient: Patient) -> str:
 
 def _rewards_page(patient: Patient, form: RequestForm | None = None, error: ServiceError | None = None,
                   status: int = 200) -> Any:
-    shelf = portal.shelf(patient)
+    shelf = portal_reads.shelf(patient)
     failed_id = form.reward_id.data if form else None
     problem = wording.request_problem(error, shelf, failed_id) if error else ""
     return render_template("patient/rewards.html", shelf=shelf, form=form, problem=problem, failed_id=failed_id,
@@ -112,7 +114,7 @@ def request_reward() -> Any:
     if not form.validate_on_submit():
         return _rewards_page(patient, form, status=422)
     try:
-        reward = portal.offer_for(patient, form.reward_id.data)
+        reward = portal_reads.offer_for(patient, form.reward_id.data)
         redemptions.request_redemption(patient, reward, form.quantity.data, actor=_me())
     except ServiceError as exc:
         return _rewards_page(patient, form, exc, status=exc.status)
@@ -141,7 +143,7 @@ def cancel_request(redemption_id: int) -> Response:
 @bp.route("/receipts")
 @page("receipts")
 def receipts(patient: Patient) -> str:
-    return render_template("patient/receipts.html", receipts=portal.receipts(patient))
+    return render_template("patient/receipts.html", receipts=portal_reads.receipts(patient))
 
 
 @bp.route("/receipts/<int:redemption_id>")
@@ -153,7 +155,7 @@ def receipt(patient: Patient, redemption_id: int) -> str:
         abort(404)
     if redemption.status != RedemptionStatus.FULFILLED:
         abort(404)
-    return render_template("patient/receipt.html", redemption=redemption, program=portal.program_of(patient))
+    return render_template("patient/receipt.html", redemption=redemption, program=portal_reads.program_of(patient))
 
 
 @bp.post("/language")

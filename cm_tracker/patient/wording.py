@@ -16,10 +16,10 @@ from cm_tracker.engine.outcomes import Outcome
 from cm_tracker.engine.text import ordinal as english_ordinal
 from cm_tracker.i18n import money, short_date
 from cm_tracker.models import EntryKind, Redemption, RedemptionStatus, ScheduledVisit, VisitKind
-from cm_tracker.services.errors import ServiceError
-from cm_tracker.services.portal import Shelf, Streak
-from cm_tracker.services.portal_history import Cause, Line
-from cm_tracker.services.redemptions import MAX_QUANTITY
+from cm_tracker.services.core.errors import ServiceError
+from cm_tracker.services.core.spending import MAX_QUANTITY
+from cm_tracker.services.queries.portal import Shelf, Streak
+from cm_tracker.services.queries.portal_history import Cause, Line
 
 # A small glossary, so Spanish pages do not mix in English drug names. Unknown names are shown as they are.
 ANALYTES = {

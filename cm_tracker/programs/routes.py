@@ -20,9 +20,12 @@ from cm_tracker.programs.forms import (
     new_program_errors,
 )
 from cm_tracker.security import guard_blueprint
-from cm_tracker.services import overview, program_schedules, programs
-from cm_tracker.services.clinic import clinic_today
-from cm_tracker.services.errors import Conflict, ValidationFailed
+from cm_tracker.services.core.clinic import clinic_today
+from cm_tracker.services.core.errors import Conflict, ValidationFailed
+from cm_tracker.services.queries import overview
+from cm_tracker.services.queries import program_schedules as program_schedules_reads
+from cm_tracker.services.queries import programs as programs_reads
+from cm_tracker.services.usecases import program_schedules, programs
 
 bp = Blueprint("programs", __name__)
 guard_blueprint(bp, OVERSIGHT_ROLES)
@@ -37,14 +40,14 @@ def index() -> str:
 @bp.route("/new")
 def new() -> str:
     today = clinic_today()
-    choices = [(p, program_schedules.preset_maximum(p, today)) for p in PRESETS.values()]
+    choices = [(p, program_schedules_reads.preset_maximum(p, today)) for p in PRESETS.values()]
     return render_template("programs/new.html", choices=choices)
 
 
 @bp.route("/new/preset/<name>", methods=["GET", "POST"])
 def create_from_preset(name: str) -> Response | str:
-    preset = program_schedules.get_preset(name)
-    data = program_schedules.preset_program_data(preset)
+    preset = program_schedules_reads.get_preset(name)
+    data = program_schedules_reads.preset_program_data(preset)
     form = ProgramForm(data=form_values(data))
     problems: list[str] = []
     if form.validate_on_submit():
@@ -57,9 +60,9 @@ def create_from_preset(name: str) -> Response | str:
             flash(f"{program.name} is created from the preset. Check each schedule before enrolling anyone.",
                   "success")
             return redirect(url_for("programs.show", program_id=program.id))
-    maximum = program_schedules.preset_maximum(preset, clinic_today())
+    maximum = program_schedules_reads.preset_maximum(preset, clinic_today())
     return render_template("programs/create_from_preset.html", form=form, preset=preset, data=data,
-                           maximum=maximum, problems=problems, describe=program_schedules.describe)
+                           maximum=maximum, problems=problems, describe=program_schedules_reads.describe)
 
 
 @bp.route("/new/scratch", methods=["GET", "POST"])
@@ -80,18 +83,18 @@ def create() -> Response | str:
 
 @bp.route("/<int:program_id>")
 def show(program_id: int) -> str:
-    program = programs.get_program(program_id)
+    program = programs_reads.get_program(program_id)
     today = clinic_today()
     return render_template("programs/show.html", program=program,
-                           history=program_schedules.schedule_history(program, today),
-                           maximum=program_schedules.preview_maximum(program, today=today),
+                           history=program_schedules_reads.schedule_history(program, today),
+                           maximum=program_schedules_reads.preview_maximum(program, today=today),
                            cap_words=overview.CAP_WINDOW_WORDS, visit_days=overview.visit_days_text)
 
 
 @bp.route("/<int:program_id>/edit", methods=["GET", "POST"])
 def edit(program_id: int) -> Response | str:
-    program = programs.get_program(program_id)
-    form = EditProgramForm(data=form_values(programs.program_to_dict(program)))
+    program = programs_reads.get_program(program_id)
+    form = EditProgramForm(data=form_values(programs_reads.program_to_dict(program)))
     problems: list[str] = []
     if form.validate_on_submit():
         try:
@@ -102,13 +105,13 @@ def edit(program_id: int) -> Response | str:
             flash(f"{program.name} is saved.", "success")
             return redirect(url_for("programs.show", program_id=program.id))
     return render_template("programs/edit.html", form=form, program=program, problems=problems,
-                           is_enrolled=programs.has_enrollments(program))
+                           is_enrolled=programs_reads.has_enrollments(program))
 
 
 @bp.route("/<int:program_id>/targets/<key>/schedule", methods=["GET", "POST"])
 def schedule(program_id: int, key: str) -> Response | str:
-    program = programs.get_program(program_id)
-    page = program_schedules.schedule_page(program, key, clinic_today())
+    program = programs_reads.get_program(program_id)
+    page = program_schedules_reads.schedule_page(program, key, clinic_today())
     form = ScheduleForm(data={"effective_on": page.default_effective_on, "based_on_version": page.newest.version})
     preview, problems = None, []
     if not form.is_submitted():
@@ -116,7 +119,8 @@ def schedule(program_id: int, key: str) -> Response | str:
     elif form.validate_on_submit():
         try:
             if form.preview.data:
-                preview = program_schedules.preview_schedule(program, key, form.schedule_data(), today=clinic_today())
+                preview = program_schedules_reads.preview_schedule(program, key, form.schedule_data(),
+                                                                   today=clinic_today())
             else:
                 saved = program_schedules.add_schedule_version(program, key, form.version_data(), actor=current_user,
                                                                today=clinic_today())

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from cm_tracker.services.reports.budget import MonthSpend
-from cm_tracker.services.reports.outcomes import RetentionPoint, WeekPoint
+from cm_tracker.services.queries.reports.budget import MonthSpend
+from cm_tracker.services.queries.reports.outcomes import RetentionPoint, WeekPoint
 
 WIDTH, HEIGHT = 720, 280
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 40

@@ -11,7 +11,8 @@ from wtforms.validators import Optional, ValidationError
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Role, User
-from cm_tracker.services.reports.pages import Filters, default_program_id, programs
+from cm_tracker.services.queries.reports.choices import default_program_id, programs
+from cm_tracker.services.usecases.reports import Filters
 
 
 def _optional_int(value: Any) -> int | None:

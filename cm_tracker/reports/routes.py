@@ -12,11 +12,11 @@ from cm_tracker.permissions import OVERSIGHT_ROLES
 from cm_tracker.reports import charts
 from cm_tracker.reports.forms import ReportFilterForm
 from cm_tracker.security import guard_blueprint
-from cm_tracker.services import overview
-from cm_tracker.services.clinic import clinic_today
-from cm_tracker.services.errors import NotFound, ValidationFailed
-from cm_tracker.services.reports import pages
-from cm_tracker.services.reports.pages import Export
+from cm_tracker.services.core.clinic import clinic_today
+from cm_tracker.services.core.errors import NotFound, ValidationFailed
+from cm_tracker.services.queries import overview
+from cm_tracker.services.usecases import reports as pages
+from cm_tracker.services.usecases.reports import Export
 from cm_tracker.validation import row_id
 
 bp = Blueprint("reports", __name__)

@@ -9,11 +9,12 @@ from wtforms.fields.choices import SelectChoice
 
 from cm_tracker.models import GoalActivity
 from cm_tracker.permissions import get_patient_for
-from cm_tracker.services import activities
-from cm_tracker.services.enrollments import current_enrollment
-from cm_tracker.services.errors import ServiceError
+from cm_tracker.services.core.enrollments import current_enrollment
+from cm_tracker.services.core.errors import ServiceError
+from cm_tracker.services.queries import activities as activities_reads
+from cm_tracker.services.usecases import activities
+from cm_tracker.staff.blueprint import bp
 from cm_tracker.staff.forms import ActivityDecisionForm, ActivityForm, show_errors
-from cm_tracker.staff.routes import bp
 from cm_tracker.timeutil import utcnow
 
 DECISIONS = ("evidence", "verify", "reject")
@@ -23,8 +24,8 @@ DECISIONS = ("evidence", "verify", "reject")
 def activities_page(patient_id: int) -> str | Response:
     patient = get_patient_for(current_user, patient_id, write=True)
     enrollment = current_enrollment(patient)
-    targets = activities.activity_targets(enrollment) if enrollment else []
-    form, problems = ActivityForm(week_of=activities.default_week()), []
+    targets = activities_reads.activity_targets(enrollment) if enrollment else []
+    form, problems = ActivityForm(week_of=activities_reads.default_week()), []
     form.target.choices = [SelectChoice(key, label) for key, label in targets]
     if form.validate_on_submit():
         try:
@@ -37,7 +38,7 @@ def activities_page(patient_id: int) -> str | Response:
             flash("The activity is added to the week's contract.", "success")
             return redirect(url_for("staff.activities_page", patient_id=patient.id))
     return render_template("staff/activities.html", patient=patient, form=form, problems=problems, targets=targets,
-                           items=activities.activities_of(patient), decision=ActivityDecisionForm())
+                           items=activities_reads.activities_of(patient), decision=ActivityDecisionForm())
 
 
 @bp.route("/patients/<int:patient_id>/activities/<int:activity_id>/<action>", methods=["POST"])
@@ -45,7 +46,7 @@ def decide_activity(patient_id: int, activity_id: int, action: str) -> Response:
     patient = get_patient_for(current_user, patient_id, write=True)
     if action not in DECISIONS:
         abort(404)
-    activity = activities.activity_for(patient.id, activity_id)
+    activity = activities_reads.activity_for(patient.id, activity_id)
     form = ActivityDecisionForm()
     if not form.validate_on_submit():
         flash("The form was incomplete or expired; please try again.", "error")

@@ -12,14 +12,16 @@ from werkzeug.wrappers import Response
 from cm_tracker.engine.outcomes import AttendanceStatus
 from cm_tracker.models import RecordType, Specimen
 from cm_tracker.permissions import get_patient_for
-from cm_tracker.services import corrections, desk
-from cm_tracker.services.attendance import correct_attendance
-from cm_tracker.services.clinic import clinic_zone
-from cm_tracker.services.errors import Conflict, ServiceError
-from cm_tracker.services.specimens import correct_specimen
+from cm_tracker.services.core.clinic import clinic_zone
+from cm_tracker.services.core.errors import Conflict, ServiceError
+from cm_tracker.services.queries import corrections as corrections_reads
+from cm_tracker.services.queries import desk
+from cm_tracker.services.usecases import corrections
+from cm_tracker.services.usecases.attendance import correct_attendance
+from cm_tracker.services.usecases.specimens import correct_specimen
+from cm_tracker.staff.blueprint import bp
 from cm_tracker.staff.desk import FIELD_NAMES, specimen_input
 from cm_tracker.staff.forms import AttendanceCorrectionForm, show_errors, specimen_correction_form
-from cm_tracker.staff.routes import bp
 
 
 def _prefill(specimen: Specimen) -> dict[str, Any]:
@@ -67,13 +69,13 @@ def correct_specimen_page(patient_id: int, specimen_id: int) -> str | Response:
             problems = show_errors(form, exc, FIELD_NAMES)
     return render_template("staff/correct_specimen.html", patient=patient, specimen=specimen, form=form,
                            preview=preview, problems=problems,
-                           history=corrections.history(RecordType.SPECIMEN, specimen.id))
+                           history=corrections_reads.history(RecordType.SPECIMEN, specimen.id))
 
 
 @bp.route("/patients/<int:patient_id>/attendance/<int:record_id>/correct", methods=["GET", "POST"])
 def correct_attendance_page(patient_id: int, record_id: int) -> str | Response:
     patient = get_patient_for(current_user, patient_id, write=True)
-    record = corrections.attendance_of(patient.id, record_id)
+    record = corrections_reads.attendance_of(patient.id, record_id)
     prefill = {"version": record.version, "status": str(record.status), "note": record.note}
     form = AttendanceCorrectionForm(**(prefill if request.method == "GET" else {}))
     preview, problems = None, []
@@ -94,4 +96,4 @@ def correct_attendance_page(patient_id: int, record_id: int) -> str | Response:
             problems = show_errors(form, exc)
     return render_template("staff/correct_attendance.html", patient=patient, record=record, form=form,
                            preview=preview, problems=problems,
-                           history=corrections.history(RecordType.ATTENDANCE, record.id))
+                           history=corrections_reads.history(RecordType.ATTENDANCE, record.id))

@@ -9,13 +9,13 @@ from werkzeug.wrappers import Response
 from cm_tracker.engine.outcomes import SpecimenStatus, Validity
 from cm_tracker.models import AnalyteResult, Patient, ScheduledVisit, TestMethod
 from cm_tracker.permissions import get_patient_for
-from cm_tracker.services import desk
-from cm_tracker.services.clinic import clinic_today, clinic_zone
-from cm_tracker.services.enrollments import current_enrollment
-from cm_tracker.services.errors import NotFound, ServiceError
-from cm_tracker.services.specimens import SpecimenInput, record_specimen
+from cm_tracker.services.core.clinic import clinic_today, clinic_zone
+from cm_tracker.services.core.enrollments import current_enrollment
+from cm_tracker.services.core.errors import NotFound, ServiceError
+from cm_tracker.services.queries import desk
+from cm_tracker.services.usecases.specimens import SpecimenInput, record_specimen
+from cm_tracker.staff.blueprint import bp
 from cm_tracker.staff.forms import SpecimenForm, clinic_moment, show_errors, specimen_form, yes_no
-from cm_tracker.staff.routes import bp
 from cm_tracker.timeutil import utcnow
 
 FIELD_NAMES = {"collected_at": "collected_on"}

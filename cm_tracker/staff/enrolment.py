@@ -9,19 +9,20 @@ from wtforms.fields.choices import SelectChoice
 
 from cm_tracker.models import Role
 from cm_tracker.permissions import get_patient_for
-from cm_tracker.services import enrolment
-from cm_tracker.services.clinic import clinic_today
-from cm_tracker.services.enrollments import current_enrollment
-from cm_tracker.services.errors import NotFound, ServiceError
+from cm_tracker.services.core.clinic import clinic_today
+from cm_tracker.services.core.enrollments import current_enrollment
+from cm_tracker.services.core.errors import NotFound, ServiceError
+from cm_tracker.services.queries import patients
+from cm_tracker.services.usecases import admission
+from cm_tracker.staff.blueprint import bp
 from cm_tracker.staff.forms import EndEnrollmentForm, EnrolForm, show_errors
-from cm_tracker.staff.routes import bp
 
 ENROL_FIELDS = {"start_date": "start_date", "program_id": "program_id", "counselor_id": "counselor_id"}
 
 
 def _enrol_form() -> EnrolForm:
     form = EnrolForm(start_date=clinic_today())
-    programs, counselors = enrolment.enrolment_choices()
+    programs, counselors = patients.enrolment_choices()
     form.program_id.choices = [SelectChoice(0, "Choose a programme"), *(SelectChoice(i, n) for i, n in programs)]
     form.counselor_id.choices = [SelectChoice("", "Nobody yet"), *(SelectChoice(str(i), n) for i, n in counselors)]
     return form
@@ -33,7 +34,7 @@ def enrol() -> str:
     if form.validate_on_submit():
         counselor = int(form.counselor_id.data) if (form.counselor_id.data or "").isdigit() else None
         try:
-            done = enrolment.enrol(
+            done = admission.enrol(
                 display_name=form.display_name.data or "", record_number=form.record_number.data or "",
                 program_id=form.program_id.data or 0, start_on=form.start_date.data, visit_days=form.visit_days.data,
                 counselor_id=counselor if current_user.role == Role.ADMIN else None,
@@ -55,7 +56,7 @@ def end_enrollment(patient_id: int) -> str | Response:
     form, problems = EndEnrollmentForm(on=clinic_today()), []
     if form.validate_on_submit():
         try:
-            enrolment.end_enrollment(current, form.status.data or "", form.on.data, form.reason.data or "",
+            admission.end_enrollment(current, form.status.data or "", form.on.data, form.reason.data or "",
                                      actor=current_user)
         except ServiceError as exc:
             problems = show_errors(form, exc)

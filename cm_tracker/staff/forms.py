@@ -1,4 +1,4 @@
-"""Desk forms: they check shape only; the services check the rules (docs/architecture.md: forms shape, services rules)."""
+"""Desk forms: they check shape only; the use cases check the rules (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
-from cm_tracker.services.clinic import clinic_zone
-from cm_tracker.services.errors import ServiceError
+from cm_tracker.services.core.clinic import clinic_zone
+from cm_tracker.services.core.errors import ServiceError
 from cm_tracker.timeutil import as_utc
 
 ATTENDANCE_PAIRS = [("attended", "Attended"), ("excused", "Excused"), ("unexcused", "Unexcused absence")]
@@ -193,7 +193,7 @@ class ActivityDecisionForm(FlaskForm):
 
 
 class PatientDetailsForm(FlaskForm):
-    """The name, and (admins and managers) the caseload; both go to services.enrolment.update_patient."""
+    """The name, and (admins and managers) the caseload; both go to usecases.patients.update_patient."""
 
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired("Reload the page.")])
     display_name = StringField("Patient's name", validators=[DataRequired("Give the patient's name."),

@@ -15,12 +15,14 @@ from wtforms.fields.choices import SelectChoice
 
 from cm_tracker.models import Enrollment, EnrollmentStatus, Patient
 from cm_tracker.permissions import can_change_caseload, get_patient_for
-from cm_tracker.services import enrolment, visit_schedule
-from cm_tracker.services.clinic import clinic_today
-from cm_tracker.services.enrollments import current_enrollment
-from cm_tracker.services.errors import Conflict, ServiceError
+from cm_tracker.services.core import visit_calendar
+from cm_tracker.services.core.clinic import clinic_today
+from cm_tracker.services.core.enrollments import current_enrollment
+from cm_tracker.services.core.errors import Conflict, ServiceError
+from cm_tracker.services.queries import patients as patients_reads
+from cm_tracker.services.usecases import patients, visit_schedule
+from cm_tracker.staff.blueprint import bp
 from cm_tracker.staff.forms import WEEKDAY_CHOICES, PatientDetailsForm, VisitDaysForm, show_errors
-from cm_tracker.staff.routes import bp
 from cm_tracker.template_helpers import day
 
 DAYS_FIELDS = {"from": "from_on"}
@@ -49,7 +51,7 @@ def edit_patient(patient_id: int) -> str | Response:
         problems = show_errors(details, exc) if sent == "details" else show_errors(days, exc, DAYS_FIELDS)
     return render_template("staff/patient_edit.html", patient=patient, enrollment=active, details=details,
                            days=days, sent=sent, problems=problems, choose_counselor=can_change_caseload(current_user),
-                           last_day=visit_schedule.last_programme_day(active, active.program) if active else None)
+                           last_day=visit_calendar.last_programme_day(active, active.program) if active else None)
 
 
 def _details_form(patient: Patient, posted: bool) -> PatientDetailsForm:
@@ -58,7 +60,7 @@ def _details_form(patient: Patient, posted: bool) -> PatientDetailsForm:
     else:
         form = PatientDetailsForm(formdata=None, prefix="details", version=patient.version,
                                   display_name=patient.display_name, counselor_id=str(patient.counselor_id or ""))
-    _, counselors = enrolment.enrolment_choices()
+    _, counselors = patients_reads.enrolment_choices()
     options = [SelectChoice("", "Nobody yet"), *(SelectChoice(str(i), n) for i, n in counselors)]
     if patient.counselor is not None and all(i != patient.counselor_id for i, _ in counselors):
         options.append(SelectChoice(str(patient.counselor_id), f"{patient.counselor.display_name} (disabled)"))
@@ -81,7 +83,7 @@ def _save_details(patient: Patient, form: PatientDetailsForm) -> Response:
         counselor = int(chosen) if chosen.isdigit() else None
         if counselor != patient.counselor_id:  # only a real move: an unchanged (even disabled) counselor stays
             changes["counselor_id"] = counselor
-    enrolment.update_patient(patient, version=form.version.data or 0, changes=changes, actor=current_user)
+    patients.update_patient(patient, version=form.version.data or 0, changes=changes, actor=current_user)
     flash(f"{patient.display_name}'s record is saved.", "success")
     return redirect(url_for("staff.patient", patient_id=patient.id))
 

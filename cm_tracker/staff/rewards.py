@@ -18,11 +18,14 @@ from werkzeug.wrappers import Response
 from cm_tracker.models import Patient
 from cm_tracker.permissions import get_patient_for
 from cm_tracker.ratelimits import limit_password_attempts
-from cm_tracker.services import draws, prizes, redemptions, rewards_desk
-from cm_tracker.services.catalog import get_reward
-from cm_tracker.services.errors import NotFound, ServiceError
+from cm_tracker.services.core.errors import NotFound, ServiceError
+from cm_tracker.services.queries import prizes as prizes_reads
+from cm_tracker.services.queries import redemptions as redemptions_reads
+from cm_tracker.services.queries import rewards_desk
+from cm_tracker.services.queries.catalog import get_reward
+from cm_tracker.services.usecases import draws, prizes, redemptions
+from cm_tracker.staff.blueprint import bp
 from cm_tracker.staff.rewards_forms import ConfirmForm, DrawForm, HandOverForm, RedeemForm
-from cm_tracker.staff.routes import bp
 
 
 def _fail(form: FlaskForm, error: ServiceError) -> None:
@@ -70,7 +73,7 @@ def fulfil(redemption_id: int) -> Response | tuple[str, int]:
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            redemptions.fulfil_redemption(redemptions.get_redemption(redemption_id), current_user)
+            redemptions.fulfil_redemption(redemptions_reads.get_redemption(redemption_id), current_user)
             return redirect(url_for("staff.redemption_receipt", redemption_id=redemption_id, done=1))
         except ServiceError as exc:
             _fail(form, exc)
@@ -83,7 +86,7 @@ def cancel_request(redemption_id: int) -> Response | tuple[str, int]:
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            redemptions.cancel_redemption(redemptions.get_redemption(redemption_id), actor=current_user)
+            redemptions.cancel_redemption(redemptions_reads.get_redemption(redemption_id), actor=current_user)
             flash("The request was cancelled; no points were spent.", "success")
             return redirect(url_for("staff.patient_rewards", patient_id=patient.id))
         except ServiceError as exc:
@@ -113,7 +116,7 @@ def hand_over(draw_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             confirmer = prizes.Credentials(form.confirmer_username.data or "", form.confirmer_password.data or "")
-            prizes.hand_over_confirmed(prizes.get_draw(draw_id), get_reward(form.reward_id.data or 0),
+            prizes.hand_over_confirmed(prizes_reads.get_draw(draw_id), get_reward(form.reward_id.data or 0),
                                        actor=current_user, confirmer=confirmer)
             return redirect(url_for("staff.prize_receipt", draw_id=draw_id, done=1))
         except ServiceError as exc:

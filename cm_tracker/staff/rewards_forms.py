@@ -7,15 +7,15 @@ from wtforms import HiddenField, IntegerField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from cm_tracker.form_validators import row_id_field
-from cm_tracker.services.draws import MAX_DRAWS_AT_ONCE
-from cm_tracker.services.redemptions import MAX_QUANTITY
+from cm_tracker.services.core.spending import MAX_QUANTITY
+from cm_tracker.services.usecases.draws import MAX_DRAWS_AT_ONCE
 
 
 class RedeemForm(FlaskForm):
     reward_id = IntegerField("Item", validators=[InputRequired("Choose an item.")])
     quantity = IntegerField("How many", default=1, validators=[
         InputRequired("Say how many."), NumberRange(1, MAX_QUANTITY, f"Choose 1 to {MAX_QUANTITY}.")])
-    # A fresh key per rendered form: a double click or a resent form redeems once (services.redemptions).
+    # A fresh key per rendered form: a double click or a resent form redeems once (usecases.redemptions).
     key = HiddenField(validators=[Optional(), Length(max=120)])
 
 

@@ -6,23 +6,24 @@ from flask import render_template, request
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from cm_tracker.services import rollcall
-from cm_tracker.services.clinic import clinic_zone
-from cm_tracker.services.errors import ServiceError
+from cm_tracker.services.core.clinic import clinic_zone
+from cm_tracker.services.core.errors import ServiceError
+from cm_tracker.services.queries import rollcall as rollcall_reads
+from cm_tracker.services.usecases import rollcall
+from cm_tracker.staff.blueprint import bp
 from cm_tracker.staff.forms import ATTENDANCE_PAIRS, RollCallForm, clinic_moment, show_errors
-from cm_tracker.staff.routes import bp
 from cm_tracker.timeutil import utcnow
 
 
 @bp.route("/rollcall", methods=["GET", "POST"])
 def rollcall_page() -> str:
-    sessions = rollcall.sessions_for(current_user)
+    sessions = rollcall_reads.sessions_for(current_user)
     now = utcnow().astimezone(clinic_zone())
     form = RollCallForm(held_on=now.date(), held_at=now.time().replace(second=0, microsecond=0),
                         session=request.args.get("session") or (sessions[0].key if sessions else ""))
     form.session.choices = [SelectChoice(s.key, f"{s.program}: {s.label}") for s in sessions]
     chosen = next((s for s in sessions if s.key == form.session.data), None)
-    patients = rollcall.roster(current_user, chosen) if chosen else []
+    patients = rollcall_reads.roster(current_user, chosen) if chosen else []
     results, problems = [], []
     if chosen and request.form.get("action") == "record" and form.validate_on_submit():
         marks = {p.id: request.form.get(f"mark_{p.id}", "") for p in patients}

@@ -7,11 +7,12 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from cm_tracker.permissions import can_manage_closures, get_patient_for
-from cm_tracker.services import visits
-from cm_tracker.services.clinic import clinic_today
-from cm_tracker.services.errors import ServiceError
+from cm_tracker.services.core.clinic import clinic_today
+from cm_tracker.services.core.errors import ServiceError
+from cm_tracker.services.queries import visits as visits_reads
+from cm_tracker.services.usecases import visits
+from cm_tracker.staff.blueprint import bp
 from cm_tracker.staff.forms import ClosureForm, ExcuseForm, show_errors
-from cm_tracker.staff.routes import bp
 
 
 def _said(done: visits.ExcuseResult, what: str) -> str:
@@ -49,4 +50,4 @@ def closures() -> str | Response:
         else:
             flash(_said(done, f"The clinic is recorded as closed on {form.on.data:%a %d %b %Y}."), "success")
             return redirect(url_for("staff.closures"))
-    return render_template("staff/closures.html", form=form, problems=problems, closures=visits.recent_closures())
+    return render_template("staff/closures.html", form=form, problems=problems, closures=visits_reads.recent_closures())

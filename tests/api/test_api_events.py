@@ -170,7 +170,7 @@ PRIZE_PROGRAM = {
 def test_prize_draws_are_earned_drawn_and_capped(client, personas, counselor, monkeypatch):
     import random
 
-    from cm_tracker.services import draws
+    from cm_tracker.services.usecases import draws
 
     monkeypatch.setattr(draws, "_system_random", random.Random(7))
     admin = api_token(client, "ada")

@@ -23,7 +23,7 @@ class Desk:
 
 def moment(day: date, hour: int = 0, minute: int = 5) -> datetime:
     """A time on the clinic's clock, as aware UTC."""
-    from cm_tracker.services.clinic import clinic_zone
+    from cm_tracker.services.core.clinic import clinic_zone
     from cm_tracker.timeutil import as_utc
 
     return as_utc(datetime.combine(day, time(hour, minute), tzinfo=clinic_zone()))
@@ -51,7 +51,7 @@ def make_program(name: str = "Desk vouchers", cap_cents: int = 1_000_000) -> int
 def enrol(app: Flask, program_id: int, counselor_id: int, *, name: str, record: str, start: date) -> tuple[int, int]:
     from cm_tracker.extensions import db
     from cm_tracker.models import User
-    from cm_tracker.services import enrolment
+    from cm_tracker.services.usecases import admission as enrolment
 
     with app.app_context():
         done = enrolment.enrol(display_name=name, record_number=record, program_id=program_id, start_on=start,
@@ -62,7 +62,7 @@ def enrol(app: Flask, program_id: int, counselor_id: int, *, name: str, record: 
 
 @pytest.fixture
 def desk(app: Flask, personas) -> Desk:
-    from cm_tracker.services.clinic import clinic_today
+    from cm_tracker.services.core.clinic import clinic_today
 
     with app.app_context():
         today = clinic_today()
@@ -84,7 +84,7 @@ def visit_on(enrollment_id: int, day: date, kind: str = "test") -> int:
 
 def negative(day: date, hour: int = 0, **extra: object):
     from cm_tracker.models import AnalyteResult, SpecimenStatus, Validity
-    from cm_tracker.services.specimens import SpecimenInput
+    from cm_tracker.services.usecases.specimens import SpecimenInput
 
     return SpecimenInput(collected_at=moment(day, hour), status=SpecimenStatus.FINAL, validity=Validity.VALID,
                          results={"cocaine": AnalyteResult.NEGATIVE, "methamphetamine": AnalyteResult.NEGATIVE},

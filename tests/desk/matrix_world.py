@@ -22,7 +22,7 @@ def desk_world(personas: Any) -> dict[str, int]:
         TargetKind,
         VisitKind,
     )
-    from cm_tracker.services.clinic import clinic_today
+    from cm_tracker.services.core.clinic import clinic_today
     from cm_tracker.timeutil import utcnow
 
     enrollment = db.session.scalar(select(Enrollment).where(Enrollment.patient_id == personas.patient))

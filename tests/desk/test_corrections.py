@@ -13,7 +13,7 @@ from helpers import api_token, sign_in
 
 
 def _three_negatives(desk):
-    from cm_tracker.services.specimens import record_specimen
+    from cm_tracker.services.usecases.specimens import record_specimen
 
     counselor = user(patient(desk.patient).counselor_id)
     return [record_specimen(patient(desk.patient), negative(desk.today - timedelta(days=back)),
@@ -31,8 +31,8 @@ def _engine_entries():
 
 def test_the_preview_equals_what_confirming_posts(app, ctx, desk):
     from cm_tracker.models import AnalyteResult
-    from cm_tracker.services.corrections import preview_specimen_correction
-    from cm_tracker.services.specimens import correct_specimen
+    from cm_tracker.services.usecases.corrections import preview_specimen_correction
+    from cm_tracker.services.usecases.specimens import correct_specimen
 
     first, _, _ = _three_negatives(desk)
     counselor = user(patient(desk.patient).counselor_id)
@@ -72,7 +72,7 @@ def test_the_correction_page_previews_then_confirms(client, app, desk):
 
 
 def test_a_stale_correction_is_refused_and_keeps_what_was_typed(client, app, desk):
-    from cm_tracker.services.specimens import correct_specimen
+    from cm_tracker.services.usecases.specimens import correct_specimen
 
     with app.app_context():
         first = _three_negatives(desk)[0]
@@ -93,7 +93,7 @@ def test_a_stale_correction_is_refused_and_keeps_what_was_typed(client, app, des
 
 def _session_mark(desk, status="attended"):
     from cm_tracker.models import AttendanceStatus
-    from cm_tracker.services.attendance import record_attendance
+    from cm_tracker.services.usecases.attendance import record_attendance
     from desk.conftest import moment
 
     return record_attendance(patient(desk.patient), occurred_at=moment(desk.today - timedelta(days=1), 18),
@@ -103,8 +103,9 @@ def _session_mark(desk, status="attended"):
 
 def test_an_attendance_correction_posts_the_difference_and_keeps_both_versions(app, ctx, desk):
     from cm_tracker.models import RecordType
-    from cm_tracker.services.attendance import correct_attendance
-    from cm_tracker.services.corrections import history, preview_attendance_correction
+    from cm_tracker.services.queries.corrections import history
+    from cm_tracker.services.usecases.attendance import correct_attendance
+    from cm_tracker.services.usecases.corrections import preview_attendance_correction
 
     mark = _session_mark(desk)
     counselor = user(patient(desk.patient).counselor_id)

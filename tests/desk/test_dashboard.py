@@ -28,7 +28,7 @@ def test_past_unrecorded_visits_are_overdue(client, app, desk):
 
 
 def test_the_streak_shows_the_current_run(client, app, desk):
-    from cm_tracker.services.specimens import record_specimen
+    from cm_tracker.services.usecases.specimens import record_specimen
 
     with app.app_context():
         for back in (3, 2, 1):
@@ -39,7 +39,7 @@ def test_the_streak_shows_the_current_run(client, app, desk):
 
 def test_a_missed_test_yesterday_is_an_alert(client, app, desk):
     with app.app_context():
-        from cm_tracker.services.visits import close_day
+        from cm_tracker.services.usecases.visits import close_day
 
         close_day(desk.today - timedelta(days=1))
     assert "Dana Desk missed a test yesterday." in _html(client)
@@ -83,7 +83,7 @@ def test_low_prize_stock_is_an_alert(client, app, desk):
 
 def test_the_dashboard_costs_the_same_queries_for_one_patient_or_many(client, app, desk, personas):
     from cm_tracker.extensions import db
-    from cm_tracker.services.specimens import record_specimen
+    from cm_tracker.services.usecases.specimens import record_specimen
 
     sign_in(client, "cora")
 

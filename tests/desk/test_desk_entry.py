@@ -50,7 +50,7 @@ def test_recording_a_negative_test_shows_the_award_and_the_sentence(client, desk
 
 
 def test_the_third_negative_in_a_row_tells_the_bonus(client, desk, app):
-    from cm_tracker.services.specimens import record_specimen
+    from cm_tracker.services.usecases.specimens import record_specimen
 
     with app.app_context():
         for back in (2, 1):
@@ -124,7 +124,7 @@ def test_another_counselor_cannot_open_the_entry_screen(client, desk, app):
 def test_an_api_specimen_fulfils_the_open_visit_of_its_day(client, desk, app):
     from cm_tracker.extensions import db
     from cm_tracker.models import Specimen
-    from cm_tracker.services.specimens import record_specimen
+    from cm_tracker.services.usecases.specimens import record_specimen
 
     with app.app_context():
         record_specimen(patient(desk.patient), negative(desk.today), actor=user(desk_counselor(app)))

@@ -130,7 +130,7 @@ def test_the_api_refuses_an_end_before_recorded_results(client, app, desk):
     from desk.conftest import negative, patient, user
 
     with app.app_context():
-        from cm_tracker.services.specimens import record_specimen
+        from cm_tracker.services.usecases.specimens import record_specimen
 
         record_specimen(patient(desk.patient), negative(desk.today - timedelta(days=1)),
                         actor=user(patient(desk.patient).counselor_id))

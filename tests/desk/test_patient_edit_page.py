@@ -19,12 +19,12 @@ DAYS = re.compile(r'<input (checked )?id="days-visit_days-\d" name="days-visit_d
 @pytest.fixture
 def pid(app, personas) -> int:
     """A patient of Cora's caseload, tested on Mondays and Thursdays since a week ago, with group sessions."""
-    from cm_tracker.services import enrolment
-    from cm_tracker.services.clinic import clinic_today
+    from cm_tracker.services.core.clinic import clinic_today
+    from cm_tracker.services.usecases import admission
 
     with app.app_context():
         program = make_program("Edit page")
-        done = enrolment.enrol(display_name="Eve Edit", record_number="MRN-E1", program_id=program,
+        done = admission.enrol(display_name="Eve Edit", record_number="MRN-E1", program_id=program,
                                start_on=clinic_today() - timedelta(days=7), counselor_id=None,
                                visit_days=["mon", "thu"], portal_username=None, actor=user(personas.counselor))
         return done.patient.id
@@ -98,10 +98,10 @@ def test_a_counselor_renames_their_patient(app, client, pid):
 
 
 def _renamed_at_another_desk(app, pid: int) -> None:
-    from cm_tracker.services import enrolment
+    from cm_tracker.services.usecases import patients
 
     with app.app_context():
-        enrolment.update_patient(patient(pid), version=1, changes={"display_name": "Eve E."},
+        patients.update_patient(patient(pid), version=1, changes={"display_name": "Eve E."},
                                  actor=user(patient(pid).counselor_id))
 
 
@@ -138,7 +138,7 @@ def test_a_counselor_of_another_caseload_gets_404(client, pid):
 
 
 def test_an_ended_enrollment_offers_no_days_to_change(app, client, pid):
-    from cm_tracker.services.enrolment import end_enrollment
+    from cm_tracker.services.usecases.admission import end_enrollment
 
     with app.app_context():
         end_enrollment(patient(pid).enrollments[0], "completed", today(app), "Done",

@@ -36,7 +36,7 @@ def test_roll_call_marks_many_patients_and_reports_each(client, app, desk, perso
 
 def test_one_refused_mark_does_not_lose_the_others(client, app, desk, personas):
     from cm_tracker.models import AttendanceStatus
-    from cm_tracker.services.attendance import record_attendance
+    from cm_tracker.services.usecases.attendance import record_attendance
 
     other = _second_patient(app, desk, personas)
     with app.app_context():
@@ -72,7 +72,7 @@ def test_verifying_an_activity_on_the_page_posts_its_award(client, app, desk):
                        follow_redirects=True).get_data(as_text=True)
     assert "Verified." in html and "20 points" in html
     with app.app_context():
-        from cm_tracker.services.ledger import balance_of
+        from cm_tracker.services.core.ledger import balance_of
 
         assert balance_of(desk.patient).points == 20
         assert {"activity.create", "activity.verified"} <= set(audit_actions(desk.patient))

@@ -30,7 +30,7 @@ def pid(app, ctx, personas) -> int:
 def _enrol(visit_plan=None) -> int:
     from cm_tracker.extensions import db
     from cm_tracker.models import Program, User
-    from cm_tracker.services import enrolment
+    from cm_tracker.services.usecases import admission as enrolment
 
     program = db.session.get(Program, make_program(f"Days {visit_plan is not None}"))
     program.visit_plan = visit_plan
@@ -43,7 +43,7 @@ def _enrol(visit_plan=None) -> int:
 
 
 def change(pid: int, days: list[str], *, from_on: date = FROM, version: int | None = None, today: date = TODAY):
-    from cm_tracker.services.visit_schedule import change_visit_days
+    from cm_tracker.services.usecases.visit_schedule import change_visit_days
 
     record = patient(pid)
     return change_visit_days(record, visit_days=days, from_on=from_on, actor=user(record.counselor_id),
@@ -59,7 +59,7 @@ def due(pid: int, kind: str = "test") -> list[date]:
 
 
 def refusal(pid: int, days: list[str], **kw) -> dict[str, str]:
-    from cm_tracker.services.errors import ValidationFailed
+    from cm_tracker.services.core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as caught:
         change(pid, days, **kw)
@@ -90,7 +90,7 @@ def test_the_new_days_are_stored_on_the_enrollment(pid):
 
 
 def test_a_visit_with_a_recorded_specimen_is_kept(pid):
-    from cm_tracker.services.specimens import record_specimen
+    from cm_tracker.services.usecases.specimens import record_specimen
 
     record_specimen(patient(pid), negative(date(2026, 3, 12), hour=10), actor=user(patient(pid).counselor_id))
     change(pid, ["tue", "fri"])
@@ -98,7 +98,7 @@ def test_a_visit_with_a_recorded_specimen_is_kept(pid):
 
 
 def test_a_visit_on_an_excused_day_is_kept(pid):
-    from cm_tracker.services.visits import excuse_day
+    from cm_tracker.services.usecases.visits import excuse_day
 
     excuse_day(patient(pid), on=date(2026, 3, 19), reason="Court date", actor=user(patient(pid).counselor_id))
     change(pid, ["tue", "fri"])
@@ -118,7 +118,7 @@ def test_a_visit_an_excuse_names_is_kept(pid):
 
 
 def test_a_kept_visit_on_one_of_the_new_days_is_not_scheduled_twice(pid):
-    from cm_tracker.services.specimens import record_specimen
+    from cm_tracker.services.usecases.specimens import record_specimen
 
     record_specimen(patient(pid), negative(date(2026, 3, 12), hour=10), actor=user(patient(pid).counselor_id))
     change(pid, ["thu", "fri"])
@@ -172,7 +172,7 @@ def test_a_refused_change_leaves_the_visits_alone(pid):
 
 
 def test_a_stale_version_is_refused_and_changes_nothing(pid):
-    from cm_tracker.services.errors import Conflict
+    from cm_tracker.services.core.errors import Conflict
 
     with pytest.raises(Conflict) as caught:
         change(pid, ["tue"], version=patient(pid).version + 1)
@@ -186,8 +186,8 @@ def test_the_patients_version_goes_up(pid):
 
 
 def test_an_ended_enrollment_cannot_change_its_days(pid):
-    from cm_tracker.services.enrolment import end_enrollment
-    from cm_tracker.services.errors import Conflict
+    from cm_tracker.services.core.errors import Conflict
+    from cm_tracker.services.usecases.admission import end_enrollment
 
     end_enrollment(patient(pid).enrollments[0], "discharged", date(2026, 3, 6), "Moved away",
                    actor=user(patient(pid).counselor_id))
@@ -210,7 +210,7 @@ def test_the_change_is_audited_with_the_days_before_and_after(pid):
 def test_the_ledger_and_recorded_results_are_untouched(pid):
     from cm_tracker.extensions import db
     from cm_tracker.models import LedgerEntry, Specimen
-    from cm_tracker.services.specimens import record_specimen
+    from cm_tracker.services.usecases.specimens import record_specimen
 
     for day in (2, 5, 9):
         record_specimen(patient(pid), negative(date(2026, 3, day), hour=10), actor=user(patient(pid).counselor_id))

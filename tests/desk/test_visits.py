@@ -26,13 +26,13 @@ def _marks():
 
 
 def _points(patient_id):
-    from cm_tracker.services.ledger import balance_of
+    from cm_tracker.services.core.ledger import balance_of
 
     return balance_of(patient_id).points
 
 
 def test_closing_a_day_marks_its_unrecorded_test_missed_and_its_session_unexcused(app, ctx, desk):
-    from cm_tracker.services.visits import close_day
+    from cm_tracker.services.usecases.visits import close_day
 
     yesterday = desk.today - timedelta(days=1)
     done = close_day(yesterday)
@@ -45,7 +45,7 @@ def test_closing_a_day_marks_its_unrecorded_test_missed_and_its_session_unexcuse
 def test_closing_the_same_day_again_does_nothing(app, ctx, desk):
     from cm_tracker.extensions import db
     from cm_tracker.models import LedgerEntry
-    from cm_tracker.services.visits import close_day
+    from cm_tracker.services.usecases.visits import close_day
 
     yesterday = desk.today - timedelta(days=1)
     close_day(yesterday)
@@ -56,8 +56,8 @@ def test_closing_the_same_day_again_does_nothing(app, ctx, desk):
 
 
 def test_a_missed_day_resets_the_streak(app, ctx, desk):
-    from cm_tracker.services.specimens import record_specimen
-    from cm_tracker.services.visits import close_day
+    from cm_tracker.services.usecases.specimens import record_specimen
+    from cm_tracker.services.usecases.visits import close_day
 
     counselor = user(patient(desk.patient).counselor_id)
     for back in (4, 3):
@@ -68,7 +68,7 @@ def test_a_missed_day_resets_the_streak(app, ctx, desk):
 
 
 def test_a_day_excused_in_advance_is_closed_as_excused(app, ctx, desk):
-    from cm_tracker.services.visits import close_day, excuse_day
+    from cm_tracker.services.usecases.visits import close_day, excuse_day
 
     yesterday = desk.today - timedelta(days=1)
     counselor = user(patient(desk.patient).counselor_id)
@@ -80,7 +80,7 @@ def test_a_day_excused_in_advance_is_closed_as_excused(app, ctx, desk):
 
 
 def test_a_clinic_closure_excuses_every_visit_that_day(app, ctx, desk):
-    from cm_tracker.services.visits import close_clinic, close_day
+    from cm_tracker.services.usecases.visits import close_clinic, close_day
 
     yesterday = desk.today - timedelta(days=1)
     close_clinic(on=yesterday, reason="Snow day", actor=user(patient(desk.patient).counselor_id))
@@ -91,8 +91,8 @@ def test_a_clinic_closure_excuses_every_visit_that_day(app, ctx, desk):
 def test_a_late_excuse_turns_the_missed_test_into_an_excused_one_and_posts_the_adjustment(app, ctx, desk):
     from cm_tracker.extensions import db
     from cm_tracker.models import EntryKind, LedgerEntry
-    from cm_tracker.services.specimens import record_specimen
-    from cm_tracker.services.visits import close_day, excuse_day
+    from cm_tracker.services.usecases.specimens import record_specimen
+    from cm_tracker.services.usecases.visits import close_day, excuse_day
 
     counselor = user(patient(desk.patient).counselor_id)
     for back in (4, 3):
@@ -110,7 +110,7 @@ def test_a_late_excuse_turns_the_missed_test_into_an_excused_one_and_posts_the_a
 
 
 def test_a_late_clinic_closure_corrects_every_patients_missed_test(app, ctx, desk):
-    from cm_tracker.services.visits import close_clinic, close_day
+    from cm_tracker.services.usecases.visits import close_clinic, close_day
 
     yesterday = desk.today - timedelta(days=1)
     close_day(yesterday)
@@ -119,8 +119,8 @@ def test_a_late_clinic_closure_corrects_every_patients_missed_test(app, ctx, des
 
 
 def test_visits_after_the_enrollment_ended_are_never_closed(app, ctx, desk):
-    from cm_tracker.services.enrolment import end_enrollment
-    from cm_tracker.services.visits import close_day
+    from cm_tracker.services.usecases.admission import end_enrollment
+    from cm_tracker.services.usecases.visits import close_day
 
     counselor = user(patient(desk.patient).counselor_id)
     end_enrollment(patient(desk.patient).enrollments[0], "discharged", desk.today - timedelta(days=3),
@@ -132,8 +132,8 @@ def test_visits_after_the_enrollment_ended_are_never_closed(app, ctx, desk):
 def test_today_cannot_be_closed(app, ctx, desk):
     import pytest
 
-    from cm_tracker.services.errors import ValidationFailed
-    from cm_tracker.services.visits import close_day
+    from cm_tracker.services.core.errors import ValidationFailed
+    from cm_tracker.services.usecases.visits import close_day
 
     with pytest.raises(ValidationFailed):
         close_day(desk.today)
@@ -157,7 +157,7 @@ def test_the_command_takes_a_date(app, desk):
 
 def test_an_excuse_page_converts_a_missed_day_and_says_so(client, app, desk):
     with app.app_context():
-        from cm_tracker.services.visits import close_day
+        from cm_tracker.services.usecases.visits import close_day
 
         close_day(desk.today - timedelta(days=1))
     sign_in(client, "cora")
@@ -190,7 +190,7 @@ def test_an_admin_records_a_closure_on_the_page(client, app, desk):
 
 def test_the_api_excuses_a_missed_day_with_its_adjustments(client, app, desk):
     with app.app_context():
-        from cm_tracker.services.visits import close_day
+        from cm_tracker.services.usecases.visits import close_day
 
         close_day(desk.today - timedelta(days=1))
     headers = api_token(client, "cora")

@@ -25,9 +25,9 @@ def report_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     from cm_tracker import create_app
     from cm_tracker.extensions import db
     from cm_tracker.models import Enrollment
-    from cm_tracker.services import accounts
-    from cm_tracker.services.clinic import clinic_today
-    from cm_tracker.services.scale import build_scale
+    from cm_tracker.services.core.clinic import clinic_today
+    from cm_tracker.services.usecases import accounts
+    from cm_tracker.tooling.scale import build_scale
 
     class ReportConfig(TestConfig):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path_factory.mktemp('reports') / 'reports.db'}"

@@ -156,7 +156,7 @@ def test_every_portal_page_is_audited_as_a_view_of_the_patients_own_record(pat, 
 def test_an_account_not_linked_to_a_record_is_told_so_kindly(app, client, personas):
     from cm_tracker.extensions import db
     from cm_tracker.models import Role, User
-    from cm_tracker.services.passwords import hash_password
+    from cm_tracker.services.core.passwords import hash_password
 
     with app.app_context():  # an account whose record link was never made (e.g. created before the record)
         db.session.add(User(username="newbie", display_name="New", role=Role.PATIENT,

@@ -8,7 +8,7 @@ import pytest
 
 from cm_tracker.engine.outcomes import Outcome, SpecimenFacts, SpecimenStatus, Validity, classify_specimen
 from cm_tracker.patient.charts import BOTTOM, HEIGHT, TOP, earnings_chart, nice_ceiling, results_chart
-from cm_tracker.services.portal_history import Week, specimen_cause
+from cm_tracker.services.queries.portal_history import Week, specimen_cause
 
 BOTTOM_Y = HEIGHT - BOTTOM
 

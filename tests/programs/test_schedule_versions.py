@@ -15,7 +15,7 @@ RICHER = {"kind": "escalating", "start": 20, "step": 10}
 def _record(clinic, code, day):
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, User
-    from cm_tracker.services.specimens import record_specimen
+    from cm_tracker.services.usecases.specimens import record_specimen
 
     patient, actor = db.session.get(Patient, clinic.patient_id), db.session.get(User, clinic.counselor_id)
     return record_specimen(patient, specimen(code, collected_at=at(day)), actor=actor)
@@ -24,7 +24,7 @@ def _record(clinic, code, day):
 def _change(clinic, schedule, *, effective_day, today_day, **extra):
     from cm_tracker.extensions import db
     from cm_tracker.models import Program, User
-    from cm_tracker.services.program_schedules import add_schedule_version
+    from cm_tracker.services.usecases.program_schedules import add_schedule_version
 
     program = db.session.get(Program, clinic.program_id)
     actor = db.session.get(User, clinic.counselor_id)
@@ -56,7 +56,7 @@ def test_a_change_effective_tomorrow_leaves_past_awards_and_pays_the_next_succes
 def test_a_correction_after_the_change_re_evaluates_without_touching_earlier_awards(make_clinic):
     from cm_tracker.extensions import db
     from cm_tracker.models import User
-    from cm_tracker.services.specimens import correct_specimen
+    from cm_tracker.services.usecases.specimens import correct_specimen
 
     clinic = make_clinic()
     first = _record(clinic, "N", 0).specimen
@@ -85,7 +85,7 @@ def test_the_streak_and_its_saved_level_carry_across_versions(make_clinic):
 
 
 def test_an_effective_date_in_the_past_is_refused_beside_the_field(make_clinic):
-    from cm_tracker.services.errors import ValidationFailed
+    from cm_tracker.services.core.errors import ValidationFailed
 
     clinic = make_clinic()
     with pytest.raises(ValidationFailed) as refused:
@@ -94,7 +94,7 @@ def test_an_effective_date_in_the_past_is_refused_beside_the_field(make_clinic):
 
 
 def test_today_is_refused_once_results_were_recorded_today(make_clinic):
-    from cm_tracker.services.errors import ValidationFailed
+    from cm_tracker.services.core.errors import ValidationFailed
 
     clinic = make_clinic()
     _record(clinic, "N", 3)
@@ -104,7 +104,7 @@ def test_today_is_refused_once_results_were_recorded_today(make_clinic):
 
 
 def test_a_new_version_keeps_the_schedule_kind(make_clinic):
-    from cm_tracker.services.errors import ValidationFailed
+    from cm_tracker.services.core.errors import ValidationFailed
 
     clinic = make_clinic()
     with pytest.raises(ValidationFailed) as refused:
@@ -113,7 +113,7 @@ def test_a_new_version_keeps_the_schedule_kind(make_clinic):
 
 
 def test_engine_errors_come_back_with_dotted_schedule_paths(make_clinic):
-    from cm_tracker.services.errors import ValidationFailed
+    from cm_tracker.services.core.errors import ValidationFailed
 
     clinic = make_clinic()
     with pytest.raises(ValidationFailed) as refused:
@@ -122,7 +122,7 @@ def test_engine_errors_come_back_with_dotted_schedule_paths(make_clinic):
 
 
 def test_a_version_saved_since_the_editor_opened_is_a_conflict(make_clinic):
-    from cm_tracker.services.errors import Conflict
+    from cm_tracker.services.core.errors import Conflict
 
     clinic = make_clinic()
     _change(clinic, RICHER, effective_day=9, today_day=8, based_on_version=1)

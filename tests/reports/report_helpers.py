@@ -8,10 +8,10 @@ from factories import START, at, specimen
 
 
 def record(clinic, history: list[tuple[int, str]], patient_id: int | None = None) -> list[int]:
-    """Record (day, code) specimens through services.specimens.record_specimen; returns the specimen ids."""
+    """Record (day, code) specimens through usecases.specimens.record_specimen; returns the specimen ids."""
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, User
-    from cm_tracker.services.specimens import record_specimen
+    from cm_tracker.services.usecases.specimens import record_specimen
 
     patient = db.session.get(Patient, patient_id or clinic.patient_id)
     actor = db.session.get(User, clinic.counselor_id)
@@ -53,8 +53,8 @@ def another_patient(clinic, name: str = "Second") -> tuple[int, int]:
 
 
 def report(clinic, start: date | None = None, end: date | None = None, counselor_id: int | None = None):
-    from cm_tracker.services.clinic import clinic_today
-    from cm_tracker.services.reports.outcomes import make_scope, outcome_report
+    from cm_tracker.services.core.clinic import clinic_today
+    from cm_tracker.services.queries.reports.outcomes import make_scope, outcome_report
 
     program, scope = make_scope(clinic.program_id, counselor_id, start, end, clinic_today())
     return outcome_report(program, scope)

@@ -27,7 +27,7 @@ def test_recording_a_specimen_writes_its_outcome_and_award(make_clinic):
 def test_a_correction_rewrites_the_outcomes_of_the_whole_history(make_clinic):
     from cm_tracker.extensions import db
     from cm_tracker.models import AnalyteResult, Specimen, User
-    from cm_tracker.services.specimens import correct_specimen
+    from cm_tracker.services.usecases.specimens import correct_specimen
 
     clinic = make_clinic()
     ids = record(clinic, [(0, "N"), (3, "N"), (7, "N")])
@@ -55,7 +55,7 @@ def test_the_reset_and_recovery_flags_follow_the_schedule(make_clinic):
 def test_rebuilding_the_cache_gives_the_same_rows(make_clinic):
     from cm_tracker.extensions import db
     from cm_tracker.models import EventOutcome
-    from cm_tracker.services.reports.summaries import rebuild_all
+    from cm_tracker.services.usecases.report_cache import rebuild_all
 
     clinic = make_clinic()
     record(clinic, [(0, "N"), (3, "P"), (7, "E")])
@@ -70,15 +70,16 @@ def test_the_scale_builder_agrees_with_the_services(app, ctx):
     """After a small `demo scale`, re-evaluating any enrolment posts nothing and balances equal the engine's."""
     from cm_tracker.extensions import db
     from cm_tracker.models import Enrollment, EventOutcome, LedgerEntry
-    from cm_tracker.services.evaluation import reevaluate, snapshot
-    from cm_tracker.services.scale import build_scale
+    from cm_tracker.services.core.evaluation import snapshot
+    from cm_tracker.services.usecases.reevaluation import reevaluate_and_refresh
+    from cm_tracker.tooling.scale import build_scale
 
     result = build_scale(30, seed=7, today=date(2026, 11, 20), chunk=8)
     assert result.counts["patients"] == 30 and result.counts["specimens"] > 300
     cached = db.session.scalar(select(func.count()).select_from(EventOutcome))
     for enrollment in db.session.scalars(select(Enrollment)).all():
         evaluation = snapshot(enrollment).evaluate()
-        assert reevaluate(enrollment, because="check", actor=None) == []
+        assert reevaluate_and_refresh(enrollment, because="check", actor=None) == []
         engine_points = db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
             LedgerEntry.enrollment_id == enrollment.id, LedgerEntry.kind == "award"))
         assert engine_points == evaluation.points
@@ -92,9 +93,9 @@ def test_the_summary_rows_agree_with_the_period_queries_on_a_scale_history(app, 
 
     from cm_tracker.extensions import db
     from cm_tracker.models import Program
-    from cm_tracker.services.clinic import clinic_today
-    from cm_tracker.services.reports.outcomes import enrollment_counts, make_scope
-    from cm_tracker.services.scale import build_scale
+    from cm_tracker.services.core.clinic import clinic_today
+    from cm_tracker.services.queries.reports.outcomes import enrollment_counts, make_scope
+    from cm_tracker.tooling.scale import build_scale
 
     build_scale(40, seed=9, today=clinic_today())
     for program in db.session.scalars(select(Program)).all():
@@ -109,13 +110,13 @@ def test_admitting_a_patient_after_a_scale_build_gets_a_fresh_id(app, ctx):
     """The builder assigns ids itself; the database's own sequences must move past them (PostgreSQL)."""
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, Program, User
-    from cm_tracker.services.patients import create_patient
-    from cm_tracker.services.scale import build_scale
+    from cm_tracker.services.usecases.admission import admit_patient
+    from cm_tracker.tooling.scale import build_scale
 
     build_scale(3, seed=8, today=date(2026, 11, 20))
     last = db.session.scalar(select(func.max(Patient.id)))
     admin = db.session.scalar(select(User).where(User.role == "admin"))
     program = db.session.scalar(select(Program).limit(1))
-    patient = create_patient(display_name="New", record_number="NEW-1", program_id=program.id,
-                             start_on=date(2026, 11, 16), counselor_id=None, actor=admin)
+    patient = admit_patient(display_name="New", record_number="NEW-1", program_id=program.id,
+                            start_on=date(2026, 11, 16), counselor_id=None, actor=admin)
     assert patient.id == last + 1

@@ -20,7 +20,7 @@ def recorded(app, personas):
     """Pat: N, N, P on 2, 4 and 6 November 2026 through the real service (25 points)."""
     from cm_tracker.extensions import db
     from cm_tracker.models import AnalyteResult, Patient, SpecimenStatus, User, Validity
-    from cm_tracker.services.specimens import SpecimenInput, record_specimen
+    from cm_tracker.services.usecases.specimens import SpecimenInput, record_specimen
 
     with app.app_context():
         patient, cora = db.session.get(Patient, personas.patient), db.session.get(User, personas.counselor)

@@ -44,7 +44,7 @@ def shop(app: Flask, personas: Any) -> Shop:
         TargetKind,
         User,
     )
-    from cm_tracker.services import accounts, catalog
+    from cm_tracker.services.usecases import accounts, catalog
 
     with app.app_context():
         manager = db.session.get(User, personas.manager)
@@ -81,7 +81,7 @@ def give(app: Flask, personas: Any) -> Callable[..., None]:
     def credit(patient_id: int, points: int = 0, draws: int = 0) -> None:
         from cm_tracker.extensions import db
         from cm_tracker.models import Patient, User
-        from cm_tracker.services.adjustments import post_adjustment
+        from cm_tracker.services.usecases.adjustments import post_adjustment
 
         with app.app_context():
             post_adjustment(db.session.get(Patient, patient_id), points=points, draws=draws, reason="test credit",

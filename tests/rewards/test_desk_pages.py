@@ -89,7 +89,7 @@ def test_another_counselor_cannot_open_the_desk_of_a_patient_not_theirs(client, 
 def test_a_portal_request_is_fulfilled_from_the_desk(app, client, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, RedemptionStatus, Reward, User
-    from cm_tracker.services.redemptions import request_redemption
+    from cm_tracker.services.usecases.redemptions import request_redemption
 
     give(personas.patient, points=100)
     with app.app_context():
@@ -121,7 +121,7 @@ def _won_draw(app, personas, shop, give) -> int:
 
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, User
-    from cm_tracker.services.draws import perform_draws
+    from cm_tracker.services.usecases.draws import perform_draws
 
     give(shop.draw_patient, draws=1)
     with app.app_context():
@@ -190,7 +190,7 @@ def test_a_two_person_hand_over_receipt_names_the_confirmer(app, client, persona
 def test_a_receipt_of_a_request_not_yet_fulfilled_is_404(app, client, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, Reward, User
-    from cm_tracker.services.redemptions import request_redemption
+    from cm_tracker.services.usecases.redemptions import request_redemption
 
     give(personas.patient, points=100)
     with app.app_context():

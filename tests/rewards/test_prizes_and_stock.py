@@ -13,7 +13,7 @@ from helpers import PASSWORD, in_threads
 def _draw(app, personas, shop, give, count: int = 1) -> list[int]:
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, User
-    from cm_tracker.services.draws import perform_draws
+    from cm_tracker.services.usecases.draws import perform_draws
 
     give(shop.draw_patient, draws=count)
     with app.app_context():
@@ -33,8 +33,9 @@ def _two_person(program_id: int) -> None:
 def test_a_hand_over_claims_the_draw_and_takes_one_from_stock(app, ctx, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import Reward, User
-    from cm_tracker.services.catalog import stock_of
-    from cm_tracker.services.prizes import get_draw, hand_over_prize, waiting_prizes
+    from cm_tracker.services.core.stock import stock_of
+    from cm_tracker.services.queries.prizes import get_draw, waiting_prizes
+    from cm_tracker.services.usecases.prizes import hand_over_prize
 
     [draw_id] = _draw(app, personas, shop, give)
     assert [d.id for d in waiting_prizes(shop.draw_patient)] == [draw_id]
@@ -49,9 +50,10 @@ def test_a_hand_over_claims_the_draw_and_takes_one_from_stock(app, ctx, personas
 def test_a_prize_of_another_tier_is_refused(app, ctx, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import Reward, User
-    from cm_tracker.services.catalog import RewardInput, create_reward
-    from cm_tracker.services.errors import ValidationFailed
-    from cm_tracker.services.prizes import get_draw, hand_over_prize
+    from cm_tracker.services.core.errors import ValidationFailed
+    from cm_tracker.services.queries.prizes import get_draw
+    from cm_tracker.services.usecases.catalog import RewardInput, create_reward
+    from cm_tracker.services.usecases.prizes import hand_over_prize
 
     [draw_id] = _draw(app, personas, shop, give)
     manager = db.session.get(User, personas.manager)
@@ -64,9 +66,10 @@ def test_a_prize_of_another_tier_is_refused(app, ctx, personas, shop, give):
 def test_two_people_handing_over_the_last_item_at_once_give_it_once(app, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import Reward, User
-    from cm_tracker.services.catalog import stock_of
-    from cm_tracker.services.errors import Conflict
-    from cm_tracker.services.prizes import get_draw, hand_over_prize
+    from cm_tracker.services.core.errors import Conflict
+    from cm_tracker.services.core.stock import stock_of
+    from cm_tracker.services.queries.prizes import get_draw
+    from cm_tracker.services.usecases.prizes import hand_over_prize
 
     draw_ids = _draw(app, personas, shop, give, count=6)
 
@@ -84,8 +87,9 @@ def test_two_people_handing_over_the_last_item_at_once_give_it_once(app, persona
 def test_the_same_draw_handed_over_twice_at_once_is_claimed_once(app, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import Reward, User
-    from cm_tracker.services.catalog import stock_of
-    from cm_tracker.services.prizes import get_draw, hand_over_prize
+    from cm_tracker.services.core.stock import stock_of
+    from cm_tracker.services.queries.prizes import get_draw
+    from cm_tracker.services.usecases.prizes import hand_over_prize
 
     [draw_id] = _draw(app, personas, shop, give)
 
@@ -102,8 +106,9 @@ def test_the_same_draw_handed_over_twice_at_once_is_claimed_once(app, personas, 
 def test_two_person_control_refuses_a_hand_over_without_a_confirmer(app, ctx, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import Reward, User
-    from cm_tracker.services.errors import ValidationFailed
-    from cm_tracker.services.prizes import get_draw, hand_over_confirmed
+    from cm_tracker.services.core.errors import ValidationFailed
+    from cm_tracker.services.queries.prizes import get_draw
+    from cm_tracker.services.usecases.prizes import hand_over_confirmed
 
     [draw_id] = _draw(app, personas, shop, give)
     _two_person(shop.prize_program)
@@ -116,8 +121,9 @@ def test_two_person_control_refuses_a_hand_over_without_a_confirmer(app, ctx, pe
 def test_two_person_control_refuses_the_same_person_as_confirmer(app, ctx, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import Reward, User
-    from cm_tracker.services.errors import ValidationFailed
-    from cm_tracker.services.prizes import Credentials, get_draw, hand_over_confirmed
+    from cm_tracker.services.core.errors import ValidationFailed
+    from cm_tracker.services.queries.prizes import get_draw
+    from cm_tracker.services.usecases.prizes import Credentials, hand_over_confirmed
 
     [draw_id] = _draw(app, personas, shop, give)
     _two_person(shop.prize_program)
@@ -130,8 +136,9 @@ def test_two_person_control_refuses_the_same_person_as_confirmer(app, ctx, perso
 def test_two_person_control_refuses_a_wrong_password(app, ctx, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import Draw, Reward, User
-    from cm_tracker.services.errors import ValidationFailed
-    from cm_tracker.services.prizes import Credentials, get_draw, hand_over_confirmed
+    from cm_tracker.services.core.errors import ValidationFailed
+    from cm_tracker.services.queries.prizes import get_draw
+    from cm_tracker.services.usecases.prizes import Credentials, hand_over_confirmed
 
     [draw_id] = _draw(app, personas, shop, give)
     _two_person(shop.prize_program)
@@ -145,7 +152,8 @@ def test_two_person_control_refuses_a_wrong_password(app, ctx, personas, shop, g
 def test_two_person_control_records_and_audits_both_people(app, ctx, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import AuditEvent, Reward, User
-    from cm_tracker.services.prizes import Credentials, get_draw, hand_over_confirmed
+    from cm_tracker.services.queries.prizes import get_draw
+    from cm_tracker.services.usecases.prizes import Credentials, hand_over_confirmed
 
     [draw_id] = _draw(app, personas, shop, give)
     _two_person(shop.prize_program)
@@ -160,7 +168,9 @@ def test_two_person_control_records_and_audits_both_people(app, ctx, personas, s
 def test_a_stock_count_keeps_the_discrepancy_and_corrects_the_stock(ctx, personas, shop):
     from cm_tracker.extensions import db
     from cm_tracker.models import Reward, StockMovement, StockMovementKind, User
-    from cm_tracker.services.catalog import count_history, record_count, stock_of
+    from cm_tracker.services.core.stock import stock_of
+    from cm_tracker.services.queries.catalog import count_history
+    from cm_tracker.services.usecases.catalog import record_count
 
     record_count(db.session.get(Reward, shop.card), 3, "two missing", actor=db.session.get(User, personas.manager))
     assert stock_of(shop.card) == 3
@@ -174,7 +184,8 @@ def test_a_stock_count_keeps_the_discrepancy_and_corrects_the_stock(ctx, persona
 def test_a_count_that_agrees_posts_no_correction(ctx, personas, shop):
     from cm_tracker.extensions import db
     from cm_tracker.models import Reward, StockMovement, StockMovementKind, User
-    from cm_tracker.services.catalog import count_history, record_count
+    from cm_tracker.services.queries.catalog import count_history
+    from cm_tracker.services.usecases.catalog import record_count
 
     record_count(db.session.get(Reward, shop.card), 5, "", actor=db.session.get(User, personas.manager))
     assert count_history(shop.card)[0].discrepancy == 0
@@ -185,8 +196,8 @@ def test_a_count_that_agrees_posts_no_correction(ctx, personas, shop):
 def test_a_reward_is_a_voucher_or_a_prize_never_both(ctx, personas):
     from cm_tracker.extensions import db
     from cm_tracker.models import User
-    from cm_tracker.services.catalog import RewardInput, create_reward
-    from cm_tracker.services.errors import ValidationFailed
+    from cm_tracker.services.core.errors import ValidationFailed
+    from cm_tracker.services.usecases.catalog import RewardInput, create_reward
 
     with pytest.raises(ValidationFailed) as refused:
         create_reward(RewardInput(name="Odd", value_cents=100, cost_points=4, tier="small"),
@@ -197,8 +208,8 @@ def test_a_reward_is_a_voucher_or_a_prize_never_both(ctx, personas):
 def test_a_manual_adjustment_needs_a_reason(ctx, personas):
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, User
-    from cm_tracker.services.adjustments import post_adjustment
-    from cm_tracker.services.errors import ValidationFailed
+    from cm_tracker.services.core.errors import ValidationFailed
+    from cm_tracker.services.usecases.adjustments import post_adjustment
 
     with pytest.raises(ValidationFailed) as refused:
         post_adjustment(db.session.get(Patient, personas.patient), points=10, draws=0, reason="  ",
@@ -209,7 +220,7 @@ def test_a_manual_adjustment_needs_a_reason(ctx, personas):
 def test_a_manual_credit_is_marked_manual_and_valued_against_the_cap(ctx, personas):
     from cm_tracker.extensions import db
     from cm_tracker.models import EntryKind, Patient, User
-    from cm_tracker.services.adjustments import post_adjustment
+    from cm_tracker.services.usecases.adjustments import post_adjustment
 
     entry = post_adjustment(db.session.get(Patient, personas.patient), points=20, draws=0, reason="Missed award",
                             actor=db.session.get(User, personas.manager))
@@ -221,8 +232,8 @@ def test_a_manual_credit_is_marked_manual_and_valued_against_the_cap(ctx, person
 def test_a_manual_credit_that_would_pass_the_cap_is_refused_with_the_reason(ctx, personas, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, User
-    from cm_tracker.services.adjustments import post_adjustment
-    from cm_tracker.services.errors import Conflict
+    from cm_tracker.services.core.errors import Conflict
+    from cm_tracker.services.usecases.adjustments import post_adjustment
 
     give(personas.patient, points=3900)  # $975.00 of the $997.50 cap
     with pytest.raises(Conflict) as refused:

@@ -24,9 +24,9 @@ def _count(model) -> int:
 
 def test_a_redemption_debits_cost_times_quantity_and_takes_the_stock(ctx, personas, shop, give):
     from cm_tracker.models import RedemptionStatus
-    from cm_tracker.services.catalog import stock_of
-    from cm_tracker.services.ledger import balance_of
-    from cm_tracker.services.redemptions import redeem
+    from cm_tracker.services.core.ledger import balance_of
+    from cm_tracker.services.core.stock import stock_of
+    from cm_tracker.services.usecases.redemptions import redeem
 
     give(personas.patient, points=100)
     patient, card, cora = _objects(personas, shop)
@@ -42,7 +42,7 @@ def test_a_redemption_debits_cost_times_quantity_and_takes_the_stock(ctx, person
 def test_the_redemption_ledger_entry_names_the_item_and_points(ctx, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import EntryKind, LedgerEntry
-    from cm_tracker.services.redemptions import redeem
+    from cm_tracker.services.usecases.redemptions import redeem
 
     give(personas.patient, points=40)
     patient, card, cora = _objects(personas, shop)
@@ -54,8 +54,8 @@ def test_the_redemption_ledger_entry_names_the_item_and_points(ctx, personas, sh
 
 def test_not_enough_points_is_refused_and_writes_nothing(ctx, personas, shop, give):
     from cm_tracker.models import LedgerEntry, Redemption
-    from cm_tracker.services.errors import Conflict
-    from cm_tracker.services.redemptions import redeem
+    from cm_tracker.services.core.errors import Conflict
+    from cm_tracker.services.usecases.redemptions import redeem
 
     give(personas.patient, points=39)
     patient, card, cora = _objects(personas, shop)
@@ -68,8 +68,8 @@ def test_not_enough_points_is_refused_and_writes_nothing(ctx, personas, shop, gi
 def test_a_negative_balance_blocks_redemptions_even_of_free_quantity(ctx, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import EntryKind, LedgerEntry
-    from cm_tracker.services.errors import Conflict
-    from cm_tracker.services.redemptions import redeem
+    from cm_tracker.services.core.errors import Conflict
+    from cm_tracker.services.usecases.redemptions import redeem
 
     give(personas.patient, points=60)
     patient, card, cora = _objects(personas, shop)
@@ -85,8 +85,8 @@ def test_a_negative_balance_blocks_redemptions_even_of_free_quantity(ctx, person
 
 
 def test_an_item_out_of_stock_is_refused(ctx, personas, shop, give):
-    from cm_tracker.services.errors import Conflict
-    from cm_tracker.services.redemptions import redeem
+    from cm_tracker.services.core.errors import Conflict
+    from cm_tracker.services.usecases.redemptions import redeem
 
     give(personas.patient, points=400)
     patient, card, cora = _objects(personas, shop)
@@ -99,7 +99,7 @@ def test_an_item_out_of_stock_is_refused(ctx, personas, shop, give):
 def test_an_unstocked_voucher_never_runs_out(ctx, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import Reward, StockMovement
-    from cm_tracker.services.redemptions import redeem
+    from cm_tracker.services.usecases.redemptions import redeem
 
     give(personas.patient, points=400)
     patient, _card, cora = _objects(personas, shop)
@@ -111,8 +111,8 @@ def test_an_unstocked_voucher_never_runs_out(ctx, personas, shop, give):
 def test_a_prize_cannot_be_bought_with_points(ctx, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import Reward
-    from cm_tracker.services.errors import ValidationFailed
-    from cm_tracker.services.redemptions import redeem
+    from cm_tracker.services.core.errors import ValidationFailed
+    from cm_tracker.services.usecases.redemptions import redeem
 
     give(personas.patient, points=400)
     patient, _card, cora = _objects(personas, shop)
@@ -124,8 +124,8 @@ def test_a_prize_cannot_be_bought_with_points(ctx, personas, shop, give):
 def test_a_portal_request_debits_nothing_until_fulfilled_at_the_desk(ctx, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import RedemptionStatus, User
-    from cm_tracker.services.ledger import balance_of
-    from cm_tracker.services.redemptions import fulfil_redemption, request_redemption
+    from cm_tracker.services.core.ledger import balance_of
+    from cm_tracker.services.usecases.redemptions import fulfil_redemption, request_redemption
 
     give(personas.patient, points=100)
     patient, card, cora = _objects(personas, shop)
@@ -140,8 +140,8 @@ def test_a_portal_request_debits_nothing_until_fulfilled_at_the_desk(ctx, person
 def test_requests_waiting_count_against_what_a_patient_may_request(ctx, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import User
-    from cm_tracker.services.errors import Conflict
-    from cm_tracker.services.redemptions import request_redemption
+    from cm_tracker.services.core.errors import Conflict
+    from cm_tracker.services.usecases.redemptions import request_redemption
 
     give(personas.patient, points=60)
     patient, card, _cora = _objects(personas, shop)
@@ -155,8 +155,8 @@ def test_requests_waiting_count_against_what_a_patient_may_request(ctx, personas
 def test_a_request_is_fulfilled_once_and_cannot_be_cancelled_after(ctx, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import User
-    from cm_tracker.services.errors import Conflict
-    from cm_tracker.services.redemptions import cancel_redemption, fulfil_redemption, request_redemption
+    from cm_tracker.services.core.errors import Conflict
+    from cm_tracker.services.usecases.redemptions import cancel_redemption, fulfil_redemption, request_redemption
 
     give(personas.patient, points=100)
     patient, card, cora = _objects(personas, shop)
@@ -171,8 +171,8 @@ def test_a_request_is_fulfilled_once_and_cannot_be_cancelled_after(ctx, personas
 def test_a_cancelled_request_cannot_be_fulfilled(ctx, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import RedemptionStatus, User
-    from cm_tracker.services.errors import Conflict
-    from cm_tracker.services.redemptions import cancel_redemption, fulfil_redemption, request_redemption
+    from cm_tracker.services.core.errors import Conflict
+    from cm_tracker.services.usecases.redemptions import cancel_redemption, fulfil_redemption, request_redemption
 
     give(personas.patient, points=100)
     patient, card, cora = _objects(personas, shop)
@@ -187,7 +187,7 @@ def test_a_cancelled_request_cannot_be_fulfilled(ctx, personas, shop, give):
 
 def test_the_same_key_and_body_replays_the_first_response_and_writes_nothing(ctx, personas, shop, give):
     from cm_tracker.models import LedgerEntry, Redemption
-    from cm_tracker.services.redemptions import redeem
+    from cm_tracker.services.usecases.redemptions import redeem
 
     give(personas.patient, points=100)
     patient, card, cora = _objects(personas, shop)
@@ -198,8 +198,8 @@ def test_the_same_key_and_body_replays_the_first_response_and_writes_nothing(ctx
 
 
 def test_the_same_key_with_another_body_is_refused(ctx, personas, shop, give):
-    from cm_tracker.services.errors import ValidationFailed
-    from cm_tracker.services.redemptions import redeem
+    from cm_tracker.services.core.errors import ValidationFailed
+    from cm_tracker.services.usecases.redemptions import redeem
 
     give(personas.patient, points=100)
     patient, card, cora = _objects(personas, shop)
@@ -212,9 +212,9 @@ def test_the_same_key_with_another_body_is_refused(ctx, personas, shop, give):
 def test_twenty_concurrent_redemptions_against_a_balance_for_one_debit_once(app, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import LedgerEntry, Patient, Redemption, Reward, User
-    from cm_tracker.services.errors import Conflict
-    from cm_tracker.services.ledger import balance_of
-    from cm_tracker.services.redemptions import redeem
+    from cm_tracker.services.core.errors import Conflict
+    from cm_tracker.services.core.ledger import balance_of
+    from cm_tracker.services.usecases.redemptions import redeem
 
     give(personas.patient, points=50)
 
@@ -234,7 +234,7 @@ def test_twenty_concurrent_redemptions_against_a_balance_for_one_debit_once(app,
 def test_twenty_concurrent_retries_with_one_key_make_one_redemption(app, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, Redemption, Reward, User
-    from cm_tracker.services.redemptions import redeem
+    from cm_tracker.services.usecases.redemptions import redeem
 
     give(personas.patient, points=400)
 
@@ -252,8 +252,8 @@ def test_twenty_concurrent_retries_with_one_key_make_one_redemption(app, persona
 def test_concurrent_redemptions_never_sell_more_than_the_stock(app, personas, shop, give, ctx):
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, Reward, User
-    from cm_tracker.services.catalog import stock_of
-    from cm_tracker.services.redemptions import redeem
+    from cm_tracker.services.core.stock import stock_of
+    from cm_tracker.services.usecases.redemptions import redeem
 
     give(personas.patient, points=1000)
     give(personas.other_patient, points=1000)

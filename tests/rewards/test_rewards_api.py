@@ -152,7 +152,7 @@ def test_twenty_threads_against_a_balance_for_one_through_the_api_succeed_once(a
 def test_staff_fulfil_a_portal_request_once(app, client, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, Reward, User
-    from cm_tracker.services.redemptions import request_redemption
+    from cm_tracker.services.usecases.redemptions import request_redemption
 
     give(personas.patient, points=100)
     with app.app_context():
@@ -170,7 +170,7 @@ def test_staff_fulfil_a_portal_request_once(app, client, personas, shop, give):
 def test_another_counselor_cannot_fulfil_a_request_of_a_patient_not_theirs(app, client, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, Reward, User
-    from cm_tracker.services.redemptions import request_redemption
+    from cm_tracker.services.usecases.redemptions import request_redemption
 
     give(personas.patient, points=100)
     with app.app_context():
@@ -205,7 +205,7 @@ def test_a_counselor_may_not_post_manual_adjustments(client, personas):
 def _won(app, personas, shop, give) -> int:
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, User
-    from cm_tracker.services.draws import perform_draws
+    from cm_tracker.services.usecases.draws import perform_draws
 
     give(shop.draw_patient, draws=1)
     with app.app_context():

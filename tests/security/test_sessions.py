@@ -43,7 +43,7 @@ def test_sign_in_issues_a_fresh_session_cookie(app, client, personas):
 def test_disabling_an_account_signs_it_out_at_once(app, client, personas):
     from cm_tracker.extensions import db
     from cm_tracker.models import User
-    from cm_tracker.services import accounts
+    from cm_tracker.services.usecases import accounts
 
     sign_in(client, "cora")
     assert client.get("/staff/").status_code == 200
@@ -121,7 +121,7 @@ def test_passwords_are_stored_as_argon2id(app, personas):
 def test_a_temporary_password_opens_only_the_change_password_page(app, client, personas):
     from cm_tracker.extensions import db
     from cm_tracker.models import User
-    from cm_tracker.services import accounts
+    from cm_tracker.services.usecases import accounts
 
     with app.app_context():
         temporary = accounts.reset_password(db.session.get(User, personas.counselor),

@@ -11,7 +11,7 @@ from helpers import in_threads
 def test_the_same_specimen_sent_concurrently_is_recorded_once(app, make_clinic):
     from cm_tracker.extensions import db
     from cm_tracker.models import LedgerEntry, Patient, Specimen, User
-    from cm_tracker.services.specimens import record_specimen
+    from cm_tracker.services.usecases.specimens import record_specimen
 
     clinic = make_clinic()
     db.session.remove()
@@ -30,7 +30,7 @@ def test_the_same_specimen_sent_concurrently_is_recorded_once(app, make_clinic):
 def test_concurrent_different_specimens_each_post_once_in_order(app, make_clinic):
     from cm_tracker.extensions import db
     from cm_tracker.models import LedgerEntry, Patient, User
-    from cm_tracker.services.specimens import record_specimen
+    from cm_tracker.services.usecases.specimens import record_specimen
 
     clinic = make_clinic()
     db.session.remove()

@@ -16,7 +16,7 @@ SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[Healt
 def _record_all(clinic, seq, order):
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, User
-    from cm_tracker.services.specimens import record_specimen
+    from cm_tracker.services.usecases.specimens import record_specimen
 
     patient = db.session.get(Patient, clinic.patient_id)
     actor = db.session.get(User, clinic.counselor_id)
@@ -34,7 +34,7 @@ def _entries(clinic):
 def _expected_points(clinic):
     from cm_tracker.extensions import db
     from cm_tracker.models import Enrollment
-    from cm_tracker.services.evaluation import snapshot
+    from cm_tracker.services.core.evaluation import snapshot
 
     return snapshot(db.session.get(Enrollment, clinic.enrollment_id)).evaluate().points
 
@@ -42,7 +42,7 @@ def _expected_points(clinic):
 @SETTINGS
 @given(seq=RESULTS, data=st.data())
 def test_the_balance_is_the_sum_of_entries_and_what_the_engine_computes(make_clinic, seq, data):
-    from cm_tracker.services.ledger import balance_of
+    from cm_tracker.services.core.ledger import balance_of
 
     clinic = make_clinic(cap_cents=3000)
     order = data.draw(st.permutations(range(len(seq))))
@@ -54,7 +54,7 @@ def test_the_balance_is_the_sum_of_entries_and_what_the_engine_computes(make_cli
 @SETTINGS
 @given(seq=RESULTS, data=st.data())
 def test_the_result_does_not_depend_on_the_order_of_entry(make_clinic, seq, data):
-    from cm_tracker.services.ledger import balance_of
+    from cm_tracker.services.core.ledger import balance_of
 
     in_order = make_clinic()
     _record_all(in_order, seq, range(len(seq)))
@@ -84,9 +84,9 @@ def test_failures_and_neutrals_earn_nothing_and_the_cap_holds(make_clinic, seq, 
 def test_a_correction_followed_by_its_reverse_returns_to_the_same_balance(make_clinic, seq, flip):
     from cm_tracker.extensions import db
     from cm_tracker.models import Enrollment, LedgerEntry
-    from cm_tracker.services.evaluation import reevaluate
-    from cm_tracker.services.ledger import balance_of
-    from cm_tracker.services.specimens import SpecimenInput, correct_specimen
+    from cm_tracker.services.core.ledger import balance_of
+    from cm_tracker.services.usecases.reevaluation import reevaluate_and_refresh
+    from cm_tracker.services.usecases.specimens import SpecimenInput, correct_specimen
 
     clinic = make_clinic()
     specimens = _record_all(clinic, seq, range(len(seq)))
@@ -101,5 +101,6 @@ def test_a_correction_followed_by_its_reverse_returns_to_the_same_balance(make_c
                      actor=target.enrollment.patient.counselor)
     assert balance_of(clinic.patient_id).points == before
     count = db.session.scalar(select(func.count()).select_from(LedgerEntry))
-    assert reevaluate(db.session.get(Enrollment, clinic.enrollment_id), because="check", actor=None) == []
+    enrollment = db.session.get(Enrollment, clinic.enrollment_id)
+    assert reevaluate_and_refresh(enrollment, because="check", actor=None) == []
     assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == count

@@ -10,7 +10,7 @@ from factories import at, specimen
 def _record(clinic, seq, *, days=None, **kwargs):
     from cm_tracker.extensions import db
     from cm_tracker.models import Patient, User
-    from cm_tracker.services.specimens import record_specimen
+    from cm_tracker.services.usecases.specimens import record_specimen
 
     patient = db.session.get(Patient, clinic.patient_id)
     actor = db.session.get(User, clinic.counselor_id)
@@ -24,7 +24,7 @@ def _points(recorded):
 
 
 def _balance(clinic):
-    from cm_tracker.services.ledger import balance_of
+    from cm_tracker.services.core.ledger import balance_of
 
     return balance_of(clinic.patient_id)
 
@@ -56,7 +56,7 @@ def test_recording_the_same_specimen_twice_posts_nothing_new(make_clinic):
 def test_a_different_specimen_at_the_same_time_is_a_conflict(make_clinic):
     import pytest
 
-    from cm_tracker.services.errors import Conflict
+    from cm_tracker.services.core.errors import Conflict
 
     clinic = make_clinic()
     _record(clinic, "N")
@@ -79,7 +79,7 @@ def test_a_late_older_entry_is_placed_in_order_and_later_awards_adjusted(make_cl
 
 
 def test_correcting_a_result_posts_the_difference_and_its_reverse_restores_the_balance(make_clinic):
-    from cm_tracker.services.specimens import correct_specimen
+    from cm_tracker.services.usecases.specimens import correct_specimen
 
     clinic = make_clinic()
     recorded = _record(clinic, "NNN")
@@ -102,8 +102,8 @@ def test_correcting_a_result_posts_the_difference_and_its_reverse_restores_the_b
 def test_a_stale_version_is_refused(make_clinic):
     import pytest
 
-    from cm_tracker.services.errors import Conflict
-    from cm_tracker.services.specimens import correct_specimen
+    from cm_tracker.services.core.errors import Conflict
+    from cm_tracker.services.usecases.specimens import correct_specimen
 
     clinic = make_clinic()
     s = _record(clinic, "N")[0].specimen
@@ -115,12 +115,13 @@ def test_a_stale_version_is_refused(make_clinic):
 def test_reevaluating_an_unchanged_history_posts_nothing(make_clinic):
     from cm_tracker.extensions import db
     from cm_tracker.models import Enrollment, LedgerEntry
-    from cm_tracker.services.evaluation import reevaluate
+    from cm_tracker.services.usecases.reevaluation import reevaluate_and_refresh
 
     clinic = make_clinic()
     _record(clinic, "NNPNM")
     before = db.session.scalar(select(func.count()).select_from(LedgerEntry))
-    assert reevaluate(db.session.get(Enrollment, clinic.enrollment_id), because="check", actor=None) == []
+    enrollment = db.session.get(Enrollment, clinic.enrollment_id)
+    assert reevaluate_and_refresh(enrollment, because="check", actor=None) == []
     assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == before
 
 

@@ -42,7 +42,7 @@ def test_a_counselor_gets_403_on_the_overview(client, personas):
 
 
 def test_the_overview_without_programmes_says_so(client, app):
-    from cm_tracker.services import accounts
+    from cm_tracker.services.usecases import accounts
 
     with app.app_context():
         accounts.create_user(username="max", password="a long pass phrase", role="manager", display_name="Max")

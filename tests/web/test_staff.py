@@ -37,7 +37,7 @@ def test_an_admin_sees_every_patient_on_the_caseload_page(client, personas, hist
 
 
 def test_a_counselor_without_patients_gets_a_clear_empty_state(client, app, personas):
-    from cm_tracker.services import accounts
+    from cm_tracker.services.usecases import accounts
 
     with app.app_context():
         accounts.create_user(username="nina", password="a long pass phrase", role="counselor", display_name="Nina")

@@ -1,0 +1,49 @@
+"""Which enrollment an event or a clinic day belongs to, and a patient's current episode."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import or_, select
+
+from cm_tracker.extensions import db
+from cm_tracker.models import Enrollment, EnrollmentStatus, Patient
+from cm_tracker.services.core.clinic import clinic_date
+from cm_tracker.services.core.errors import ValidationFailed
+
+
+def enrollment_on(patient: Patient, moment: datetime, field: str = "collected_at") -> Enrollment:
+    """The enrollment covering the clinic date of `moment` (newest first), or a field error naming the date."""
+    day = clinic_date(moment)
+    enrollment = db.session.scalar(
+        select(Enrollment)
+        .where(Enrollment.patient_id == patient.id, Enrollment.start_on <= day)
+        .where((Enrollment.end_on.is_(None)) | (Enrollment.end_on >= day))
+        .order_by(Enrollment.start_on.desc(), Enrollment.id.desc())
+        .limit(1)
+    )
+    if enrollment is None:
+        raise ValidationFailed("The patient is not enrolled on that date.",
+                               fields={field: f"{patient.display_name} has no enrollment covering {day:%Y-%m-%d}."})
+    return enrollment
+
+
+def current_enrollment(patient: Patient) -> Enrollment | None:
+    """The active episode that started last, else the most recent episode of any status (a discharged patient
+    still sees their balance). Reads the loaded relationship, so a caseload can preload it for every patient."""
+    episodes = sorted(patient.enrollments, key=lambda e: (e.status == EnrollmentStatus.ACTIVE, e.start_on, e.id))
+    return episodes[-1] if episodes else None
+
+
+def active_on(day: date) -> list[object]:
+    """Conditions for an enrollment running on `day`: never a visit before its start or after its end."""
+    return [Enrollment.start_on <= day, or_(Enrollment.end_on.is_(None), Enrollment.end_on >= day)]
+
+
+def enrollment_covering(patient: Patient, day: date) -> Enrollment:
+    enrollment = db.session.scalar(select(Enrollment).where(Enrollment.patient_id == patient.id, *active_on(day))
+                                   .order_by(Enrollment.start_on.desc(), Enrollment.id.desc()).limit(1))
+    if enrollment is None:
+        raise ValidationFailed("The patient is not enrolled on that date.",
+                               fields={"on": f"{patient.display_name} has no enrollment covering {day:%Y-%m-%d}."})
+    return enrollment

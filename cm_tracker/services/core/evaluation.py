@@ -1,0 +1,220 @@
+"""Re-evaluating an enrollment's whole history with the engine and posting the differences (docs/rules.md 6).
+
+Every write that can change what a patient earned (a new result, a late entry, a correction, an excuse) ends here:
+the engine computes the expected award of every event from the start; the ledger is compared per event and target;
+only differences are posted, so re-evaluating an unchanged history posts nothing and a retried request posts
+nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from cm_tracker.engine.evaluate import NextPreview
+from cm_tracker.engine.events import Award, TargetEvent
+from cm_tracker.engine.outcomes import (
+    Outcome,
+    SpecimenFacts,
+    classify_activity,
+    classify_attendance,
+    classify_specimen,
+    is_bonus_negative,
+)
+from cm_tracker.engine.program import CapSpend, ProgramEvaluation, evaluate_program, preview_program
+from cm_tracker.engine.rules import ProgramRules, TargetKind, TargetRules
+from cm_tracker.engine.schedules import PrizeDrawSchedule, parse_schedule, schedule_in_force
+from cm_tracker.extensions import db
+from cm_tracker.models import (
+    AttendanceRecord,
+    Enrollment,
+    EntryKind,
+    EventType,
+    GoalActivity,
+    LedgerEntry,
+    Program,
+    Specimen,
+    User,
+)
+from cm_tracker.services.core.clinic import clinic_date, clinic_today
+from cm_tracker.services.core.ledger import Held, held_by_event
+
+EventKey = tuple[str, int]
+
+
+def rules_for(program: Program, today: date | None = None) -> ProgramRules:
+    """The engine's view of a programme: each target with every version of its schedule, so that each event is
+    paid by the version in force on its date, and as its current schedule the one in force `today` (the clinic's
+    date unless given), which the prize bowl and the maximum use."""
+    today = today or clinic_today()
+    targets = []
+    for target in program.targets:
+        rows = sorted(target.schedule_versions, key=lambda v: (v.effective_on, v.version))
+        versions = tuple((v.effective_on, parse_schedule(v.schedule)) for v in rows)
+        targets.append(TargetRules(target.key, TargetKind(target.kind), target.label, frozenset(target.analytes),
+                                   schedule_in_force(versions, today), versions if len(versions) > 1 else ()))
+    return ProgramRules(program.point_value_cents, program.cap_cents, program.cap_window, program.max_award_cents,
+                        tuple(targets), program.dilute_policy)
+
+
+def specimen_facts(specimen: Specimen) -> SpecimenFacts:
+    return SpecimenFacts(
+        status=specimen.status,
+        results={r.analyte: str(r.result) for r in specimen.results},
+        validity=specimen.validity or "valid",
+        temperature_ok=specimen.temperature_ok,
+    )
+
+
+def specimen_outcomes(rules: ProgramRules, specimen: Specimen) -> dict[str, tuple[Outcome, str, bool]]:
+    """Per abstinence target: outcome, reason and whether the bonus analyte set (of the schedule version in force
+    on the collection date) was negative too."""
+    facts = specimen_facts(specimen)
+    on = clinic_date(specimen.collected_at)
+    found: dict[str, tuple[Outcome, str, bool]] = {}
+    for target in rules.targets:
+        if target.kind != TargetKind.ABSTINENCE:
+            continue
+        verdict = classify_specimen(facts, target.analytes, rules.dilute_policy)
+        schedule = target.schedule_on(on)
+        bonus = isinstance(schedule, PrizeDrawSchedule) and verdict.outcome is Outcome.SUCCESS and \
+            is_bonus_negative(facts, schedule.bonus_analytes, rules.dilute_policy)
+        found[str(target.key)] = (verdict.outcome, verdict.reason, bonus)
+    return found
+
+
+def _events(enrollment: Enrollment, rules: ProgramRules) -> dict[Hashable, list[TargetEvent]]:
+    events: dict[Hashable, list[TargetEvent]] = defaultdict(list)
+    kinds = {str(t.key): t.kind for t in rules.targets}
+    specimens = db.session.scalars(
+        select(Specimen).where(Specimen.enrollment_id == enrollment.id).options(selectinload(Specimen.results))
+    ).all()
+    for specimen in specimens:
+        on = clinic_date(specimen.collected_at)
+        for key, (outcome, reason, bonus) in specimen_outcomes(rules, specimen).items():
+            events[key].append(TargetEvent(("specimen", specimen.id), specimen.collected_at, on, outcome, bonus,
+                                           reason))
+    for record in db.session.scalars(select(AttendanceRecord).where(AttendanceRecord.enrollment_id == enrollment.id)):
+        if kinds.get(record.target_key) == TargetKind.ATTENDANCE:
+            verdict = classify_attendance(record.status)
+            events[record.target_key].append(TargetEvent(("attendance", record.id), record.occurred_at,
+                                                         clinic_date(record.occurred_at), verdict.outcome,
+                                                         False, verdict.reason))
+    for activity in db.session.scalars(select(GoalActivity).where(GoalActivity.enrollment_id == enrollment.id)):
+        if kinds.get(activity.target_key) == TargetKind.ACTIVITY and activity.occurred_at is not None:
+            verdict = classify_activity(activity.status)
+            events[activity.target_key].append(TargetEvent(("activity", activity.id), activity.occurred_at,
+                                                           clinic_date(activity.occurred_at), verdict.outcome,
+                                                           False, f"{activity.description}: {verdict.reason}"))
+    return events
+
+
+def _spends(enrollment: Enrollment) -> list[CapSpend]:
+    """Value that counts against the cap but is not an engine award: prizes drawn and manual adjustments."""
+    rows = db.session.execute(
+        select(LedgerEntry.occurred_at, LedgerEntry.created_at, LedgerEntry.value_cents).where(
+            LedgerEntry.enrollment_id == enrollment.id,
+            LedgerEntry.kind.in_((EntryKind.DRAW, EntryKind.MANUAL)),
+            LedgerEntry.value_cents != 0,
+        )
+    ).all()
+    return [CapSpend(at or created, clinic_date(at or created), value) for at, created, value in rows]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    rules: ProgramRules
+    events: dict[Hashable, list[TargetEvent]]
+    spends: list[CapSpend]
+
+    def evaluate(self) -> ProgramEvaluation:
+        return evaluate_program(self.rules, self.events, self.spends)
+
+    def preview(self, on: date) -> dict[Hashable, NextPreview]:
+        return preview_program(self.rules, self.events, on, self.spends)
+
+
+def snapshot(enrollment: Enrollment) -> Snapshot:
+    rules = rules_for(enrollment.program)
+    return Snapshot(rules, _events(enrollment, rules), _spends(enrollment))
+
+
+def post_differences(
+    enrollment: Enrollment,
+    evaluation: ProgramEvaluation,
+    *,
+    because: str,
+    actor: User | None,
+) -> list[LedgerEntry]:
+    """Post an award for each event seen for the first time and an adjustment for each that now earns otherwise.
+
+    `because` says why a re-evaluation happened (a correction's reason, a late entry), for the adjustments' text.
+    """
+    held = held_by_event(enrollment.id)
+    posted: list[LedgerEntry] = []
+    for (target_key, event_key), award in sorted(evaluation.awards.items(), key=lambda item: _order(item[1])):
+        event_type, event_id = event_key
+        entry = _entry_for(enrollment, str(target_key), event_type, event_id, award,
+                           held.get((event_type, event_id, str(target_key))), because, actor)
+        if entry is not None:
+            db.session.add(entry)
+            posted.append(entry)
+    return posted
+
+
+def _order(award: Award) -> tuple[object, ...]:
+    return (award.at, award.key)
+
+
+def _entry_for(enrollment: Enrollment, target_key: str, event_type: str, event_id: int, award: Award,
+               held: Held | None, because: str, actor: User | None) -> LedgerEntry | None:
+    common = {
+        "patient_id": enrollment.patient_id, "enrollment_id": enrollment.id, "target_key": target_key,
+        "event_type": EventType(event_type), "event_id": event_id, "occurred_at": award.at,
+        "created_by_id": actor.id if actor else None,
+    }
+    if held is None:
+        return LedgerEntry(kind=EntryKind.AWARD, points=award.points, draws=award.draws,
+                           value_cents=award.value_cents, reason=award.explanation, **common)
+    delta = (award.points - held.points, award.draws - held.draws, award.value_cents - held.value_cents)
+    if delta == (0, 0, 0):
+        return None
+    was = _amount(held.points, held.draws)
+    reason = f"Correction ({because}): {award.explanation}. Was {was}, now {_amount(award.points, award.draws)}."
+    return LedgerEntry(kind=EntryKind.ADJUSTMENT, points=delta[0], draws=delta[1], value_cents=delta[2],
+                       reason=reason, **common)
+
+
+def _amount(points: int, draws: int) -> str:
+    parts = []
+    if points or not draws:
+        parts.append(f"{points} point{'s' if points != 1 else ''}")
+    if draws:
+        parts.append(f"{draws} draw{'s' if draws != 1 else ''}")
+    return " and ".join(parts)
+
+
+@dataclass(frozen=True)
+class Reevaluated:
+    """The evaluation of the whole history and the entries it posted (empty when nothing differed)."""
+
+    evaluation: ProgramEvaluation
+    posted: list[LedgerEntry]
+
+
+def reevaluate(enrollment: Enrollment, *, because: str, actor: User | None) -> Reevaluated:
+    """Evaluate the whole history again and post what differs; the caller holds the enrollment lock and commits.
+
+    Use cases call usecases.reevaluation.reevaluate_and_refresh, which also rebuilds the report cache from the
+    same evaluation."""
+    evaluation = snapshot(enrollment).evaluate()
+    return Reevaluated(evaluation, post_differences(enrollment, evaluation, because=because, actor=actor))
+
+
+def awards_of_event(entries: Sequence[LedgerEntry]) -> list[dict[str, object]]:
+    return [{"target": e.target_key, "points": e.points, "draws": e.draws, "reason": e.reason} for e in entries]

@@ -1,0 +1,46 @@
+"""Tying a recorded event to the scheduled visit it fulfils, so "due", "overdue" and "missed" are one lookup.
+
+A specimen or session mark names its visit when the desk records it from the visit; one recorded otherwise (the
+API, a lab feed) takes the still-open visit of the same kind on the same clinic date, if there is one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import exists, select
+
+from cm_tracker.extensions import db
+from cm_tracker.models import AttendanceRecord, ScheduledVisit, Specimen, VisitKind
+from cm_tracker.services.core.errors import Conflict, ValidationFailed
+
+
+def is_taken(visit_id: object) -> object:
+    """Whether a visit already has its specimen or its session mark (a condition on a visit id column)."""
+    return exists().where(Specimen.visit_id == visit_id) | exists().where(AttendanceRecord.visit_id == visit_id)
+
+
+def visit_for(enrollment_id: int, kind: VisitKind, on: date, *, visit_id: int | None = None,
+              target_key: str | None = None) -> int | None:
+    """The visit an event of `kind` on `on` fulfils: the one named (checked), else the open one that day, else None."""
+    if visit_id is not None:
+        return _checked(enrollment_id, kind, visit_id, target_key)
+    query = select(ScheduledVisit.id).where(
+        ScheduledVisit.enrollment_id == enrollment_id, ScheduledVisit.kind == kind, ScheduledVisit.due_on == on,
+        ~is_taken(ScheduledVisit.id))
+    if kind == VisitKind.SESSION:
+        query = query.where(ScheduledVisit.target_key == target_key)
+    return db.session.scalar(query.order_by(ScheduledVisit.id).limit(1))
+
+
+def _checked(enrollment_id: int, kind: VisitKind, visit_id: int, target_key: str | None) -> int:
+    visit = db.session.get(ScheduledVisit, visit_id)
+    if visit is None or visit.enrollment_id != enrollment_id or visit.kind != kind or (
+            kind == VisitKind.SESSION and visit.target_key != target_key):
+        raise ValidationFailed("The visit does not match.",
+                               fields={"visit_id": "This visit is not one of this enrollment's visits of that kind."})
+    taken = db.session.scalar(select(Specimen.id).where(Specimen.visit_id == visit_id).limit(1)) or \
+        db.session.scalar(select(AttendanceRecord.id).where(AttendanceRecord.visit_id == visit_id).limit(1))
+    if taken:
+        raise Conflict("This visit is already recorded; correct the record instead.", code="visit_recorded")
+    return visit_id

@@ -1,0 +1,38 @@
+"""A patient's goal activities and the activity targets a contract item may name, for the staff pages and the API."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from cm_tracker.engine.rules import TargetKind
+from cm_tracker.extensions import db
+from cm_tracker.models import Enrollment, GoalActivity, Patient
+from cm_tracker.services.core.clinic import clinic_today
+from cm_tracker.services.core.errors import NotFound
+
+
+def week_start(day: date) -> date:
+    """The Monday of the day's ISO week: contracts are weekly."""
+    return day - timedelta(days=day.weekday())
+
+
+def activity_targets(enrollment: Enrollment) -> list[tuple[str, str]]:
+    return [(t.key, t.label) for t in enrollment.program.targets if t.kind == TargetKind.ACTIVITY]
+
+
+def activities_of(patient: Patient) -> list[GoalActivity]:
+    return list(db.session.scalars(select(GoalActivity).where(GoalActivity.patient_id == patient.id)
+                                   .order_by(GoalActivity.week_of.desc(), GoalActivity.id.desc())))
+
+
+def activity_for(patient_id: int | None, activity_id: int) -> GoalActivity:
+    activity = db.session.get(GoalActivity, activity_id)
+    if activity is None or (patient_id is not None and activity.patient_id != patient_id):
+        raise NotFound("No such activity.")
+    return activity
+
+
+def default_week() -> date:
+    return week_start(clinic_today())

@@ -1,0 +1,84 @@
+"""The counselor's caseload: one row per patient, built from a fixed handful of grouped queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from cm_tracker.extensions import db
+from cm_tracker.models import (
+    AttendanceRecord,
+    Enrollment,
+    EnrollmentStatus,
+    Patient,
+    Role,
+    ScheduledVisit,
+    Specimen,
+    User,
+)
+from cm_tracker.services.core.balances import Balance, balances_for
+from cm_tracker.services.core.enrollments import current_enrollment
+
+
+@dataclass(frozen=True, slots=True)
+class CaseloadRow:
+    patient: Patient
+    enrollment: Enrollment | None
+    balance: Balance
+    last_event_at: datetime | None
+    next_visit_on: date | None
+
+
+
+def caseload_patients(user: User) -> list[Patient]:
+    """A counselor's own caseload; an admin oversees every patient."""
+    query = select(Patient).options(selectinload(Patient.enrollments).joinedload(Enrollment.program))
+    if user.role != Role.ADMIN:
+        query = query.where(Patient.counselor_id == user.id)
+    return list(db.session.scalars(query.order_by(Patient.display_name, Patient.id)))
+
+
+def caseload_rows(user: User, today: date) -> list[CaseloadRow]:
+    patients = caseload_patients(user)
+    ids = [p.id for p in patients]
+    balances = balances_for(ids)
+    last_events = last_event_times(ids)
+    next_visits = next_visit_dates(ids, today)
+    return [
+        CaseloadRow(p, current_enrollment(p), balances.get(p.id, Balance()), last_events.get(p.id),
+                    next_visits.get(p.id))
+        for p in patients
+    ]
+
+
+def last_event_times(patient_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each patient's latest specimen or attendance happened (one grouped query per kind of event)."""
+    ids = list(patient_ids)
+    latest: dict[int, datetime] = {}
+    if not ids:
+        return latest
+    for column, owner in ((Specimen.collected_at, Specimen.patient_id),
+                          (AttendanceRecord.occurred_at, AttendanceRecord.patient_id)):
+        rows = db.session.execute(select(owner, func.max(column)).where(owner.in_(ids)).group_by(owner))
+        for pid, moment in rows:
+            if moment is not None and (pid not in latest or moment > latest[pid]):
+                latest[pid] = moment
+    return latest
+
+
+def next_visit_dates(patient_ids: Iterable[int], today: date) -> dict[int, date]:
+    ids = list(patient_ids)
+    if not ids:
+        return {}
+    query = (
+        select(Enrollment.patient_id, func.min(ScheduledVisit.due_on))
+        .join(Enrollment, ScheduledVisit.enrollment_id == Enrollment.id)
+        .where(Enrollment.patient_id.in_(ids), Enrollment.status == EnrollmentStatus.ACTIVE,
+               ScheduledVisit.due_on >= today)
+        .group_by(Enrollment.patient_id)
+    )
+    return {key: value for key, value in db.session.execute(query)}

@@ -1,0 +1,233 @@
+"""The counselor's desk dashboard: who is due today, who is overdue, balances, streaks and what needs attention.
+
+Every figure is one query for the whole caseload (never one per patient), so the page costs the same for five
+patients or five hundred. Streaks come from evaluating each enrollment's history in memory, with the events of the
+whole caseload loaded by a fixed handful of queries (queries.streaks).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm.attributes import set_committed_value
+
+from cm_tracker.engine.caps import window_start
+from cm_tracker.engine.rules import CapWindow
+from cm_tracker.engine.text import money
+from cm_tracker.extensions import db
+from cm_tracker.models import (
+    AttendanceRecord,
+    AttendanceStatus,
+    ClinicClosure,
+    Enrollment,
+    EnrollmentStatus,
+    EntryKind,
+    Excuse,
+    LedgerEntry,
+    Patient,
+    Reward,
+    ScheduledVisit,
+    Specimen,
+    SpecimenStatus,
+    StockMovement,
+    User,
+    VisitKind,
+)
+from cm_tracker.services.core.balances import Balance, balances_for
+from cm_tracker.services.core.clinic import start_of_day
+from cm_tracker.services.core.enrollments import current_enrollment
+from cm_tracker.services.core.visit_links import is_taken
+from cm_tracker.services.queries.caseload import CaseloadRow, caseload_patients, last_event_times, next_visit_dates
+from cm_tracker.services.queries.streaks import Streak, streaks_for
+
+CLOSE_TO_CAP = 90  # percent of the cap used that earns a warning
+
+
+@dataclass(frozen=True)
+class DueVisit:
+    visit: ScheduledVisit
+    patient: Patient
+    what: str
+    is_excused: bool
+    streaks: tuple[Streak, ...] = ()
+
+
+@dataclass(frozen=True)
+class Overdue:
+    patient: Patient
+    visits: tuple[ScheduledVisit, ...]
+
+    @property
+    def oldest(self) -> date:
+        return self.visits[0].due_on
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str  # missed, negative_balance, cap, stock
+    message: str
+    patient: Patient | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    base: CaseloadRow
+    streaks: tuple[Streak, ...]
+    overdue: int
+
+
+@dataclass
+class Dashboard:
+    today: date
+    rows: list[Row] = field(default_factory=list)
+    due: list[DueVisit] = field(default_factory=list)
+    overdue: list[Overdue] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+
+
+def dashboard_for(user: User, today: date) -> Dashboard:
+    patients = caseload_patients(user)
+    ids = [p.id for p in patients]
+    current = {p.id: current_enrollment(p) for p in patients}
+    active = {pid: e for pid, e in current.items() if e is not None and e.status == EnrollmentStatus.ACTIVE}
+    balances = balances_for(ids)
+    streaks = streaks_for(list(active.values()))
+    visits = _open_visits(list(active.values()), today)
+    excused = _excused_days([e.id for e in active.values()], {v.due_on for v in visits})
+    board = Dashboard(today)
+    by_patient = {p.id: p for p in patients}
+    labels = {(e.program_id, t.key): t.label for e in active.values() for t in e.program.targets}
+    overdue: dict[int, list[ScheduledVisit]] = defaultdict(list)
+    for visit in visits:
+        pid = visit.enrollment.patient_id
+        if visit.due_on == today:
+            is_excused = (visit.enrollment_id, today) in excused or (None, today) in excused
+            board.due.append(DueVisit(visit, by_patient[pid], _what(visit, labels), is_excused,
+                                      streaks.get(visit.enrollment_id, ())))
+        elif (visit.enrollment_id, visit.due_on) not in excused and (None, visit.due_on) not in excused:
+            overdue[pid].append(visit)
+    board.overdue = [Overdue(by_patient[pid], tuple(v)) for pid, v in overdue.items()]
+    last_events, next_visits = last_event_times(ids), next_visit_dates(ids, today)
+    for p in patients:
+        enrollment = current[p.id]
+        row = CaseloadRow(p, enrollment, balances.get(p.id, Balance()), last_events.get(p.id), next_visits.get(p.id))
+        board.rows.append(Row(row, streaks.get(enrollment.id, ()) if enrollment else (), len(overdue.get(p.id, []))))
+    board.alerts = _alerts(patients, active, balances, today)
+    return board
+
+
+def _what(visit: ScheduledVisit, labels: dict[tuple[int, str], str]) -> str:
+    if visit.kind == VisitKind.TEST:
+        return "Drug test"
+    return f"Session: {labels.get((visit.enrollment.program_id, visit.target_key or ''), visit.target_key)}"
+
+
+def _open_visits(enrollments: list[Enrollment], today: date) -> list[ScheduledVisit]:
+    """Visits due up to today that nothing fulfils, within each enrollment's dates (an ended one's are not due)."""
+    if not enrollments:
+        return []
+    query = (select(ScheduledVisit).join(Enrollment, ScheduledVisit.enrollment_id == Enrollment.id)
+             .where(ScheduledVisit.enrollment_id.in_([e.id for e in enrollments]), ScheduledVisit.due_on <= today,
+                    ScheduledVisit.due_on >= Enrollment.start_on,
+                    or_(Enrollment.end_on.is_(None), ScheduledVisit.due_on <= Enrollment.end_on),
+                    ~is_taken(ScheduledVisit.id))
+             .order_by(ScheduledVisit.due_on, ScheduledVisit.kind, ScheduledVisit.id))
+    found = list(db.session.scalars(query))
+    loaded = {e.id: e for e in enrollments}
+    for visit in found:  # the enrollments are in memory already: no query per visit
+        set_committed_value(visit, "enrollment", loaded[visit.enrollment_id])
+    return found
+
+
+def _excused_days(enrollment_ids: list[int], days: set[date]) -> set[tuple[int | None, date]]:
+    """(enrollment, day) pairs covered by an excuse, and (None, day) for clinic closures."""
+    if not days:
+        return set()
+    rows = db.session.execute(select(Excuse.enrollment_id, Excuse.excused_on).where(
+        Excuse.enrollment_id.in_(enrollment_ids), Excuse.excused_on.in_(days), Excuse.revoked_at.is_(None)))
+    found: set[tuple[int | None, date]] = {(eid, on) for eid, on in rows}
+    found |= {(None, on) for on in db.session.scalars(select(ClinicClosure.closed_on)
+                                                         .where(ClinicClosure.closed_on.in_(days)))}
+    return found
+
+
+def _alerts(patients: list[Patient], active: dict[int, Enrollment], balances: dict[int, Balance],
+            today: date) -> list[Alert]:
+    by_id = {p.id: p for p in patients}
+    alerts = [Alert("missed", f"{by_id[pid].display_name} missed {what} yesterday.", by_id[pid])
+              for pid, what in _missed_yesterday(list(by_id), today)]
+    alerts += [Alert("negative_balance", f"{p.display_name} holds {balances[p.id].points:,} points after a "
+                     "correction: redemptions wait until later earnings bring the balance back.", p)
+               for p in patients if p.id in balances and (balances[p.id].points < 0 or balances[p.id].draws < 0)]
+    used = _cap_used(list(active.values()), today)
+    for pid, enrollment in active.items():
+        cap = enrollment.program.cap_cents
+        if cap > 0 and used.get(enrollment.id, 0) * 100 >= cap * CLOSE_TO_CAP:
+            alerts.append(Alert("cap", f"{by_id[pid].display_name} has used {money(used[enrollment.id])} of the "
+                                f"{money(cap)} cap: later awards will be cut.", by_id[pid]))
+    alerts += [Alert("stock", f"Low stock: {name} ({on_hand} left; restock at {threshold}).")
+               for name, on_hand, threshold in low_stock({e.program_id for e in active.values()})]
+    return alerts
+
+
+def _missed_yesterday(patient_ids: list[int], today: date) -> list[tuple[int, str]]:
+    """Patients whose test or session yesterday was missed (recorded as missed, or not recorded at all)."""
+    if not patient_ids:
+        return []
+    day = today - timedelta(days=1)
+    begin, end = start_of_day(day), start_of_day(today)
+    tests = select(Specimen.patient_id).where(Specimen.patient_id.in_(patient_ids), Specimen.collected_at >= begin,
+                                              Specimen.collected_at < end, Specimen.status == SpecimenStatus.MISSED)
+    sessions = select(AttendanceRecord.patient_id).where(
+        AttendanceRecord.patient_id.in_(patient_ids), AttendanceRecord.occurred_at >= begin,
+        AttendanceRecord.occurred_at < end, AttendanceRecord.status == AttendanceStatus.UNEXCUSED)
+    open_ = (select(Enrollment.patient_id).join(ScheduledVisit, ScheduledVisit.enrollment_id == Enrollment.id)
+             .where(Enrollment.patient_id.in_(patient_ids), Enrollment.status == EnrollmentStatus.ACTIVE,
+                    ScheduledVisit.due_on == day, Enrollment.start_on <= day,
+                    or_(Enrollment.end_on.is_(None), Enrollment.end_on >= day), ~is_taken(ScheduledVisit.id)))
+    missed = {pid: "a test" for pid in db.session.scalars(tests)}
+    for pid in db.session.scalars(sessions.union(open_)):
+        missed.setdefault(pid, "a visit")
+    return sorted(missed.items())
+
+
+def _cap_used(enrollments: list[Enrollment], today: date) -> dict[int, int]:
+    """Cents used against each enrollment's cap: one grouped query per kind of cap window (at most three)."""
+    used: dict[int, int] = {}
+    by_window: dict[CapWindow, list[Enrollment]] = defaultdict(list)
+    for e in enrollments:
+        by_window[CapWindow(e.program.cap_window)].append(e)
+    valued = LedgerEntry.kind != EntryKind.REDEMPTION
+    for window, group in by_window.items():
+        if window == CapWindow.EPISODE:
+            rows = db.session.execute(select(LedgerEntry.enrollment_id, func.sum(LedgerEntry.value_cents))
+                                      .where(valued, LedgerEntry.enrollment_id.in_([e.id for e in group]))
+                                      .group_by(LedgerEntry.enrollment_id))
+            used.update({eid: int(total or 0) for eid, total in rows})
+            continue
+        # A yearly or rolling cap counts every enrollment of the patient in the same programme.
+        query = (select(Enrollment.patient_id, Enrollment.program_id, func.sum(LedgerEntry.value_cents))
+                 .join(Enrollment, LedgerEntry.enrollment_id == Enrollment.id)
+                 .where(valued, LedgerEntry.occurred_at >= start_of_day(window_start(window, today)),
+                        or_(*[and_(Enrollment.patient_id == e.patient_id, Enrollment.program_id == e.program_id)
+                              for e in group]))
+                 .group_by(Enrollment.patient_id, Enrollment.program_id))
+        totals = {(pid, prog): int(total or 0) for pid, prog, total in db.session.execute(query)}
+        used.update({e.id: totals.get((e.patient_id, e.program_id), 0) for e in group})
+    return used
+
+
+def low_stock(program_ids: set[int]) -> list[tuple[str, int, int]]:
+    """Stocked, active rewards (of these programmes, or of every programme) at or below their restock threshold."""
+    on_hand = func.coalesce(func.sum(StockMovement.quantity), 0)
+    query = (select(Reward.name, on_hand, Reward.low_stock_threshold)
+             .outerjoin(StockMovement, StockMovement.reward_id == Reward.id)
+             .where(Reward.is_active.is_(True), Reward.is_stocked.is_(True),
+                    or_(Reward.program_id.is_(None), Reward.program_id.in_(program_ids or {0})))
+             .group_by(Reward.id, Reward.name, Reward.low_stock_threshold)
+             .having(on_hand <= Reward.low_stock_threshold)
+             .order_by(Reward.name))
+    return [(name, int(qty), int(threshold)) for name, qty, threshold in db.session.execute(query)]

@@ -1,0 +1,202 @@
+"""What the patient portal reads (issue 5): the home summary, the rewards shelf and receipts.
+
+Every function takes the signed-in patient's own record and reads nothing else, so no portal page can reach another
+patient's data: there is no id to tamper with except a redemption's, and that is looked up within the patient
+(usecases.portal.own_redemption).
+Each page's read is audited as a view of the patient's record (usecases.portal.view).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from cm_tracker.engine.rules import TargetKind
+from cm_tracker.engine.schedules import FixedSchedule
+from cm_tracker.extensions import db
+from cm_tracker.models import (
+    Draw,
+    Enrollment,
+    EnrollmentStatus,
+    Patient,
+    Program,
+    Redemption,
+    RedemptionStatus,
+    Reward,
+    RewardKind,
+    ScheduledVisit,
+)
+from cm_tracker.services.core.enrollments import current_enrollment
+from cm_tracker.services.core.errors import Conflict
+from cm_tracker.services.core.evaluation import snapshot
+from cm_tracker.services.core.ledger import balance_of
+from cm_tracker.services.core.spending import MAX_QUANTITY, pending_points
+from cm_tracker.services.queries.catalog import CatalogItem, catalog
+from cm_tracker.services.queries.statements import CapStatus, Statement, statement_for
+
+GOOD_JOB = "good_job"  # the bowl's "no prize" slip (docs/rules.md 4.2)
+
+
+@dataclass(frozen=True)
+class Streak:
+    """One target's current run of successes and what comes next, for the home page."""
+
+    key: str
+    label: str
+    kind: TargetKind
+    run: int
+    next_points: int
+    next_draws: int
+    next_value_cents: int
+    reset_points: int
+    reset_draws: int
+    resets: bool  # False for a fixed schedule: a failure changes nothing
+
+
+@dataclass(frozen=True)
+class Home:
+    statement: Statement
+    streaks: list[Streak]
+    visits: list[ScheduledVisit]
+    labels: dict[str, str]
+    prizes_waiting: list[Draw]
+    requests: list[Redemption]
+    enrolled: bool
+
+    @property
+    def cap(self) -> CapStatus | None:
+        return self.statement.cap
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A catalog voucher as this patient sees it: can they afford it now, and how many at most."""
+
+    reward: Reward
+    stock: int | None  # None when the item is not counted (a service voucher)
+    affordable: bool
+    most: int  # the largest quantity balance and stock allow today
+    short_by: int  # points still missing when not affordable
+
+
+@dataclass(frozen=True)
+class Shelf:
+    points: int  # the balance
+    set_aside: int  # points of requests waiting at the desk (not debited until handed over)
+    available: int  # what new requests may still use
+    offers: list[Offer]
+    prizes_waiting: list[Draw]
+    requests: list[Redemption]
+
+
+@dataclass(frozen=True)
+class Receipts:
+    redemptions: list[Redemption]
+    prizes: list[Draw]
+
+
+def home(patient: Patient, today: date) -> Home:
+    statement = statement_for(patient)
+    enrollment = current_enrollment(patient)
+    labels = target_labels(enrollment)
+    streaks = _streaks(enrollment, statement) if enrollment else []
+    return Home(statement, streaks, upcoming_visits(patient, today), labels, prizes_waiting(patient),
+                open_requests(patient), enrollment is not None)
+
+
+def target_labels(enrollment: Enrollment | None) -> dict[str, str]:
+    return {t.key: t.label for t in enrollment.program.targets} if enrollment else {}
+
+
+def _streaks(enrollment: Enrollment, statement: Statement) -> list[Streak]:
+    snap = snapshot(enrollment)
+    by_target = snap.evaluate().by_target
+    upcoming = {n.target: n for n in statement.next}
+    point_value = enrollment.program.point_value_cents
+    streaks = []
+    for target in snap.rules.targets:
+        awards = by_target.get(target.key, ())
+        nxt = upcoming.get(str(target.key))
+        if nxt is None:
+            continue
+        streaks.append(Streak(str(target.key), target.label, target.kind, awards[-1].run if awards else 0,
+                              nxt.points, nxt.draws, nxt.points * point_value, nxt.reset_points, nxt.reset_draws,
+                              not isinstance(target.schedule, FixedSchedule)))
+    return streaks
+
+
+def upcoming_visits(patient: Patient, today: date, limit: int = 6) -> list[ScheduledVisit]:
+    """Scheduled visits from today on, within an active episode and never past the episode's end date."""
+    query = (
+        select(ScheduledVisit)
+        .join(Enrollment, ScheduledVisit.enrollment_id == Enrollment.id)
+        .where(Enrollment.patient_id == patient.id, Enrollment.status == EnrollmentStatus.ACTIVE,
+               ScheduledVisit.due_on >= today,
+               Enrollment.end_on.is_(None) | (ScheduledVisit.due_on <= Enrollment.end_on))
+        .order_by(ScheduledVisit.due_on, ScheduledVisit.kind, ScheduledVisit.id)
+    )
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def prizes_waiting(patient: Patient) -> list[Draw]:
+    """Winning draws whose prize has not been handed over yet (a "good job" slip wins nothing to collect)."""
+    query = select(Draw).where(Draw.patient_id == patient.id, Draw.tier != GOOD_JOB, Draw.handed_over_at.is_(None))
+    return list(db.session.scalars(query.order_by(Draw.drawn_at, Draw.id)))
+
+
+def open_requests(patient: Patient) -> list[Redemption]:
+    query = select(Redemption).where(Redemption.patient_id == patient.id,
+                                     Redemption.status == RedemptionStatus.REQUESTED)
+    return list(db.session.scalars(query.order_by(Redemption.requested_at, Redemption.id)))
+
+
+def shelf(patient: Patient) -> Shelf:
+    """The voucher catalog of the patient's programme, each item with what the points available afford today."""
+    points = balance_of(patient.id).points
+    set_aside = pending_points(patient.id)
+    available = max(points - set_aside, 0)
+    offers = [_offer(item.reward, item.stock, available) for item in _catalog(current_enrollment(patient))]
+    return Shelf(points, set_aside, available, offers, prizes_waiting(patient), open_requests(patient))
+
+
+def _catalog(enrollment: Enrollment | None) -> list[CatalogItem]:
+    if enrollment is None:
+        return []
+    items = catalog(program_id=enrollment.program_id, kind=RewardKind.VOUCHER, active_only=True)
+    return [item for item in items if item.reward.cost_points]
+
+
+def _offer(reward: Reward, stock: int | None, available: int) -> Offer:
+    cost = int(reward.cost_points or 0)
+    can_buy = available // cost
+    most = min(can_buy, MAX_QUANTITY) if stock is None else min(can_buy, max(stock, 0), MAX_QUANTITY)
+    return Offer(reward, stock, most > 0, most, max(cost - available, 0))
+
+
+def offer_for(patient: Patient, reward_id: int) -> Reward:
+    """A voucher the patient may ask for: active, in their programme's catalog; anything else is not found."""
+    for item in _catalog(current_enrollment(patient)):
+        if item.reward.id == reward_id:
+            return item.reward
+    raise Conflict("That item is not offered in your catalog.", code="not_offered")
+
+
+def receipts(patient: Patient) -> Receipts:
+    """What the patient has received: fulfilled voucher requests and prizes handed over, newest first."""
+    redemptions = db.session.scalars(
+        select(Redemption).where(Redemption.patient_id == patient.id,
+                                 Redemption.status == RedemptionStatus.FULFILLED)
+        .order_by(Redemption.fulfilled_at.desc(), Redemption.id.desc())
+    ).all()
+    prizes = db.session.scalars(
+        select(Draw).where(Draw.patient_id == patient.id, Draw.handed_over_at.is_not(None))
+        .order_by(Draw.handed_over_at.desc(), Draw.id.desc())
+    ).all()
+    return Receipts(list(redemptions), list(prizes))
+
+
+def program_of(patient: Patient) -> Program | None:
+    enrollment = current_enrollment(patient)
+    return enrollment.program if enrollment else None

@@ -1,0 +1,164 @@
+"""Outcomes per programme, counselor and period (issue 6.1, docs/rules.md 8): totals, a per-patient table, the weekly
+percent negative and the retention curve."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from cm_tracker.extensions import db
+from cm_tracker.models import Enrollment, Patient, Program, User
+from cm_tracker.services.core.errors import NotFound, ValidationFailed
+from cm_tracker.services.queries.reports import counting
+from cm_tracker.services.queries.reports.measures import Counts, Measures, percent, pool
+from cm_tracker.services.queries.reports.sql import Scope
+
+
+@dataclass(frozen=True, slots=True)
+class PatientOutcome:
+    patient_id: int
+    display_name: str
+    record_number: str
+    status: str
+    start_on: date
+    measures: Measures
+    retention_weeks: int
+    lda_samples: int
+    lda_weeks: int
+
+
+@dataclass(frozen=True, slots=True)
+class WeekPoint:
+    week_on: date
+    successes: int
+    submitted: int
+    itt_denominator: int
+    percent_submitted: float | None
+    percent_itt: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionPoint:
+    week: int
+    retained: int
+    eligible: int
+    percent: float | None
+
+
+@dataclass(frozen=True)
+class OutcomeReport:
+    program: Program
+    scope: Scope
+    totals: Measures
+    patients: list[PatientOutcome]
+    new_in_period: int
+    status_counts: dict[str, int]
+    weekly: list[WeekPoint]
+    retention: list[RetentionPoint]
+
+
+def make_scope(program_id: int | None, counselor_id: int | None, start: date | None, end: date | None,
+               today: date) -> tuple[Program, Scope]:
+    """Check the filters (a programme that exists, a period in order, nothing after today) and build the scope."""
+    program = db.session.get(Program, program_id) if program_id else None
+    if program is None:
+        raise NotFound("There is no such programme.")
+    fields: dict[str, str] = {}
+    end = min(end or today, today)
+    if start is not None and start > end:
+        fields["from"] = "The period must start on or before its end (and not after today)."
+    if counselor_id is not None and db.session.get(User, counselor_id) is None:
+        fields["counselor_id"] = "There is no such counselor."
+    if fields:
+        raise ValidationFailed("The report could not be made.", fields=fields)
+    return program, Scope(program.id, counselor_id, start, end, min(today, end + timedelta(days=1)),
+                          whole_episode=start is None and end == today)
+
+
+def _enrollments(scope: Scope) -> list[Any]:
+    query = (select(Enrollment.id, Enrollment.patient_id, Enrollment.start_on, Enrollment.status,
+                    Patient.display_name, Patient.record_number)
+             .join(Patient, Patient.id == Enrollment.patient_id)
+             .where(Enrollment.id.in_(scope.enrollments())).order_by(Patient.display_name, Enrollment.id))
+    return list(db.session.execute(query))
+
+
+def enrollment_counts(scope: Scope, point_value_cents: int) -> tuple[list[Any], dict[int, Counts]]:
+    """Every enrolment in scope with its Counts: a fixed number of grouped queries, whatever the caseload."""
+    enrollments = _enrollments(scope)
+    ledger = counting.ledger_counts(scope)
+    if scope.whole_episode:
+        events, excused = counting.summary_counts(scope), {}
+        visits = counting.visit_counts_since_summary(scope)
+        samples = {eid: row["lda_samples"] for eid, row in events.items()}
+        weeks = {eid: row["lda_weeks"] for eid, row in events.items()}
+    else:
+        events, excused = counting.event_counts(scope), counting.excused_counts(scope)
+        visits = counting.visit_counts(scope)
+        samples, weeks = counting.lda_samples(scope), counting.lda_weeks(scope)
+    found: dict[int, Counts] = {}
+    for row in enrollments:
+        ev, lg = events.get(row.id, {}), ledger.get(row.id, {})
+        tests, days = visits.get(row.id, (0, 0))
+        unrecorded = excused.get(row.id, 0)
+        last = ev.get("last_attended_on")
+        found[row.id] = Counts(
+            successes=int(ev.get("successes", 0)), failures=int(ev.get("failures", 0)),
+            submitted=int(ev.get("submitted", 0)), scheduled_tests=tests,
+            excused_tests=int(ev.get("excused_tests", 0)) + unrecorded, scheduled_days=days,
+            excused_days=int(ev.get("excused_days", 0)) + unrecorded, attended_days=int(ev.get("attended_days", 0)),
+            lda_samples=samples.get(row.id, 0), lda_weeks=weeks.get(row.id, 0),
+            last_attended_on=counting._as_date(last) if last is not None else None, start_on=row.start_on,
+            earned_cents=int(ev.get("engine_cents", 0)) + lg.get("manual_cents", 0) + lg.get("prize_cents", 0),
+            redeemed_cents=-lg.get("redeemed_points", 0) * point_value_cents + lg.get("prize_cents", 0),
+            outstanding_cents=(int(ev.get("engine_points", 0)) + lg.get("other_points", 0)) * point_value_cents,
+        )  # fmt: skip
+    return enrollments, found
+
+
+def outcome_report(program: Program, scope: Scope) -> OutcomeReport:
+    enrollments, counts = enrollment_counts(scope, program.point_value_cents)
+    by_patient: dict[int, list[Any]] = defaultdict(list)
+    for row in enrollments:
+        by_patient[row.patient_id].append(row)
+    patients = []
+    for rows in by_patient.values():
+        mine = [counts[r.id] for r in rows]
+        last = rows[-1]
+        patients.append(PatientOutcome(
+            last.patient_id, last.display_name, last.record_number, str(last.status), last.start_on, pool(mine),
+            max(c.retention_weeks for c in mine), max(c.lda_samples for c in mine), max(c.lda_weeks for c in mine)))
+    status_counts: dict[str, int] = defaultdict(int)
+    for row in enrollments:
+        status_counts[str(row.status)] += 1
+    new = sum(1 for r in enrollments if scope.start is None or r.start_on >= scope.start)
+    return OutcomeReport(program, scope, pool(counts.values()), patients, new, dict(status_counts),
+                         weekly_points(scope), retention_curve(program, scope, enrollments, counts))
+
+
+def weekly_points(scope: Scope) -> list[WeekPoint]:
+    return [WeekPoint(week, s, sub, itt, percent(s, sub), percent(s, itt))
+            for week, s, sub, itt in counting.weekly_negative(scope)]
+
+
+def retention_curve(program: Program, scope: Scope, enrollments: list[Any],
+                    counts: dict[int, Counts]) -> list[RetentionPoint]:
+    """Share of enrolments still coming in week k, among those that started at least k weeks before the end."""
+    weeks = program.weeks
+    eligible, retained = [0] * (weeks + 2), [0] * (weeks + 2)
+    for row in enrollments:
+        possible = min(weeks, (scope.end - row.start_on).days // 7 + 1)
+        if possible < 1:
+            continue
+        eligible[possible] += 1
+        retained[min(counts[row.id].retention_weeks, possible)] += 1
+    points, still_eligible, still_retained = [], 0, 0
+    for week in range(weeks, 0, -1):  # counts "at least k" by adding from the longest down
+        still_eligible += eligible[week]
+        still_retained += retained[week]
+        points.append(RetentionPoint(week, still_retained, still_eligible, percent(still_retained, still_eligible)))
+    return points[::-1]

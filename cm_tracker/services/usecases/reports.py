@@ -1,0 +1,192 @@
+"""The report use cases the pages and the API call: each checks its filters, builds one report, and audits the view
+or export ("report.view", "report.export"); exports return their rows lazily so the response can stream them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from cm_tracker.extensions import db
+from cm_tracker.models import Program, User
+from cm_tracker.services.core.errors import NotFound
+from cm_tracker.services.queries.reports import budget, exports, fidelity, outcomes
+from cm_tracker.services.queries.reports.choices import programs
+from cm_tracker.services.queries.reports.exports import cents_text
+from cm_tracker.services.queries.reports.measures import API_FIELDS, as_api
+from cm_tracker.services.queries.reports.sql import Scope
+from cm_tracker.services.usecases.access_log import log_now
+
+
+@dataclass(frozen=True)
+class Filters:
+    program_id: int | None
+    counselor_id: int | None = None
+    start: date | None = None
+    end: date | None = None
+
+    def detail(self) -> dict[str, Any]:
+        return {"program_id": self.program_id, "counselor_id": self.counselor_id,
+                "from": self.start.isoformat() if self.start else None,
+                "to": self.end.isoformat() if self.end else None}
+
+
+@dataclass(frozen=True)
+class Export:
+    filename: str
+    header: Sequence[str]
+    rows: Iterator[Sequence[Any]]
+
+    def lines(self) -> Iterator[str]:
+        return exports.csv_lines(self.header, self.rows)
+
+
+def _scope(filters: Filters, today: date) -> tuple[Program, Scope]:
+    return outcomes.make_scope(filters.program_id, filters.counselor_id, filters.start, filters.end, today)
+
+
+def _viewed(report: str, filters: Filters, user: User) -> None:
+    log_now("report.view", user=user, object_type="report", object_id=report, detail=filters.detail())
+
+
+def view_outcomes(filters: Filters, *, user: User, today: date) -> outcomes.OutcomeReport:
+    program, scope = _scope(filters, today)
+    report = outcomes.outcome_report(program, scope)
+    _viewed("outcomes", filters, user)
+    return report
+
+
+def view_fidelity(filters: Filters, *, user: User, today: date) -> fidelity.FidelityReport:
+    program, scope = _scope(filters, today)
+    report = fidelity.fidelity_report(program, scope, today)
+    _viewed("fidelity", filters, user)
+    return report
+
+
+def view_budget(filters: Filters, *, user: User, today: date) -> budget.BudgetReport:
+    program, scope = _scope(filters, today)
+    report = budget.budget_report(program, scope, today)
+    _viewed("budget", filters, user)
+    return report
+
+
+def api_outcomes(filters: Filters, *, user: User, today: date) -> dict[str, Any]:
+    """GET /api/v1/reports/outcomes (docs/api.md): pooled figures and the same per patient."""
+    report = view_outcomes(filters, user=user, today=today)
+    return {**as_api(report.totals),
+            "patients": [{"patient_id": p.patient_id, **as_api(p.measures)} for p in report.patients]}
+
+
+def _patient_rows(report: outcomes.OutcomeReport) -> Iterator[Sequence[Any]]:
+    for p in report.patients:
+        m = p.measures
+        yield (p.patient_id, p.display_name, p.record_number, p.status, p.start_on.isoformat(), m.successes,
+               m.submitted, m.itt_denominator, m.percent_negative_submitted, m.percent_negative_itt, p.lda_samples,
+               p.lda_weeks, p.retention_weeks, m.attendance_rate, cents_text(m.earned_cents),
+               cents_text(m.redeemed_cents), cents_text(m.outstanding_cents))
+
+
+PATIENT_HEADER = ("patient_id", "name", "record_number", "status", "start_date", "negatives", "submitted",
+                  "scheduled_less_excused", "percent_negative_submitted", "percent_negative_itt", "lda_samples",
+                  "lda_weeks", "retention_weeks", "attendance_rate", "earned_usd", "redeemed_usd", "outstanding_usd")
+
+
+def _api_rows(report: outcomes.OutcomeReport) -> Iterator[Sequence[Any]]:
+    for p in report.patients:
+        yield (p.patient_id, *as_api(p.measures).values())
+
+
+def _outcome_tables(report: outcomes.OutcomeReport) -> dict[str, tuple[Sequence[str], Iterator[Sequence[Any]]]]:
+    return {
+        "patients": (PATIENT_HEADER, _patient_rows(report)),
+        "api": (("patient_id", *API_FIELDS), _api_rows(report)),
+        "weekly": (("week_starting", "negatives", "submitted", "scheduled_less_excused", "percent_negative_submitted",
+                    "percent_negative_itt"),
+                   iter([(w.week_on.isoformat(), w.successes, w.submitted, w.itt_denominator, w.percent_submitted,
+                          w.percent_itt) for w in report.weekly])),
+        "retention": (("week", "still_coming", "enrolled_that_long", "percent"),
+                      iter([(r.week, r.retained, r.eligible, r.percent) for r in report.retention])),
+    }
+
+
+def _fidelity_tables(report: fidelity.FidelityReport, scope: Scope) -> dict[str, Any]:
+    _, every = fidelity.unrecorded_visits(scope, limit=None)
+    return {
+        "awards": (("source", "entries", "value_usd", "percent_of_entries"),
+                   iter([(s.label, s.count, cents_text(s.cents), s.share) for s in report.awards])),
+        "immediacy": (("measure", "delay", "count", "percent"),
+                      iter([("collection to award", d.label, d.count, d.share) for d in report.award_delays]
+                           + [("request to hand-over", d.label, d.count, d.share) for d in report.handover_delays])),
+        "unrecorded": (("patient_id", "name", "visit_date"),
+                       iter([(u.patient_id, u.display_name, u.due_on.isoformat()) for u in every])),
+        "cabinet": (("item", "tier", "last_counted_at", "expected", "counted", "status"),
+                    iter([(c.reward, c.tier, c.last_counted_at.isoformat() if c.last_counted_at else "", c.expected,
+                           c.counted, c.status) for c in report.cabinet])),
+        "negative": (("patient_id", "name", "points", "value_usd"),
+                     iter([(n.patient_id, n.display_name, n.points, cents_text(n.value_cents))
+                           for n in report.negative])),
+    }
+
+
+def _budget_tables(report: budget.BudgetReport) -> dict[str, Any]:
+    f = report.forecast
+    return {
+        "caps": (("patient_id", "name", "cap_used_usd", "cap_usd", "percent_used"),
+                 iter([(u.patient_id, u.display_name, cents_text(u.used_cents), cents_text(u.cap_cents), u.percent)
+                       for u in report.cap_uses])),
+        "months": (("month", "spent_usd", "cumulative_usd", "percent_of_budget"),
+                   iter([(m.month.strftime("%Y-%m"), cents_text(m.spent_cents), cents_text(m.cumulative_cents),
+                          m.budget_share) for m in report.months])),
+        "forecast": (("spent_usd", "last_weeks", "spent_last_weeks_usd", "active_enrollments",
+                      "weekly_usd_per_enrollment", "enrollment_weeks_left", "projected_more_usd",
+                      "projected_total_usd", "budget_usd", "projected_percent_of_budget"),
+                     iter([(cents_text(f.spent_cents), f.rate_weeks, cents_text(f.recent_cents), f.active,
+                            cents_text(f.weekly_cents_per_enrollment), f.remaining_enrollment_weeks,
+                            cents_text(f.projected_more_cents), cents_text(f.projected_total_cents),
+                            cents_text(f.budget_cents), f.projected_share)])),
+    }
+
+
+TABLES: dict[str, tuple[str, ...]] = {
+    "outcomes": ("patients", "api", "weekly", "retention"),
+    "fidelity": ("awards", "immediacy", "unrecorded", "cabinet", "negative"),
+    "budget": ("caps", "months", "forecast"),
+}
+
+
+def export_table(report: str, table: str, filters: Filters, *, user: User, today: date) -> Export:
+    """One report table as CSV rows; unknown names are NotFound."""
+    if table not in TABLES.get(report, ()):
+        raise NotFound("There is no such report table.")
+    program, scope = _scope(filters, today)
+    builders: dict[str, Callable[[], dict[str, Any]]] = {
+        "outcomes": lambda: _outcome_tables(outcomes.outcome_report(program, scope)),
+        "fidelity": lambda: _fidelity_tables(fidelity.fidelity_report(program, scope, today), scope),
+        "budget": lambda: _budget_tables(budget.budget_report(program, scope, today)),
+    }
+    header, rows = builders[report]()[table]
+    log_now("report.export", user=user, object_type="report", object_id=f"{report}/{table}",
+            detail=filters.detail())
+    return Export(f"{_slug(program.name)}-{report}-{table}-{scope.end.isoformat()}.csv", header, rows)
+
+
+def export_ledger(program_id: int | None, *, user: User, today: date) -> Export:
+    program = db.session.get(Program, program_id) if program_id else None
+    if program_id and program is None:
+        raise NotFound("There is no such programme.")
+    log_now("report.export", user=user, object_type="report", object_id="ledger",
+            detail={"program_id": program_id})
+    name = _slug(program.name) if program else "all-programmes"
+    return Export(f"{name}-ledger-{today.isoformat()}.csv", exports.LEDGER_HEADER, exports.ledger_rows(program_id))
+
+
+def export_funders(*, user: User, today: date) -> Export:
+    """The de-identified export for funders: every programme, one aggregate row per calendar year."""
+    log_now("report.export", user=user, object_type="report", object_id="funders", detail={"deidentified": True})
+    return Export(f"cm-outcomes-deidentified-{today.year}.csv", exports.FUNDER_HEADER,
+                  exports.funder_rows(programs(), today))
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-") or "programme"

@@ -1,0 +1,111 @@
+"""Server-side sign-in sessions and API tokens (docs/security.md "Sessions end when they should").
+
+The browser holds only a random id inside Flask's signed cookie; the row here decides whether it still works, so
+sign-out, disabling an account, idle and absolute timeouts all take effect on the server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from cm_tracker.extensions import db
+from cm_tracker.models import ApiToken, User, UserSession
+from cm_tracker.services.core import audit
+from cm_tracker.timeutil import utcnow
+
+# last_seen_at is written at most this often, so that reading a page is not a write every time.
+TOUCH_INTERVAL = timedelta(seconds=30)
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def start_session(user: User, address: str | None) -> str:
+    """Open a session for a signed-in user and return the raw id for the cookie."""
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(UserSession(token_hash=_digest(raw), user_id=user.id, created_at=now, last_seen_at=now,
+                               source_address=address))
+    user.last_sign_in_at = now
+    audit.record("auth.sign_in", user=user)
+    db.session.commit()
+    return raw
+
+
+def resume_session(raw: str, *, idle: timedelta, absolute: timedelta, now: datetime | None = None) -> User | None:
+    """The user of a live session, or None when it ended, idled out, passed its absolute limit, or the user is off."""
+    now = now or utcnow()
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _digest(raw)))
+    if row is None or row.ended_at is not None:
+        return None
+    if row.user.is_disabled:
+        _end(row, "disabled", now)
+        return None
+    if now - row.last_seen_at > idle:
+        _end(row, "idle_timeout", now)
+        return None
+    if now - row.created_at > absolute:
+        _end(row, "absolute_timeout", now)
+        return None
+    if now - row.last_seen_at > TOUCH_INTERVAL:
+        row.last_seen_at = now
+        db.session.commit()
+    return row.user
+
+
+def _end(row: UserSession, reason: str, now: datetime) -> None:
+    row.ended_at = now
+    row.end_reason = reason
+    audit.record("auth.session_ended", user=row.user, detail={"reason": reason})
+    db.session.commit()
+
+
+def end_session(raw: str, reason: str = "sign_out") -> None:
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _digest(raw)))
+    if row is not None and row.ended_at is None:
+        _end(row, reason, utcnow())
+
+
+def end_all_sessions(user: User, reason: str) -> None:
+    """End every session and API token of a user, in the caller's transaction (disable, reset, password change)."""
+    now = utcnow()
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason)
+    )
+    db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
+
+
+def issue_token(user: User, lifetime: timedelta) -> tuple[str, datetime]:
+    """A new bearer token; only its digest is stored, so the raw value is shown once."""
+    raw = secrets.token_urlsafe(32)
+    expires_at = utcnow() + lifetime
+    db.session.add(ApiToken(user_id=user.id, token_hash=_digest(raw), expires_at=expires_at))
+    audit.record("auth.token_issued", user=user)
+    db.session.commit()
+    return raw, expires_at
+
+
+def user_for_token(raw: str, now: datetime | None = None) -> tuple[User, ApiToken] | None:
+    now = now or utcnow()
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
+    if token is None or token.revoked_at is not None or token.expires_at <= now or token.user.is_disabled:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > TOUCH_INTERVAL:
+        token.last_used_at = now
+        db.session.commit()
+    return token.user, token
+
+
+def revoke_token(token: ApiToken) -> None:
+    token.revoked_at = utcnow()
+    audit.record("auth.token_revoked", user=token.user)
+    db.session.commit()

@@ -1,0 +1,225 @@
+"""Recording and correcting drug-test specimens; each posts its awards in the same transaction (docs/rules.md 3, 6)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from cm_tracker.engine.outcomes import untested_analytes
+from cm_tracker.engine.rules import TargetKind
+from cm_tracker.extensions import db
+from cm_tracker.models import (
+    AnalyteResult,
+    EventType,
+    LedgerEntry,
+    Patient,
+    Program,
+    RecordType,
+    RecordVersion,
+    Specimen,
+    SpecimenResult,
+    SpecimenStatus,
+    TestMethod,
+    User,
+    Validity,
+    VisitKind,
+)
+from cm_tracker.services.core import audit
+from cm_tracker.services.core.clinic import clinic_date
+from cm_tracker.services.core.enrollments import enrollment_on
+from cm_tracker.services.core.errors import Conflict, ValidationFailed
+from cm_tracker.services.core.evaluation import rules_for, specimen_outcomes
+from cm_tracker.services.core.ledger import entries_for_event, lock_enrollment
+from cm_tracker.services.core.visit_links import visit_for
+from cm_tracker.services.usecases.reevaluation import reevaluate_and_refresh
+from cm_tracker.timeutil import utcnow
+
+# A clock a few minutes fast on a tablet should not refuse a real specimen.
+FUTURE_TOLERANCE = timedelta(minutes=10)
+NOT_SUBMITTED = {SpecimenStatus.MISSED, SpecimenStatus.EXCUSED, SpecimenStatus.REFUSED}
+
+
+@dataclass(frozen=True)
+class SpecimenInput:
+    """What staff or a lab sends about one specimen (docs/api.md POST /patients/{id}/specimens)."""
+
+    collected_at: datetime
+    status: SpecimenStatus
+    results: Mapping[str, AnalyteResult] = field(default_factory=dict)
+    validity: Validity | None = None
+    temperature_ok: bool | None = None
+    observed: bool | None = None
+    method: TestMethod | None = None
+    note: str = ""
+    # Staff confirm that an analyte of the target's set was not tested: the specimen then cannot count (neutral).
+    confirm_untested: bool = False
+    # The scheduled visit this specimen fulfils; without it, the open test visit of the same clinic date is taken.
+    visit_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    specimen: Specimen
+    outcomes: dict[str, str]
+    awards: list[LedgerEntry]
+    adjustments: list[LedgerEntry]
+    is_duplicate: bool = False
+
+
+def _check(data: SpecimenInput, analytes_by_target: Mapping[str, frozenset[str]]) -> None:
+    fields: dict[str, str] = {}
+    if data.collected_at > utcnow() + FUTURE_TOLERANCE:
+        fields["collected_at"] = "The collection time is in the future."
+    if data.status == SpecimenStatus.FINAL:
+        if not data.results:
+            fields["results"] = "A final specimen needs a result for each analyte tested."
+        for target, analytes in analytes_by_target.items():
+            missing = untested_analytes({k: str(v) for k, v in data.results.items()}, analytes)
+            if missing and not data.confirm_untested:
+                fields["results"] = (f"No result for {', '.join(sorted(missing))} (target {target}): the specimen "
+                                     "cannot count. Enter every result, or confirm it was not tested.")
+    elif data.status in NOT_SUBMITTED and data.results:
+        fields["results"] = f"A {data.status} specimen has no results."
+    if data.status == SpecimenStatus.FINAL and data.validity is None:
+        fields["validity"] = "Say whether the specimen was valid, dilute, adulterated, substituted or invalid."
+    if len(data.note) > 2000:
+        fields["note"] = "Keep the note under 2,000 characters."
+    if fields:
+        raise ValidationFailed("The specimen was not recorded.", fields=fields)
+
+
+def _snapshot(specimen: Specimen) -> dict[str, Any]:
+    return {
+        "collected_at": specimen.collected_at.isoformat(), "status": str(specimen.status),
+        "results": {r.analyte: str(r.result) for r in specimen.results},
+        "validity": str(specimen.validity) if specimen.validity else None,
+        "temperature_ok": specimen.temperature_ok, "observed": specimen.is_observed,
+        "method": str(specimen.method) if specimen.method else None, "note": specimen.note,
+    }
+
+
+def _apply(specimen: Specimen, data: SpecimenInput) -> None:
+    specimen.collected_at = data.collected_at
+    specimen.status = data.status
+    specimen.validity = data.validity
+    specimen.temperature_ok = data.temperature_ok
+    specimen.is_observed = data.observed
+    specimen.method = data.method
+    specimen.note = data.note
+    current = {r.analyte: r for r in specimen.results}
+    for analyte in set(current) - set(data.results):
+        specimen.results.remove(current[analyte])
+    for analyte, result in data.results.items():
+        if analyte in current:
+            current[analyte].result = AnalyteResult(result)
+        else:
+            specimen.results.append(SpecimenResult(analyte=analyte, result=AnalyteResult(result)))
+
+
+def _abstinence_analytes(program: Program) -> dict[str, frozenset[str]]:
+    return {t.key: frozenset(t.analytes) for t in program.targets if t.kind == TargetKind.ABSTINENCE}
+
+
+def record_specimen(patient: Patient, data: SpecimenInput, *, actor: User | None) -> Recorded:
+    """Record a specimen and post its awards (and any adjustments a late entry causes) in one transaction.
+
+    Recording the same specimen again (same time, same facts) is a retry: it returns the first record and posts
+    nothing. Another specimen at the same time is refused as a duplicate.
+    """
+    enrollment = enrollment_on(patient, data.collected_at)
+    _check(data, _abstinence_analytes(enrollment.program))
+    lock_enrollment(enrollment.id)
+    existing = db.session.scalar(select(Specimen).where(Specimen.enrollment_id == enrollment.id,
+                                                        Specimen.collected_at == data.collected_at))
+    if existing is not None:
+        return _replay_or_refuse(existing, data)
+    visit_id = visit_for(enrollment.id, VisitKind.TEST, clinic_date(data.collected_at), visit_id=data.visit_id)
+    # actor None: the nightly day-closing job, which the audit row names by its source ("cli").
+    actor_id = actor.id if actor else None
+    specimen = Specimen(patient_id=patient.id, enrollment_id=enrollment.id, recorded_by_id=actor_id,
+                        collected_at=data.collected_at, status=data.status, visit_id=visit_id)
+    _apply(specimen, data)
+    db.session.add(specimen)
+    db.session.flush()
+    db.session.add(RecordVersion(record_type=RecordType.SPECIMEN, record_id=specimen.id, version=1,
+                                 data=_snapshot(specimen), reason="recorded", changed_by_id=actor_id))
+    posted = reevaluate_and_refresh(enrollment, because=f"a specimen of {data.collected_at:%Y-%m-%d} was entered late",
+                                    actor=actor)
+    audit.record("specimen.create", user=actor, patient_id=patient.id, object_type="specimen", object_id=specimen.id,
+                 detail={"status": str(data.status)})
+    db.session.commit()
+    return _result(specimen, posted)
+
+
+def _facts_key(data: SpecimenInput) -> tuple[object, ...]:
+    """What makes two submissions the same specimen (the note may differ on a retry)."""
+    return (data.collected_at, str(data.status), tuple(sorted((k, str(v)) for k, v in data.results.items())),
+            data.validity and str(data.validity), data.temperature_ok, data.observed, data.method and str(data.method))
+
+
+def _replay_or_refuse(existing: Specimen, data: SpecimenInput) -> Recorded:
+    db.session.rollback()  # release the lock: nothing is written either way
+    if _facts_key(_input_of(existing)) != _facts_key(data):
+        raise Conflict("A specimen collected at this time is already recorded; correct it instead.",
+                       code="duplicate")
+    return Recorded(existing, _outcomes(existing), list(entries_for_event(EventType.SPECIMEN, existing.id)), [],
+                    is_duplicate=True)
+
+
+def _outcomes(specimen: Specimen) -> dict[str, str]:
+    rules = rules_for(specimen.enrollment.program)
+    return {key: str(found[0]) for key, found in specimen_outcomes(rules, specimen).items()}
+
+
+def _result(specimen: Specimen, posted: list[LedgerEntry]) -> Recorded:
+    mine = [e for e in posted if e.event_type == EventType.SPECIMEN and e.event_id == specimen.id]
+    others = [e for e in posted if e not in mine]
+    return Recorded(specimen, _outcomes(specimen), mine, others)
+
+
+def correct_specimen(specimen: Specimen, *, version: int, reason: str, changes: Mapping[str, Any],
+                     actor: User | None) -> Recorded:
+    """A new version of a specimen with who, when and why; the history is re-evaluated and differences posted."""
+    recorded = apply_specimen_correction(specimen, version=version, reason=reason, changes=changes, actor=actor)
+    db.session.commit()
+    return recorded
+
+
+def apply_specimen_correction(specimen: Specimen, *, version: int, reason: str, changes: Mapping[str, Any],
+                              actor: User | None) -> Recorded:
+    """correct_specimen without the commit, so that a preview (usecases.corrections) runs exactly this code."""
+    if not reason.strip():
+        raise ValidationFailed("Say why the specimen is corrected.", fields={"reason": "Give a reason."})
+    lock_enrollment(specimen.enrollment_id)
+    db.session.refresh(specimen)
+    if specimen.version != version:
+        db.session.rollback()
+        raise Conflict(f"This specimen changed since you loaded it (now version {specimen.version}); "
+                       "reload and try again.", code="stale_version")
+    current = _input_of(specimen)
+    data = replace(current, **changes)
+    enrollment = specimen.enrollment
+    _check(data, _abstinence_analytes(enrollment.program))
+    _apply(specimen, data)
+    specimen.version += 1
+    specimen.updated_at = utcnow()
+    db.session.add(RecordVersion(record_type=RecordType.SPECIMEN, record_id=specimen.id, version=specimen.version,
+                                 data=_snapshot(specimen), reason=reason.strip(),
+                                 changed_by_id=actor.id if actor else None))
+    posted = reevaluate_and_refresh(enrollment, because=reason.strip(), actor=actor)
+    audit.record("specimen.correct", user=actor, patient_id=specimen.patient_id, object_type="specimen",
+                 object_id=specimen.id, detail={"version": specimen.version, "reason": reason.strip()})
+    return Recorded(specimen, _outcomes(specimen), [], posted)
+
+
+def _input_of(specimen: Specimen) -> SpecimenInput:
+    return SpecimenInput(
+        collected_at=specimen.collected_at, status=specimen.status,
+        results={r.analyte: r.result for r in specimen.results}, validity=specimen.validity,
+        temperature_ok=specimen.temperature_ok, observed=specimen.is_observed, method=specimen.method,
+        note=specimen.note,
+    )

@@ -1,0 +1,207 @@
+"""`flask demo scale`: a realistic history for thousands of patients, built in bulk for load tests and benchmarks.
+
+Recording 360,000 specimens one request at a time would take hours, so the builder generates each patient's
+episode in memory (tooling.scale_history, which evaluates awards exactly as core.evaluation does), then
+inserts every table with SQLAlchemy Core executemany, a chunk of patients per transaction.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Table, func, insert, select, text
+
+from cm_tracker.engine.presets import PRESETS
+from cm_tracker.extensions import db
+from cm_tracker.models import (
+    AttendanceRecord,
+    Draw,
+    Enrollment,
+    EnrollmentSummary,
+    EventOutcome,
+    LedgerEntry,
+    Patient,
+    Program,
+    Redemption,
+    Reward,
+    RewardKind,
+    Role,
+    ScheduledVisit,
+    Specimen,
+    SpecimenResult,
+    StockCount,
+    StockMovement,
+    StockMovementKind,
+    TargetKind,
+    User,
+)
+from cm_tracker.services.core import audit
+from cm_tracker.services.core.clinic import clinic_date, clinic_zone
+from cm_tracker.services.core.evaluation import rules_for
+from cm_tracker.services.core.visit_calendar import visit_dates
+from cm_tracker.services.usecases import accounts, programs
+from cm_tracker.tooling.scale_history import Ids, ProgramPlan, Rows, build_patient
+
+# Inserted in this order (foreign keys); the value is the model whose table it is.
+TABLES: dict[str, Any] = {
+    "patients": Patient, "enrollments": Enrollment, "scheduled_visits": ScheduledVisit, "specimens": Specimen,
+    "specimen_results": SpecimenResult, "attendance_records": AttendanceRecord, "redemptions": Redemption,
+    "draws": Draw, "ledger_entries": LedgerEntry, "event_outcomes": EventOutcome,
+    "enrollment_summaries": EnrollmentSummary,
+}
+EXPLICIT_IDS = ("patients", "enrollments", "specimens", "attendance_records", "draws", "redemptions")
+# Programme mix: (preset, share of patients, budget per patient in cents).
+MIX = (("california_rip", 0.5, 60_000), ("petry_prize_draws", 0.25, 30_000), ("higgins_vouchers", 0.25, 90_000))
+PATIENTS_PER_COUNSELOR = 120
+FIRST = ("Alex", "Blair", "Casey", "Dana", "Eli", "Fran", "Gale", "Hayden", "Indy", "Jules", "Kai", "Lee", "Morgan",
+         "Noor", "Oakley", "Parker", "Quinn", "Rae", "Sage", "Toni", "Uma", "Val", "Wren", "Yael", "Zion")
+LAST = ("Alvarez", "Brooks", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Johnson", "Kim",
+        "Lopez", "Miller", "Nguyen", "Okafor", "Patel", "Reyes", "Smith", "Taylor", "Usman", "Vega", "Walker")
+
+
+@dataclass(frozen=True)
+class ScaleResult:
+    patients: int
+    counts: dict[str, int]
+
+
+def _programs(seed: int, patients: int, today: date, admin: User) -> list[tuple[Program, float]]:
+    made = []
+    for name, share, per_patient in MIX:
+        preset = PRESETS[name]
+        data = preset.program_data() | {
+            "name": f"{preset.title} (scale {seed})", "description": preset.description,
+            "funding_source": "State opioid response grant", "budget_cents": int(per_patient * patients * share),
+            "effective_on": (today - timedelta(days=800)).isoformat()}
+        made.append((programs.create_program(data, actor=admin, today=today), share))
+    return made
+
+
+def _catalog(program: Program, admin: User, rng: random.Random) -> tuple[int, int] | None:
+    """A few stocked items per programme, counted now and then (the fidelity page reports the counts)."""
+    prize = program.targets[0].schedule_versions[-1].schedule.get("kind") == "prize_draws"
+    items = ([Reward(program_id=program.id, kind=RewardKind.PRIZE, tier=t, name=n, value_cents=v)
+              for t, n, v in (("small", "Snack pack", 100), ("large", "Grocery card ($20)", 2000),
+                              ("jumbo", "Headphones", 10000))] if prize else
+             [Reward(program_id=program.id, kind=RewardKind.VOUCHER, name=n, cost_points=c, value_cents=v)
+              for n, c, v in (("Grocery gift card ($10)", 40, 1000), ("Transit pass", 20, 500))])
+    db.session.add_all(items)
+    db.session.flush()
+    for item in items:
+        db.session.add(StockMovement(reward_id=item.id, kind=StockMovementKind.RESTOCK, quantity=500,
+                                     note="Opening stock", created_by_id=admin.id))
+        if rng.random() < 0.7:
+            counted = 500 - (rng.randrange(3) if rng.random() < 0.3 else 0)
+            db.session.add(StockCount(reward_id=item.id, expected=500, counted=counted, counted_by_id=admin.id))
+    return None if prize else (items[0].id, int(items[0].cost_points or 0))
+
+
+def _plan(program: Program, voucher: tuple[int, int] | None, manager_id: int) -> ProgramPlan:
+    rules = rules_for(program)
+    analytes = sorted({a for t in rules.targets for a in t.analytes})
+    bowl_sets = [sorted(getattr(t.schedule, "bonus_analytes", ()) or ()) for t in rules.targets]
+    panel = tuple(analytes + [a for s in bowl_sets for a in s if a not in analytes])
+    session = next((t.key for t in program.targets if t.kind == TargetKind.ATTENDANCE), None)
+    weeks, days, plan = program.weeks, list(program.visit_days), program.visit_plan
+    return ProgramPlan(program.id, rules, weeks, lambda start: visit_dates(start, weeks, days, plan), panel,
+                       session, voucher, manager_id)
+
+
+def _next_ids() -> Ids:
+    def after(model: Any) -> int:
+        return int(db.session.scalar(select(func.coalesce(func.max(model.id), 0))) or 0) + 1
+
+    return Ids(after(Patient), after(Enrollment), after(Specimen), after(AttendanceRecord), after(Draw),
+               after(Redemption))
+
+
+def _insert(rows: Rows) -> None:
+    for name, model in TABLES.items():
+        found = rows.tables.get(name)
+        if found:
+            _executemany(model.__table__, found)
+
+
+def _executemany(table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows through the driver's executemany, each value passed through its column's own bind processing.
+
+    SQLAlchemy's per-row parameter handling costs more than the database itself at this volume (hundreds of
+    thousands of rows), so the statement is compiled once and each column's processor applied here. A table whose
+    statement would need a value the rows do not carry (a column default) goes through SQLAlchemy as usual.
+    """
+    connection = db.session.connection()
+    dialect = connection.dialect
+    keys = list(rows[0])
+    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
+    names = list(compiled.positiontup or ()) if dialect.paramstyle in ("qmark", "numeric", "format") else \
+        list(compiled.binds)
+    if set(names) != set(keys):
+        db.session.execute(insert(table), rows)
+        return
+    processors = {key: table.c[key].type.bind_processor(dialect) for key in keys}
+    plain = [(key, processors[key]) for key in names]
+    if compiled.positional:
+        params: list[Any] = [tuple(row[k] if f is None else f(row[k]) for k, f in plain) for row in rows]
+    else:
+        params = [{k: row[k] if f is None else f(row[k]) for k, f in plain} for row in rows]
+    connection.exec_driver_sql(str(compiled), params)
+
+
+def _advance_sequences() -> None:
+    """Explicit ids do not move PostgreSQL's sequences; move them past the largest id."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    for name in EXPLICIT_IDS:
+        db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                                f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"))
+
+
+def _staff(patients: int, seed: int) -> tuple[User, User, list[int]]:
+    password = f"scale-{seed}-not-for-sign-in-{random.Random(seed).getrandbits(64):x}"
+    make = accounts.create_user
+    admin = make(username=f"scale{seed}admin", password=password, role=Role.ADMIN, display_name="Scale Admin")
+    manager = make(username=f"scale{seed}manager", password=password, role=Role.MANAGER,
+                   display_name="Scale Manager")
+    counselors = [make(username=f"scale{seed}c{i}", password=password, role=Role.COUNSELOR,
+                       display_name=f"Counselor {i + 1:02d}").id
+                  for i in range(max(1, -(-patients // PATIENTS_PER_COUNSELOR)))]
+    return admin, manager, counselors
+
+
+def build_scale(patients: int, *, seed: int, today: date, chunk: int = 400,
+                progress: Callable[[int], None] = lambda n: None) -> ScaleResult:
+    """Add `patients` patients with up to 24 weeks of history each, across three programmes."""
+    if db.session.scalar(select(User.id).where(User.username == f"scale{seed}admin")) is not None:
+        raise RuntimeError(f"A scale history with seed {seed} is already loaded; use another --seed.")
+    rng = random.Random(seed)
+    admin, manager, counselors = _staff(patients, seed)
+    plans = []
+    for program, share in _programs(seed, patients, today, admin):
+        plans.append((_plan(program, _catalog(program, admin, rng), manager.id), share))
+    db.session.commit()
+    ids, zone = _next_ids(), clinic_zone()
+    counts: dict[str, int] = {}
+    weights = [share for _, share in plans]
+    rows, done = Rows(), 0
+    for n in range(patients):
+        plan = rng.choices([p for p, _ in plans], weights)[0]
+        start = today - timedelta(days=rng.randrange(7 * 4, 7 * (plan.weeks + 36)))
+        build_patient(plan, ids, rows, rng, name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                      record=f"S{seed}-{n + 1:06d}", counselor_id=rng.choice(counselors), start=start, today=today,
+                      zone=zone, day_of=clinic_date)
+        if (n + 1) % chunk == 0 or n + 1 == patients:
+            _insert(rows)
+            db.session.commit()
+            for name, found in rows.tables.items():
+                counts[name] = counts.get(name, 0) + len(found)
+            progress(n + 1 - done)
+            done, rows = n + 1, Rows()
+    _advance_sequences()
+    audit.record("demo.scale", user=admin, object_type="scale", object_id=seed,
+                 detail={"patients": patients})
+    db.session.commit()
+    return ScaleResult(patients, counts)
