@@ -1,4 +1,4 @@
-"""How fast the manager reports answer on a scaled history, against the targets of issue 6.
+"""How fast the manager reports answer on a scaled history, against the targets in docs/reports.md.
 
 Run: PYTHONPATH=. .venv/bin/python bench/reports.py [--patients 10000] [--sqlite PATH] [--postgres URL]
      [--skip-sqlite] [--skip-postgres]

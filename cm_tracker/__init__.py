@@ -27,8 +27,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     database.attach(app)
     _register_blueprints(app)
 
-    from cm_tracker import commands, errors, i18n, template_helpers
+    from cm_tracker import commands, errors, i18n, request_context, template_helpers
 
+    request_context.register(app)
     errors.register(app)
     template_helpers.register(app)
     i18n.register(app)

@@ -6,6 +6,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from cm_tracker.extensions import db
+from cm_tracker.services.core.errors import NotFound
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -39,6 +40,12 @@ def error_body(status: int, message: str | None = None, code: str | None = None,
     return {"error": error}
 
 
+def roll_back_pending() -> None:
+    """An error answer first drops whatever the request left pending, so that nothing is half-written; the one place
+    views' error handlers touch the session (the views themselves never do)."""
+    db.session.rollback()
+
+
 def _render(status: int) -> tuple[Response | str, int]:
     if wants_json():
         return jsonify(error_body(status)), status
@@ -50,9 +57,14 @@ def register(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> tuple[Response | str, int]:
         return _render(exc.code or 500)
 
+    @app.errorhandler(NotFound)
+    def _not_found(exc: NotFound) -> tuple[Response | str, int]:
+        """A record a service could not find (or that is out of reach) is a 404 on every page, as in the API."""
+        roll_back_pending()
+        return _render(404)
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response | str, int]:
-        # Roll back whatever was half-done so that nothing is half-written, then answer politely.
-        db.session.rollback()
+        roll_back_pending()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return _render(500)

@@ -1,11 +1,13 @@
-"""WTForms validators for the limits in cm_tracker.validation, shared by the page forms of every blueprint."""
+"""WTForms validators for the limits in cm_tracker.validation, and the money field, shared by the page forms of every
+blueprint."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from wtforms import Field, ValidationError
+from wtforms import Field, Form, StringField, ValidationError
 
+from cm_tracker.money import parse_dollars
 from cm_tracker.validation import has_control_characters, is_row_id
 
 
@@ -19,3 +21,20 @@ def row_id_field(_form: Any, field: Field) -> None:
     """For an integer field that names a row."""
     if field.data is not None and not is_row_id(field.data):
         raise ValidationError("Choose one of the items listed.")
+
+
+class MoneyField(StringField):
+    """Dollars typed by a person ("599.00", "$1,654.50"), held as integer `cents` once validated (None when empty).
+
+    Read by cm_tracker.money.parse_dollars, so every money input accepts and refuses the same text.
+    """
+
+    cents: int | None = None
+
+    def pre_validate(self, form: Form) -> None:
+        self.cents = None
+        if (self.data or "").strip():
+            try:
+                self.cents = parse_dollars(self.data)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None

@@ -1,4 +1,4 @@
-"""Languages: the patient portal, sign-in, password and error pages speak English and Spanish (issue 5).
+"""Languages: the patient portal, sign-in, password and error pages speak English and Spanish.
 
 The locale is the patient's saved choice, else the browser's best match of the supported languages, else English.
 Staff pages are written in English only, so a staff account always gets English: a Spanish-language browser must
@@ -9,25 +9,24 @@ from __future__ import annotations
 
 import os
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request
-from flask_babel import Babel, format_currency, format_date, format_datetime, format_number, get_locale
+from flask_babel import Babel, format_date, format_datetime, format_number, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from cm_tracker import money as money_rules
 from cm_tracker.models import Role
 
 LANGUAGES = ("en", "es")
 ROLE_LABELS = {Role.ADMIN: _l("Admin"), Role.MANAGER: _l("Manager"), Role.COUNSELOR: _l("Counselor"),
                Role.PATIENT: _l("Patient")}
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language, as a switch should show them
-DEFAULT = "en"
-CURRENCY = "USD"
+DEFAULT = money_rules.DEFAULT_LOCALE
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 babel = Babel()
@@ -53,10 +52,8 @@ def role_label(role: Role) -> str:
 
 
 def money(cents: int | None) -> str:
-    """Integer cents in the reader's locale: "$12.50" in English, "12,50 US$" in Spanish (exact, via Decimal)."""
-    if cents is None:
-        return ""
-    return format_currency(Decimal(int(cents)).scaleb(-2), CURRENCY)
+    """The `money` filter: cents in this request's language (cm_tracker.money.format_cents); None -> ""."""
+    return "" if cents is None else money_rules.format_cents(cents, current_language())
 
 
 def number(value: int | None) -> str:
@@ -103,7 +100,7 @@ def register(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("CLINIC_TIMEZONE", "UTC"))
     babel.init_app(app, locale_selector=select_locale)
-    app.add_template_filter(money, "lmoney")
+    app.add_template_filter(money, "money")
     app.add_template_filter(number, "lnumber")
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(short_date, "short_date")

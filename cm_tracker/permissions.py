@@ -6,11 +6,16 @@ patient" and turns every "no" into a 404, so that nobody learns which patient id
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import abort
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Patient, Role, User
 from cm_tracker.services.core import audit
+from cm_tracker.services.core.caseload import on_caseload, sees_every_patient
+from cm_tracker.services.queries import records
+from cm_tracker.services.queries.records import PatientRecord
 from cm_tracker.services.usecases.access_log import log_now
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.COUNSELOR})
@@ -30,6 +35,32 @@ def is_staff(user: User) -> bool:
 def can_view_caseload(user: User) -> bool:
     """The caseload pages: a counselor sees their own patients, an admin sees every patient."""
     return user.role in CASELOAD_ROLES
+
+
+def can_see_every_patient(user: User) -> bool:
+    """Whether the user's caseload is the whole clinic (core.caseload); pages word their lists by it."""
+    return sees_every_patient(user)
+
+
+@dataclass(frozen=True)
+class CaseloadWording:
+    """How the pages name a user's caseload: its title, the line under it and what an empty one says."""
+
+    title: str
+    lead: str
+    empty: str
+
+
+EVERY_PATIENT = CaseloadWording(
+    "All patients", "Every patient of the clinic, with their programme, balance and next visit.",
+    "There are no patient records yet.")
+OWN_CASELOAD = CaseloadWording(
+    "Your caseload", "The patients assigned to you, with what they hold and when they are next due.",
+    "No patients are assigned to you yet. When a patient is added to your caseload they appear here.")
+
+
+def caseload_wording(user: User) -> CaseloadWording:
+    return EVERY_PATIENT if sees_every_patient(user) else OWN_CASELOAD
 
 
 def can_manage_users(user: User) -> bool:
@@ -75,10 +106,8 @@ def can_change_caseload(user: User) -> bool:
 
 
 def can_reach_patient(user: User, patient: Patient) -> bool:
-    """Admins and managers read every patient; a counselor reads their own caseload; patients use /me only."""
-    if user.role in OVERSIGHT_ROLES:
-        return True
-    return user.role == Role.COUNSELOR and patient.counselor_id == user.id
+    """Staff read the patients on their caseload (admins and managers: every patient); patients use /me only."""
+    return is_staff(user) and on_caseload(user, patient)
 
 
 def may_record_events(user: User) -> bool:
@@ -88,9 +117,7 @@ def may_record_events(user: User) -> bool:
 
 def can_record_events(user: User, patient: Patient) -> bool:
     """Recording results, redeeming and drawing: admins, and counselors for their own caseload."""
-    if user.role == Role.ADMIN:
-        return True
-    return user.role == Role.COUNSELOR and patient.counselor_id == user.id
+    return may_record_events(user) and on_caseload(user, patient)
 
 
 def get_patient_for(user: User, patient_id: int, *, write: bool = False) -> Patient:
@@ -106,3 +133,14 @@ def get_patient_for(user: User, patient_id: int, *, write: bool = False) -> Pati
     if not write:
         log_now(action, user=user, patient_id=patient.id, object_type="patient", object_id=patient.id)
     return patient
+
+
+def get_record_for(user: User, kind: type[PatientRecord], record_id: int, *, patient_id: int | None = None,
+                   write: bool = False) -> tuple[Patient, PatientRecord]:
+    """A patient's record (a specimen, a session mark, an activity, a redemption, a draw) with its patient, through
+    `get_patient_for` (404 outside the user's reach, audited). Under a patient's URL (`patient_id`), another
+    patient's record is 404 too, even one the user may see; a URL naming the record alone reaches the record's own
+    patient, and an unknown id gets the same 404 as one outside the user's reach."""
+    owner = records.patient_of(kind, record_id) if patient_id is None else patient_id
+    patient = get_patient_for(user, owner, write=write)
+    return patient, records.record_of(kind, patient.id, record_id)

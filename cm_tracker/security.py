@@ -73,7 +73,7 @@ def _security_headers(response: Response) -> Response:
 
 
 def _require_password_change() -> Response | None:
-    """A temporary password opens only the change-password page (issue 4: one-time passwords)."""
+    """A temporary password opens only the change-password page."""
     if request.endpoint in {"auth.change_password", "auth.sign_out", "static"} or request.blueprint == "api":
         return None
     if current_user.is_authenticated and current_user.must_change_password:

@@ -11,15 +11,6 @@ from flask import Flask, current_app
 from cm_tracker import permissions
 
 
-def money(cents: int | None) -> str:
-    """Integer cents as dollars for display: 99750 -> "$997.50", -250 -> "-$2.50"."""
-    if cents is None:
-        return ""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(int(cents)), 100)
-    return f"{sign}${whole:,}.{part:02d}"
-
-
 def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if moment is None:
         return ""
@@ -31,11 +22,10 @@ def day(value: date | None) -> str:
 
 
 def register(app: Flask) -> None:
-    app.add_template_filter(money, "money")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(day, "day")
 
     @app.context_processor
     def _permissions() -> dict[str, Any]:
-        names = [name for name in dir(permissions) if name.startswith(("can_", "is_"))]
+        names = [name for name in dir(permissions) if name.startswith(("can_", "is_", "caseload_"))]
         return {name: getattr(permissions, name) for name in names}

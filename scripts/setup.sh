@@ -21,5 +21,5 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 export PATH="$VENV/bin:$PATH"
 cd "$ROOT"
-# The portal's translations (issue 5): compiled .mo files are build output, not kept in git.
+# The portal's translations: compiled .mo files are build output, not kept in git.
 pybabel -q compile -d cm_tracker/translations

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from cm_tracker.admin.forms import AuditSearchForm, CreateUserForm
-from cm_tracker.extensions import db
+from cm_tracker.form_errors import show_errors
 from cm_tracker.models import Role, User
 from cm_tracker.security import guard_blueprint
 from cm_tracker.services.core.clinic import clinic_today
-from cm_tracker.services.core.errors import Conflict, ValidationFailed
+from cm_tracker.services.core.errors import Conflict, NotFound, ValidationFailed
 from cm_tracker.services.queries import audit_search as audit_search_reads
 from cm_tracker.services.queries import directory, overview
 from cm_tracker.services.usecases import accounts, audit_search
@@ -42,8 +42,7 @@ def create_user() -> Response | str:
                 must_change_password=form.must_change_password.data, actor=current_user,
             )
         except ValidationFailed as exc:
-            for name, message in exc.fields.items():
-                getattr(form, name).errors = [message]
+            show_errors(form, exc)
         else:
             flash(f"The account {user.username} is created.", "success")
             return redirect(url_for("admin.index"))
@@ -52,12 +51,19 @@ def create_user() -> Response | str:
 
 @bp.route("/users/<int:user_id>/disable", methods=["POST"])
 def disable_user(user_id: int) -> Response:
-    return _set_disabled(db.get_or_404(User, user_id), True)
+    return _set_disabled(_user(user_id), True)
 
 
 @bp.route("/users/<int:user_id>/enable", methods=["POST"])
 def enable_user(user_id: int) -> Response:
-    return _set_disabled(db.get_or_404(User, user_id), False)
+    return _set_disabled(_user(user_id), False)
+
+
+def _user(user_id: int) -> User:
+    try:
+        return directory.get_user(user_id)
+    except NotFound:
+        abort(404)
 
 
 def _set_disabled(user: User, disabled: bool) -> Response:
@@ -73,7 +79,7 @@ def _set_disabled(user: User, disabled: bool) -> Response:
 
 @bp.route("/users/<int:user_id>/reset-password", methods=["GET", "POST"])
 def reset_password(user_id: int) -> str:
-    user = db.get_or_404(User, user_id)
+    user = _user(user_id)
     if request.method == "GET":
         return render_template("admin/reset_password.html", user=user)
     temporary = accounts.reset_password(user, actor=current_user)

@@ -14,7 +14,7 @@ from cm_tracker.api.openapi import document, operation
 from cm_tracker.api.openapi_schemas import DATE, DATETIME, obj, ref
 from cm_tracker.api.schemas import Fields, json_object
 from cm_tracker.models import GoalActivity
-from cm_tracker.permissions import get_patient_for, is_staff, may_record_events
+from cm_tracker.permissions import get_patient_for, get_record_for, is_staff, may_record_events
 from cm_tracker.services.queries import activities as activities_reads
 from cm_tracker.services.usecases import activities
 
@@ -27,9 +27,7 @@ def activity_to_dict(a: GoalActivity) -> dict[str, Any]:
 
 
 def _activity(activity_id: int) -> GoalActivity:
-    activity = activities_reads.activity_for(None, activity_id)
-    get_patient_for(current_api_user(), activity.patient_id, write=True)
-    return activity
+    return get_record_for(current_api_user(), GoalActivity, activity_id, write=True)[1]
 
 
 @bp.get(f"/patients/<{ID}:patient_id>/activities")

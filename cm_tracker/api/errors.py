@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from cm_tracker.errors import error_body
-from cm_tracker.extensions import db
+from cm_tracker.errors import error_body, roll_back_pending
 from cm_tracker.services.core.errors import ServiceError
 
 
@@ -27,5 +26,5 @@ def error_response(status: int, code: str | None = None, message: str | None = N
 
 def service_error(exc: ServiceError) -> tuple[Response, int]:
     """Map a refused use case to its answer; whatever it left pending is rolled back, so nothing is half-written."""
-    db.session.rollback()
+    roll_back_pending()
     return error_response(exc.status, exc.code, exc.message, exc.fields or None)

@@ -8,14 +8,12 @@ from flask import Response, jsonify
 
 from cm_tracker.api.access import allow, current_api_user
 from cm_tracker.api.blueprint import ID, bp
-from cm_tracker.api.errors import ApiError
 from cm_tracker.api.event_schemas import attendance_values, specimen_input, specimen_values
 from cm_tracker.api.openapi import document, operation
 from cm_tracker.api.openapi_schemas import DATETIME, obj, ref
 from cm_tracker.api.schemas import json_object
-from cm_tracker.extensions import db
 from cm_tracker.models import LedgerEntry, Specimen
-from cm_tracker.permissions import get_patient_for, may_record_events
+from cm_tracker.permissions import get_patient_for, get_record_for, may_record_events
 from cm_tracker.services.usecases import attendance, specimens
 
 
@@ -40,10 +38,7 @@ def record_specimen(patient_id: int) -> tuple[Response, int]:
 @bp.patch(f"/specimens/<{ID}:specimen_id>")
 @allow(may_record_events)
 def correct_specimen(specimen_id: int) -> Response:
-    specimen = db.session.get(Specimen, specimen_id)
-    if specimen is None:
-        raise ApiError(404, "not_found", "No such specimen.")
-    get_patient_for(current_api_user(), specimen.patient_id, write=True)
+    _, specimen = get_record_for(current_api_user(), Specimen, specimen_id, write=True)
     values = specimen_values(json_object(), partial=True)
     version, reason = values.pop("version"), values.pop("reason")
     recorded = specimens.correct_specimen(specimen, version=version, reason=reason, changes=values,

@@ -112,6 +112,8 @@ PROGRAM_FIELDS: dict[str, Any] = {
     "visit_plan": VISIT_PLAN, "cap_cents": {"type": "integer", "minimum": 0},
     "cap_window": {"enum": ["calendar_year", "rolling_365", "episode"]},
     "max_award_cents": {"type": "integer", "minimum": 1}, "dilute_policy": {"enum": ["failure", "neutral"]},
+    "near_cap_percent": {"type": "integer", "minimum": 1, "maximum": 100, "default": 80,
+                         "description": "From what share of the cap (percent) a patient is near the cap."},
     "funding_source": {"type": "string", "maxLength": 120}, "budget_cents": {"type": "integer", "minimum": 0},
     "requires_two_person_handover": {"type": "boolean"},
 }

@@ -105,6 +105,8 @@ _PATCH_PROPS = {
     "max_award_cents": {"oneOf": [{**INT, "minimum": 1}, {"type": "null"}],
                         "description": "With patients enrolled it may rise or be removed (null), not fall."},
     "dilute_policy": {"enum": ["failure", "neutral"], "description": "Fixed once patients are enrolled."},
+    "near_cap_percent": {**INT, "minimum": 1, "maximum": 100,
+                         "description": "From what share of the cap (percent) a patient is near the cap."},
     "funding_source": {"type": "string", "maxLength": 120},
     "budget_cents": {"oneOf": [{**INT, "minimum": 0}, {"type": "null"}]},
     "requires_two_person_handover": {"type": "boolean"}, "is_archived": {"type": "boolean"},

@@ -17,7 +17,14 @@ from cm_tracker.api.errors import ApiError
 from cm_tracker.api.rewards_docs import describe
 from cm_tracker.api.schemas import Fields, json_object
 from cm_tracker.models import Draw, Redemption, Reward
-from cm_tracker.permissions import can_adjust_manually, can_manage_catalog, get_patient_for, is_staff, may_record_events
+from cm_tracker.permissions import (
+    can_adjust_manually,
+    can_manage_catalog,
+    get_patient_for,
+    get_record_for,
+    is_staff,
+    may_record_events,
+)
 from cm_tracker.ratelimits import limit_password_attempts
 from cm_tracker.services.core import spending
 from cm_tracker.services.core.errors import NotFound, ValidationFailed
@@ -25,7 +32,6 @@ from cm_tracker.services.queries import catalog as catalog_reads
 from cm_tracker.services.queries import prizes as prizes_reads
 from cm_tracker.services.queries import redemptions as redemptions_reads
 from cm_tracker.services.queries.catalog import CatalogItem
-from cm_tracker.services.queries.rewards_desk import patient_of_draw, patient_of_redemption
 from cm_tracker.services.usecases import adjustments, catalog, prizes, redemptions
 from cm_tracker.services.usecases.catalog import RewardInput
 
@@ -117,8 +123,7 @@ def list_redemptions(patient_id: int) -> Response:
 
 
 def _redemption_for_write(redemption_id: int) -> Redemption:
-    get_patient_for(current_api_user(), patient_of_redemption(redemption_id), write=True)
-    return redemptions_reads.get_redemption(redemption_id)
+    return get_record_for(current_api_user(), Redemption, redemption_id, write=True)[1]
 
 
 @bp.post(f"/redemptions/<{ID}:redemption_id>/fulfil")
@@ -164,15 +169,14 @@ def waiting_prizes(patient_id: int) -> Response:
 @allow(may_record_events)
 @limit_password_attempts("confirmer_username", only_when_given=True)
 def hand_over_prize(draw_id: int) -> Response:
-    get_patient_for(current_api_user(), patient_of_draw(draw_id), write=True)
+    _, draw = get_record_for(current_api_user(), Draw, draw_id, write=True)
     fields = Fields(json_object(), ("reward_id", "confirmer_username", "confirmer_password"))
     reward_id = fields.integer("reward_id")
     confirmer = prizes.Credentials(fields.string("confirmer_username", 64, required=False) or "",
                                    fields.string("confirmer_password", 128, required=False) or "")
     fields.check("The prize was not handed over.")
-    draw = prizes.hand_over_confirmed(prizes_reads.get_draw(draw_id), _reward(reward_id), actor=current_api_user(),
-                                      confirmer=confirmer)
-    return jsonify(draw_to_dict(draw))
+    handed = prizes.hand_over_confirmed(draw, _reward(reward_id), actor=current_api_user(), confirmer=confirmer)
+    return jsonify(draw_to_dict(handed))
 
 
 describe()

@@ -9,10 +9,8 @@ from flask import Response, jsonify
 from cm_tracker.api.access import allow, current_api_user
 from cm_tracker.api.blueprint import ID, bp
 from cm_tracker.api.schemas import json_object, user_request
-from cm_tracker.extensions import db
 from cm_tracker.models import User
 from cm_tracker.permissions import can_manage_users
-from cm_tracker.services.core.errors import NotFound
 from cm_tracker.services.queries import directory
 from cm_tracker.services.usecases import accounts
 
@@ -25,13 +23,6 @@ def user_to_dict(user: User) -> dict[str, Any]:
         "created_at": user.created_at.isoformat() if user.created_at else None,
         "last_sign_in_at": user.last_sign_in_at.isoformat() if user.last_sign_in_at else None,
     }
-
-
-def _user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("There is no such user.")
-    return user
 
 
 @bp.post("/users")
@@ -52,7 +43,7 @@ def list_users() -> Response:
 @allow(can_manage_users)
 def disable_user(user_id: int) -> Response:
     """Disabling ends every session and token of the account at once."""
-    user = _user(user_id)
+    user = directory.get_user(user_id)
     accounts.set_disabled(user, True, actor=current_api_user())
     return jsonify(user_to_dict(user))
 
@@ -60,6 +51,6 @@ def disable_user(user_id: int) -> Response:
 @bp.post(f"/users/<{ID}:user_id>/enable")
 @allow(can_manage_users)
 def enable_user(user_id: int) -> Response:
-    user = _user(user_id)
+    user = directory.get_user(user_id)
     accounts.set_disabled(user, False, actor=current_api_user())
     return jsonify(user_to_dict(user))

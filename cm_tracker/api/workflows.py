@@ -22,9 +22,8 @@ from cm_tracker.api.openapi import document, operation
 from cm_tracker.api.openapi_schemas import DATE, DATETIME, ENROLLMENT, WEEKDAY, obj, ref
 from cm_tracker.api.schemas import Fields, json_object
 from cm_tracker.engine.outcomes import AttendanceStatus
-from cm_tracker.extensions import db
 from cm_tracker.models import AttendanceRecord, ScheduledVisit
-from cm_tracker.permissions import get_patient_for, is_staff, may_record_events
+from cm_tracker.permissions import get_patient_for, get_record_for, is_staff, may_record_events
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.errors import ValidationFailed
@@ -128,13 +127,20 @@ def create_excuse(patient_id: int) -> tuple[Response, int]:
 @bp.patch(f"/attendance/<{ID}:record_id>")
 @allow(may_record_events)
 def correct_attendance(record_id: int) -> Response:
-    record = db.session.get(AttendanceRecord, record_id)
-    if record is None:
-        raise ApiError(404, "not_found", "No such attendance record.")
-    get_patient_for(current_api_user(), record.patient_id, write=True)
+    _, record = get_record_for(current_api_user(), AttendanceRecord, record_id, write=True)
     data = json_object()
     fields = Fields(data, ("version", "reason", "status", "occurred_at", "note"))
     version, reason = fields.integer("version"), fields.string("reason", 500)
+    changes = _attendance_changes(data, fields)
+    fields.check("The correction was not saved.")
+    done = attendance.correct_attendance(record, version=version or 0, reason=reason or "", changes=changes,
+                                         actor=current_api_user())
+    return jsonify({"id": record.id, "version": done.record.version, "status": str(done.record.status),
+                    "outcomes": done.outcomes, "adjustments": [entry_summary(e) for e in done.adjustments]})
+
+
+def _attendance_changes(data: dict[str, Any], fields: Fields) -> dict[str, object]:
+    """The fields of a session mark the client sent to change (absent ones stay as they are)."""
     changes: dict[str, object] = {}
     if "status" in data:
         changes["status"] = choice(fields, "status", AttendanceStatus)
@@ -142,11 +148,7 @@ def correct_attendance(record_id: int) -> Response:
         changes["occurred_at"] = moment(fields, "occurred_at")
     if "note" in data:
         changes["note"] = fields.string("note", 2000) or ""
-    fields.check("The correction was not saved.")
-    done = attendance.correct_attendance(record, version=version or 0, reason=reason or "", changes=changes,
-                                         actor=current_api_user())
-    return jsonify({"id": record.id, "version": done.record.version, "status": str(done.record.status),
-                    "outcomes": done.outcomes, "adjustments": [entry_summary(e) for e in done.adjustments]})
+    return changes
 
 
 _PAGE_PARAMS = [{"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100},

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from cm_tracker.auth.forms import ChangePasswordForm, SignInForm
+from cm_tracker.form_errors import show_errors
 from cm_tracker.net import client_address
 from cm_tracker.ratelimits import limit_password_attempts
 from cm_tracker.security import SESSION_KEY, safe_next
@@ -58,8 +59,7 @@ def change_password() -> Response | str:
         try:
             accounts.change_password(current_user, form.current_password.data or "", form.new_password.data or "")
         except ValidationFailed as exc:
-            for name, message in exc.fields.items():
-                getattr(form, name).errors = [message]
+            show_errors(form, exc)
         else:
             flash(_("Your password is changed."), "success")
             return redirect(url_for("main.home"))

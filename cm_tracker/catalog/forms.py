@@ -7,6 +7,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from cm_tracker.form_validators import MoneyField
 from cm_tracker.models import Program
 
 
@@ -31,9 +32,9 @@ class RewardForm(FlaskForm):
     cost_points = IntegerField("Cost in points", validators=[Optional()], description="Vouchers only.")
     tier = StringField("Prize tier", validators=[Optional(), Length(max=24)],
                        description="Prizes only: a winning tier of the programme's bowl, e.g. small, large, jumbo.")
-    value_dollars = StringField("Nominal value ($)", validators=[DataRequired("Give the nominal value."),
-                                                                Length(max=12)],
-                                description="What the item is worth, e.g. 10.00; used for the cap and reports.")
+    value_dollars = MoneyField("Nominal value ($)", validators=[DataRequired("Give the nominal value."),
+                                                               Length(max=12)],
+                               description="What the item is worth, e.g. 10.00; used for the cap and reports.")
     program_id = SelectField("Programme", coerce=optional_int, validate_choice=False,
                              description="Leave on every programme unless the item is for one programme only.")
     opening_stock = IntegerField("Opening stock", validators=[Optional(), NumberRange(0, 100_000)],

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from cm_tracker.catalog.forms import AdjustmentForm, CountForm, RestockForm, RewardForm
 from cm_tracker.catalog.views import fail, item_page, reward_input
 from cm_tracker.models import Reward
+from cm_tracker.money import plain_dollars
 from cm_tracker.permissions import STAFF_ROLES, can_adjust_manually, can_manage_catalog, get_patient_for
 from cm_tracker.security import guard_blueprint
 from cm_tracker.services.core import audit
@@ -73,7 +74,7 @@ def edit_reward(reward_id: int) -> Response | str:
     form = RewardForm(obj=item) if request.method == "GET" else RewardForm()
     form.set_programs(catalog_reads.programs_for_choice())
     if request.method == "GET":
-        form.kind.data, form.value_dollars.data, form.version.data = str(item.kind), catalog_reads.dollars(
+        form.kind.data, form.value_dollars.data, form.version.data = str(item.kind), plain_dollars(
             item.value_cents), str(item.version)
     elif form.validate_on_submit():
         try:

@@ -3,7 +3,7 @@
 Each event gets one award: a success earns, a failure earns nothing and resets the streak (except under
 a fixed schedule), a neutral event earns nothing and changes nothing. Every award carries its sentence.
 
-When a live program's schedule changed (issue 4), each event is paid by the version in force on its date
+When a live program's schedule changed (docs/rules.md 4.5), each event is paid by the version in force on its date
 and the streak (run, level, saved level) carries across the change as one continuous history: a patient
 four negatives into a run stays four negatives into it, now paid by the new numbers.
 """

@@ -45,7 +45,7 @@ class CapWindow(StrEnum):
 class TargetRules:
     """One reinforced behaviour: its key, kind, name for patients, analyte set and schedule (docs/rules.md 2).
 
-    A live program's schedule may change (issue 4): `versions` then lists every version with the date it takes
+    A live program's schedule may change (docs/rules.md 4.5): `versions` then lists every version with the date it takes
     effect, oldest first, and each event is paid by the version in force on its date, so awards already given
     stand. `schedule` is the version in force now (the bowl and the program's maximum use it). Without
     `versions`, `schedule` has always applied.

@@ -24,7 +24,11 @@ def count(n: int, unit: str) -> str:
 
 
 def money(cents: int) -> str:
-    """Integer cents as dollars: 59900 -> '$599.00'."""
+    """Integer cents as dollars for the engine's English sentences: 59900 -> '$599.00', -250 -> '-$2.50'.
+
+    The engine may import only the standard library, so this is cm_tracker.money.format_cents in English written out
+    by hand; tests/test_money.py checks that the two agree. Everything outside the engine calls format_cents.
+    """
     sign = "-" if cents < 0 else ""
     dollars, rest = divmod(abs(cents), 100)
     return f"{sign}${dollars:,}.{rest:02d}"

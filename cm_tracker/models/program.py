@@ -13,6 +13,8 @@ from cm_tracker.engine.rules import CapWindow, TargetKind
 from cm_tracker.extensions import db
 from cm_tracker.models.types import UTCDateTime, enum_column, now_default
 
+NEAR_CAP_PERCENT_DEFAULT = 80
+
 
 class Program(db.Model):
     __tablename__ = "programs"
@@ -20,6 +22,7 @@ class Program(db.Model):
         CheckConstraint("point_value_cents > 0", name="point_value_positive"),
         CheckConstraint("weeks > 0", name="weeks_positive"),
         CheckConstraint("cap_cents >= 0", name="cap_not_negative"),
+        CheckConstraint("near_cap_percent BETWEEN 1 AND 100", name="near_cap_percent_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +40,8 @@ class Program(db.Model):
     cap_cents: Mapped[int]
     cap_window: Mapped[CapWindow] = mapped_column(enum_column(CapWindow))
     max_award_cents: Mapped[int | None]
+    # From what share of the cap (percent) a patient is "near the cap" on the dashboard and in the budget report.
+    near_cap_percent: Mapped[int] = mapped_column(default=NEAR_CAP_PERCENT_DEFAULT)
     dilute_policy: Mapped[DilutePolicy] = mapped_column(enum_column(DilutePolicy), default=DilutePolicy.FAILURE)
     funding_source: Mapped[str] = mapped_column(String(120), default="")
     budget_cents: Mapped[int | None]

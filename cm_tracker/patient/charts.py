@@ -1,4 +1,4 @@
-"""The progress page's charts as plain geometry: the template draws the SVG, no JavaScript (issue 5.2).
+"""The progress page's charts as plain geometry: the template draws the SVG, no JavaScript.
 
 Two charts share one layout: test results per week (negative, positive or missed, excused, stacked) and what was
 earned per week. Geometry is computed here so that it can be tested with numbers, not pixels in a browser.

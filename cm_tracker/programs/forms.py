@@ -1,13 +1,12 @@
 """Programme forms: they check shape and turn what a person typed into the API's JSON; services check the rules.
 
-Money is typed in dollars and cents ("599.00") and becomes integer cents through Decimal, never a float.
+Money is typed in dollars and cents ("599.00") into a MoneyField, which cm_tracker.money reads as integer cents.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -29,6 +28,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from cm_tracker.form_errors import add_error
+from cm_tracker.form_validators import MoneyField
+from cm_tracker.models.program import NEAR_CAP_PERCENT_DEFAULT
+from cm_tracker.money import plain_dollars
+
 
 def choices(*pairs: tuple[str, str]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
@@ -44,41 +48,11 @@ KINDS = choices(("escalating", "Escalating points"), ("prize_draws", "Prize draw
 TARGET_KINDS = choices(("abstinence", "Abstinence: negative tests"), ("attendance", "Attendance at sessions"),
                        ("activity", "Verified goal activities"))
 PER = choices(("sample", "Every success in a row"), ("week", "Each calendar week in a row"))
-DOLLARS_RE = re.compile(r"^\d{1,7}(\.\d{1,2})?$")
 PLAN_RE = re.compile(r"^(\d{1,3})(?:\s*(?:-|to)\s*(\d{1,3}))?\s*:\s*(.+)$")
 DAY_NAMES = {c.value: c.value for c in WEEKDAYS} | {
     "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri", "saturday": "sat",
     "sunday": "sun"}
 WHOLE = "Give a whole number."
-
-
-def cents_of(text: str) -> int:
-    """'$1,654.50' -> 165450. Raises ValueError with a sentence for anything else."""
-    cleaned = text.strip().removeprefix("$").replace(",", "")
-    if not DOLLARS_RE.match(cleaned):
-        raise ValueError("Give dollars and cents, such as 599.00.")
-    return int(Decimal(cleaned) * 100)
-
-
-def dollars(cents: int | None) -> str:
-    """Integer cents as the text of a money input: 59900 -> '599.00'."""
-    if cents is None:
-        return ""
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
-class MoneyField(StringField):
-    """Dollars typed by a person, held as integer `cents` after validation (None when left empty)."""
-
-    cents: int | None = None
-
-    def pre_validate(self, form: Form) -> None:
-        self.cents = None
-        if (self.data or "").strip():
-            try:
-                self.cents = cents_of(self.data)
-            except ValueError as exc:
-                raise ValidationError(str(exc)) from None
 
 
 def number(label: str, *, required: bool = False, minimum: int = 0, **kw: Any) -> IntegerField:
@@ -131,6 +105,9 @@ class ProgramForm(FlaskForm):
     cap_window = SelectField("Cap window", choices=CAP_WINDOWS)
     max_award = MoneyField("Most one award may be worth ($)", render_kw={"inputmode": "decimal"},
                            description="Optional, e.g. 15.00 under nominal-value rules.")
+    near_cap_percent = number("Near the cap from (% of the cap)", minimum=1, default=NEAR_CAP_PERCENT_DEFAULT,
+                              description="The dashboard and the budget report flag patients who have used this "
+                                          "share of the cap, 1 to 100.")
     dilute_policy = SelectField("A dilute specimen", choices=DILUTE)
     requires_two_person_handover = BooleanField("Prize hand-overs need a second staff member")
     submit = SubmitField("Save")
@@ -142,7 +119,8 @@ class ProgramForm(FlaskForm):
             raise ValidationError(str(exc)) from None
 
     def program_data(self) -> dict[str, Any]:
-        """The API's JSON for these fields; call after validate()."""
+        """The API's JSON for these fields; call after validate(). A near-cap share left empty is not sent, so the
+        programme keeps its own (the default for a new one)."""
         return {
             "name": self.name.data, "description": self.description.data or "", "source": self.source.data or "",
             "caveat": self.caveat.data or "", "funding_source": self.funding_source.data or "",
@@ -152,7 +130,7 @@ class ProgramForm(FlaskForm):
             "cap_window": self.cap_window.data, "max_award_cents": self.max_award.cents,
             "dilute_policy": self.dilute_policy.data,
             "requires_two_person_handover": bool(self.requires_two_person_handover.data),
-        }  # fmt: skip
+        } | ({} if self.near_cap_percent.data is None else {"near_cap_percent": self.near_cap_percent.data})
 
 
 # Service field names (docs/api.md) -> this form's field names.
@@ -165,10 +143,11 @@ def form_values(data: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "name": data.get("name"), "description": data.get("description"), "source": data.get("source"),
         "caveat": data.get("caveat"), "funding_source": data.get("funding_source"),
-        "budget": dollars(data.get("budget_cents")), "point_value": dollars(data.get("point_value_cents")),
+        "budget": plain_dollars(data.get("budget_cents")), "point_value": plain_dollars(data.get("point_value_cents")),
         "weeks": data.get("weeks"), "visit_days": list(data.get("visit_days") or []),
-        "visit_plan": plan_text(data.get("visit_plan")), "cap": dollars(data.get("cap_cents")),
-        "cap_window": data.get("cap_window"), "max_award": dollars(data.get("max_award_cents")),
+        "visit_plan": plan_text(data.get("visit_plan")), "cap": plain_dollars(data.get("cap_cents")),
+        "cap_window": data.get("cap_window"), "max_award": plain_dollars(data.get("max_award_cents")),
+        "near_cap_percent": data.get("near_cap_percent", NEAR_CAP_PERCENT_DEFAULT),
         "dilute_policy": data.get("dilute_policy") or "failure",
         "requires_two_person_handover": bool(data.get("requires_two_person_handover")),
         "is_archived": bool(data.get("is_archived")), "version": data.get("version"),
@@ -182,19 +161,6 @@ class EditProgramForm(ProgramForm):
     def program_data(self) -> dict[str, Any]:
         version = int(self.version.data) if (self.version.data or "").isdigit() else 0
         return super().program_data() | {"is_archived": bool(self.is_archived.data), "version": version}
-
-
-def apply_errors(form: FlaskForm, fields: Mapping[str, str], names: Mapping[str, str]) -> list[str]:
-    """Put each service error beside its field (dotted paths by their first part); return those with no field."""
-    left = []
-    for path, message in fields.items():
-        head = path.split(".")[0]
-        field = getattr(form, names.get(path, names.get(head, head)), None)
-        if isinstance(field, Field) and not isinstance(field, (HiddenField, SubmitField)):
-            field.errors = [*field.errors, message]
-        else:
-            left.append(message)
-    return left
 
 
 class TierForm(Form):
@@ -212,6 +178,8 @@ class TierForm(Form):
 class ScheduleFields:
     """The structured fields of docs/rules.md 4, per kind; `schedule_data` builds the schedule's JSON."""
 
+    error_prefix = "schedule."  # the service's error paths for this schedule start so
+    bowl_problems: tuple[str, ...] | list[str] = ()
     kind = SelectField("Kind of schedule", choices=KINDS)
     start = number("Points for the first success", minimum=1)
     step = number("Points added for each success in a row", minimum=0)
@@ -256,27 +224,24 @@ class ScheduleFields:
     def bowl_rows(self) -> list[TierForm]:
         return [entry.form for entry in self.bowl if not entry.form.is_blank()]
 
-    def schedule_errors(self, fields: Mapping[str, str], prefix: str = "schedule.") -> list[str]:
-        """Engine errors ("schedule.bowl.1.slips") beside their inputs; returns the ones without an input.
-        Errors about the whole bowl go to `bowl_problems`, shown above its table."""
-        left: list[str] = []
-        rows = self.bowl_rows()
-        self.bowl_problems: list[str] = []
-        for path, message in fields.items():
-            parts = path.removeprefix(prefix).split(".")
-            target = None
-            if parts[0] == "bowl" and len(parts) == 1:
-                self.bowl_problems.append(message)
-                continue
-            if parts[0] == "bowl" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
-                target = getattr(rows[int(parts[1])], "value" if parts[2] == "value_cents" else parts[2], None)
-            elif parts[0] != "bowl":
-                target = getattr(self, self._field_for(parts[0]), None)
-            if isinstance(target, Field):
-                target.errors = [*target.errors, message]
-            else:
-                left.append(message)
-        return left
+    def place_error(self, path: str, message: str) -> bool:
+        """An engine error of the schedule ("schedule.bowl.1.slips") beside its input, for form_errors.show_errors;
+        one about the whole bowl goes to `bowl_problems`, shown above its table. False when no input shows it."""
+        if not path.startswith(self.error_prefix):
+            return False
+        parts = path.removeprefix(self.error_prefix).split(".")
+        if parts == ["bowl"]:
+            self.bowl_problems = [*self.bowl_problems, message]
+            return True
+        rows, target = self.bowl_rows(), None
+        if parts[0] == "bowl" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
+            target = getattr(rows[int(parts[1])], "value" if parts[2] == "value_cents" else parts[2], None)
+        elif parts[0] != "bowl":
+            target = getattr(self, self._field_for(parts[0]), None)
+        if not isinstance(target, Field):
+            return False
+        add_error(target, message)
+        return True
 
     def _field_for(self, name: str) -> str:
         if name in ("points", "draws"):
@@ -306,7 +271,7 @@ class ScheduleFields:
                 self.bowl.pop_entry()
             for tier in [*tiers, None]:
                 self.bowl.append_entry({"tier": tier["tier"], "slips": tier["slips"],
-                                        "value": dollars(tier["value_cents"])} if tier else None)
+                                        "value": plain_dollars(tier["value_cents"])} if tier else None)
         else:
             self.escalate_per.data, self.recovery_after.data = per, recovery
 
@@ -328,6 +293,7 @@ class ScheduleForm(FlaskForm, ScheduleFields):
 class NewProgramForm(ProgramForm, ScheduleFields):
     """A programme from scratch: its fields and its first target; more targets come from the API or presets."""
 
+    error_prefix = "targets.0.schedule."
     target_label = StringField("What is reinforced", validators=[DataRequired("Name the behaviour."),
                                                                  Length(max=120)],
                                description="As patients know it, e.g. stimulants or group sessions.")
@@ -346,15 +312,15 @@ class NewProgramForm(ProgramForm, ScheduleFields):
             target["analytes"] = analytes
         return super().program_data() | {"targets": [target]}
 
+    def place_error(self, path: str, message: str) -> bool:
+        """The first target's errors ("targets.0.key") beside its inputs; its schedule's as ScheduleFields puts them."""
+        parts = path.split(".")
+        name = TARGET_FIELDS.get(parts[2]) if len(parts) > 2 and parts[:2] == ["targets", "0"] else None
+        if name is None:
+            return super().place_error(path, message)
+        add_error(getattr(self, name), message)
+        return True
+
 
 TARGET_FIELDS = {"key": "target_key", "kind": "target_kind", "label": "target_label", "analytes": "analytes"}
 
-
-def new_program_errors(form: NewProgramForm, fields: Mapping[str, str]) -> list[str]:
-    """Errors of a new programme: its own fields, its first target's and its schedule's."""
-    schedule = {k: v for k, v in fields.items() if k.startswith("targets.0.schedule")}
-    target = {TARGET_FIELDS.get(k.split(".")[2], "targets"): v for k, v in fields.items()
-              if k.startswith("targets.0.") and k not in schedule}
-    rest = {k: v for k, v in fields.items() if not k.startswith("targets.0.")}
-    return (form.schedule_errors(schedule, "targets.0.schedule.") + apply_errors(form, target, {})
-            + apply_errors(form, rest, PROGRAM_FIELDS))

@@ -8,6 +8,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from cm_tracker.engine.presets import PRESETS
+from cm_tracker.form_errors import show_errors
+from cm_tracker.models import Program
 from cm_tracker.permissions import OVERSIGHT_ROLES
 from cm_tracker.programs.forms import (
     PROGRAM_FIELDS,
@@ -15,9 +17,7 @@ from cm_tracker.programs.forms import (
     NewProgramForm,
     ProgramForm,
     ScheduleForm,
-    apply_errors,
     form_values,
-    new_program_errors,
 )
 from cm_tracker.security import guard_blueprint
 from cm_tracker.services.core.clinic import clinic_today
@@ -55,7 +55,7 @@ def create_from_preset(name: str) -> Response | str:
             program = program_schedules.create_from_preset(name, form.program_data(), actor=current_user,
                                                            today=clinic_today())
         except (ValidationFailed, Conflict) as exc:
-            problems = apply_errors(form, exc.fields or {"name": exc.message}, PROGRAM_FIELDS)
+            problems = show_errors(form, exc, PROGRAM_FIELDS, unnamed="name")
         else:
             flash(f"{program.name} is created from the preset. Check each schedule before enrolling anyone.",
                   "success")
@@ -74,7 +74,7 @@ def create() -> Response | str:
         try:
             program = programs.create_program(form.program_data(), actor=current_user, today=clinic_today())
         except (ValidationFailed, Conflict) as exc:
-            problems = new_program_errors(form, exc.fields or {"name": exc.message})
+            problems = show_errors(form, exc, PROGRAM_FIELDS, unnamed="name")
         else:
             flash(f"{program.name} is created.", "success")
             return redirect(url_for("programs.show", program_id=program.id))
@@ -100,7 +100,7 @@ def edit(program_id: int) -> Response | str:
         try:
             programs.update_program(program, form.program_data(), actor=current_user)
         except (ValidationFailed, Conflict) as exc:
-            problems = apply_errors(form, exc.fields, PROGRAM_FIELDS) if exc.fields else [exc.message]
+            problems = show_errors(form, exc, PROGRAM_FIELDS)
         else:
             flash(f"{program.name} is saved.", "success")
             return redirect(url_for("programs.show", program_id=program.id))
@@ -122,13 +122,15 @@ def schedule(program_id: int, key: str) -> Response | str:
                 preview = program_schedules_reads.preview_schedule(program, key, form.schedule_data(),
                                                                    today=clinic_today())
             else:
-                saved = program_schedules.add_schedule_version(program, key, form.version_data(), actor=current_user,
-                                                               today=clinic_today())
-                flash(f"Version {saved.version} is saved and applies from {saved.effective_on:%a %d %b %Y}.", "success")
-                return redirect(url_for("programs.schedule", program_id=program.id, key=key))
+                return _save_schedule(program, key, form)
         except (ValidationFailed, Conflict) as exc:
-            problems = form.schedule_errors({k: v for k, v in exc.fields.items() if k != "effective_on"})
-            problems += apply_errors(form, {k: v for k, v in exc.fields.items() if k == "effective_on"}, {})
-            problems += [] if exc.fields else [exc.message]
+            problems = show_errors(form, exc)
     return render_template("programs/schedule.html", form=form, program=program, page=page, preview=preview,
                            problems=problems)
+
+
+def _save_schedule(program: Program, key: str, form: ScheduleForm) -> Response:
+    saved = program_schedules.add_schedule_version(program, key, form.version_data(), actor=current_user,
+                                                   today=clinic_today())
+    flash(f"Version {saved.version} is saved and applies from {saved.effective_on:%a %d %b %Y}.", "success")
+    return redirect(url_for("programs.schedule", program_id=program.id, key=key))

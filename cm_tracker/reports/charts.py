@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from cm_tracker.money import format_axis_cents
 from cm_tracker.services.queries.reports.budget import MonthSpend
 from cm_tracker.services.queries.reports.outcomes import RetentionPoint, WeekPoint
 
@@ -103,9 +104,11 @@ def percent_label(value: float) -> str:
 
 
 def dollars_label(cents: float) -> str:
-    """Axis labels in whole dollars (k for thousands): an axis, not an amount anyone pays."""
-    dollars = cents / 100
-    return f"${dollars / 1000:g}k" if dollars >= 10_000 else f"${dollars:,.0f}"
+    """An axis tick or a point's label, in whole dollars ("$10K" from ten thousand): an axis, not an amount paid.
+
+    A tick falls between whole cents (a quarter of the axis), so it is rounded to the cent before it is written.
+    """
+    return format_axis_cents(round(cents))
 
 
 def weekly_negative_chart(weeks: Sequence[WeekPoint]) -> Chart:

@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
-from cm_tracker.extensions import db
-from cm_tracker.models import Role, User
-from cm_tracker.services.queries.reports.choices import default_program_id, programs
+from cm_tracker.services.queries.reports.choices import counselors, default_program_id, programs
 from cm_tracker.services.usecases.reports import Filters
 
 
@@ -33,8 +30,7 @@ class ReportFilterForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.program_id.choices = [(p.id, p.name + (" (archived)" if p.is_archived else "")) for p in programs()]
-        counselors = db.session.scalars(select(User).where(User.role == Role.COUNSELOR).order_by(User.display_name))
-        self.counselor_id.choices = [(None, "Every counselor"), *[(u.id, u.display_name) for u in counselors]]
+        self.counselor_id.choices = [(None, "Every counselor"), *[(u.id, u.display_name) for u in counselors()]]
         if self.program_id.data is None:
             self.program_id.data = default_program_id()
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_login import current_user
 
+from cm_tracker.form_errors import show_errors
 from cm_tracker.permissions import OVERSIGHT_ROLES
 from cm_tracker.reports import charts
 from cm_tracker.reports.forms import ReportFilterForm
@@ -39,7 +40,7 @@ def _report_page(template: str, view: Callable[..., Any], **extra: Any) -> str |
         try:
             report = view(form.filters(), user=current_user, today=clinic_today())
         except ValidationFailed as exc:
-            form.date_from.errors = [exc.fields.get("from", exc.message)]
+            show_errors(form, exc, {"from": "date_from"}, unnamed="date_from")
             status = 422
         except NotFound:
             abort(404)

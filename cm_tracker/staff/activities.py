@@ -7,14 +7,15 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from cm_tracker.form_errors import show_errors
 from cm_tracker.models import GoalActivity
-from cm_tracker.permissions import get_patient_for
+from cm_tracker.permissions import get_patient_for, get_record_for
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.errors import ServiceError
 from cm_tracker.services.queries import activities as activities_reads
 from cm_tracker.services.usecases import activities
 from cm_tracker.staff.blueprint import bp
-from cm_tracker.staff.forms import ActivityDecisionForm, ActivityForm, show_errors
+from cm_tracker.staff.forms import ActivityDecisionForm, ActivityForm
 from cm_tracker.timeutil import utcnow
 
 DECISIONS = ("evidence", "verify", "reject")
@@ -43,10 +44,9 @@ def activities_page(patient_id: int) -> str | Response:
 
 @bp.route("/patients/<int:patient_id>/activities/<int:activity_id>/<action>", methods=["POST"])
 def decide_activity(patient_id: int, activity_id: int, action: str) -> Response:
-    patient = get_patient_for(current_user, patient_id, write=True)
+    patient, activity = get_record_for(current_user, GoalActivity, activity_id, patient_id=patient_id, write=True)
     if action not in DECISIONS:
         abort(404)
-    activity = activities_reads.activity_for(patient.id, activity_id)
     form = ActivityDecisionForm()
     if not form.validate_on_submit():
         flash("The form was incomplete or expired; please try again.", "error")

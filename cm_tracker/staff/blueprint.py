@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from cm_tracker.errors import MESSAGES
-from cm_tracker.extensions import db
+from cm_tracker.errors import MESSAGES, roll_back_pending
 from cm_tracker.permissions import CASELOAD_ROLES
 from cm_tracker.security import guard_blueprint
 from cm_tracker.services.core.errors import NotFound
@@ -16,5 +15,5 @@ guard_blueprint(bp, CASELOAD_ROLES)
 
 @bp.errorhandler(NotFound)
 def _not_found(_exc: NotFound) -> tuple[str, int]:
-    db.session.rollback()
+    roll_back_pending()
     return render_template("errors/error.html", status=404, message=MESSAGES[404]), 404

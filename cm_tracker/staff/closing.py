@@ -8,19 +8,20 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from cm_tracker.models import Role
+from cm_tracker.form_errors import show_errors
+from cm_tracker.permissions import can_see_every_patient
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.errors import ServiceError
 from cm_tracker.services.queries import visits as visits_reads
 from cm_tracker.services.usecases import visits
 from cm_tracker.staff.blueprint import bp
-from cm_tracker.staff.forms import CloseDayForm, show_errors
+from cm_tracker.staff.forms import CloseDayForm
 
 
 @bp.route("/close-day", methods=["GET", "POST"])
 def close_day() -> Response | str:
     # A counselor closes their own caseload's day; an admin closes the whole clinic's.
-    counselor = current_user if current_user.role == Role.COUNSELOR else None
+    counselor = None if can_see_every_patient(current_user) else current_user
     form = CloseDayForm(day=clinic_today() - timedelta(days=1))
     if request.method == "GET" and request.args.get("day"):
         form = CloseDayForm(formdata=request.args, meta={"csrf": False})
@@ -28,7 +29,7 @@ def close_day() -> Response | str:
         try:
             done = visits.close_day(form.day.data, actor=current_user, counselor=counselor)
         except ServiceError as exc:
-            show_errors(form, exc, {})
+            show_errors(form, exc)
         else:
             flash(done.summary.replace("close-day", "Closed", 1) + ".", "error" if done.errors else "success")
             return redirect(url_for("staff.close_day", day=form.day.data.isoformat()))

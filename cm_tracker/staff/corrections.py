@@ -10,8 +10,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from cm_tracker.engine.outcomes import AttendanceStatus
-from cm_tracker.models import RecordType, Specimen
-from cm_tracker.permissions import get_patient_for
+from cm_tracker.form_errors import show_errors
+from cm_tracker.models import AttendanceRecord, RecordType, Specimen
+from cm_tracker.permissions import get_record_for
 from cm_tracker.services.core.clinic import clinic_zone
 from cm_tracker.services.core.errors import Conflict, ServiceError
 from cm_tracker.services.queries import corrections as corrections_reads
@@ -21,7 +22,7 @@ from cm_tracker.services.usecases.attendance import correct_attendance
 from cm_tracker.services.usecases.specimens import correct_specimen
 from cm_tracker.staff.blueprint import bp
 from cm_tracker.staff.desk import FIELD_NAMES, specimen_input
-from cm_tracker.staff.forms import AttendanceCorrectionForm, show_errors, specimen_correction_form
+from cm_tracker.staff.forms import AttendanceCorrectionForm, specimen_correction_form
 
 
 def _prefill(specimen: Specimen) -> dict[str, Any]:
@@ -37,36 +38,48 @@ def _prefill(specimen: Specimen) -> dict[str, Any]:
     return values
 
 
-def _stale(form: Any, exc: Conflict, current_version: int) -> list[str]:
+def _problems(form: Any, exc: ServiceError, current_version: int, names: dict[str, str] | None = None) -> list[str]:
+    """A stale form keeps what was typed over the record's fresh version; other refusals go beside their fields."""
+    if not (isinstance(exc, Conflict) and exc.code == "stale_version"):
+        return show_errors(form, exc, names)
     form.version.data = str(current_version)
     return [f"{exc.message} What you typed is kept below: check the record as it is now (see the history) and "
             "preview or confirm again to apply your change over it."]
 
 
+def _correction(form: Any, changes: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of a correction's preview and of its confirmation, which are the same."""
+    return {"version": int(form.version.data or 0), "reason": form.reason.data or "", "changes": changes,
+            "actor": current_user}
+
+
+def _specimen_changes(form: Any) -> dict[str, Any]:
+    data = specimen_input(form, None)
+    return {k: getattr(data, k) for k in ("collected_at", "status", "results", "validity", "temperature_ok",
+                                          "observed", "method", "note", "confirm_untested")}
+
+
+def _is_preview() -> bool:
+    return request.form.get("action") != "confirm"
+
+
 @bp.route("/patients/<int:patient_id>/specimens/<int:specimen_id>/correct", methods=["GET", "POST"])
 def correct_specimen_page(patient_id: int, specimen_id: int) -> str | Response:
-    patient = get_patient_for(current_user, patient_id, write=True)
-    specimen = desk.specimen_of(patient, specimen_id)
+    patient, specimen = get_record_for(current_user, Specimen, specimen_id, patient_id=patient_id, write=True)
     analytes = sorted(set(desk.panel(specimen.enrollment.program)) | {r.analyte for r in specimen.results})
     form = specimen_correction_form(analytes, **(_prefill(specimen) if request.method == "GET" else {}))
     preview, problems = None, []
     if form.validate_on_submit():
-        data = specimen_input(form, None)
-        changes = {k: getattr(data, k) for k in ("collected_at", "status", "results", "validity", "temperature_ok",
-                                                 "observed", "method", "note", "confirm_untested")}
-        args = {"version": int(form.version.data or 0), "reason": form.reason.data or "", "changes": changes,
-                "actor": current_user}
+        args = _correction(form, _specimen_changes(form))
         try:
-            if request.form.get("action") != "confirm":
+            if _is_preview():
                 preview = corrections.preview_specimen_correction(specimen, **args)
             else:
                 correct_specimen(specimen, **args)
                 flash("The specimen is corrected; the adjustments below are posted.", "success")
                 return redirect(url_for("staff.specimen_result", patient_id=patient.id, specimen_id=specimen.id))
-        except Conflict as exc:
-            problems = _stale(form, exc, specimen.version) if exc.code == "stale_version" else [exc.message]
         except ServiceError as exc:
-            problems = show_errors(form, exc, FIELD_NAMES)
+            problems = _problems(form, exc, specimen.version, FIELD_NAMES)
     return render_template("staff/correct_specimen.html", patient=patient, specimen=specimen, form=form,
                            preview=preview, problems=problems,
                            history=corrections_reads.history(RecordType.SPECIMEN, specimen.id))
@@ -74,26 +87,22 @@ def correct_specimen_page(patient_id: int, specimen_id: int) -> str | Response:
 
 @bp.route("/patients/<int:patient_id>/attendance/<int:record_id>/correct", methods=["GET", "POST"])
 def correct_attendance_page(patient_id: int, record_id: int) -> str | Response:
-    patient = get_patient_for(current_user, patient_id, write=True)
-    record = corrections_reads.attendance_of(patient.id, record_id)
+    patient, record = get_record_for(current_user, AttendanceRecord, record_id, patient_id=patient_id, write=True)
     prefill = {"version": record.version, "status": str(record.status), "note": record.note}
     form = AttendanceCorrectionForm(**(prefill if request.method == "GET" else {}))
     preview, problems = None, []
     if form.validate_on_submit():
-        args = {"version": int(form.version.data or 0), "reason": form.reason.data or "", "actor": current_user,
-                "changes": {"status": AttendanceStatus(form.status.data or record.status),
-                            "note": form.note.data or ""}}
+        args = _correction(form, {"status": AttendanceStatus(form.status.data or record.status),
+                                  "note": form.note.data or ""})
         try:
-            if request.form.get("action") != "confirm":
+            if _is_preview():
                 preview = corrections.preview_attendance_correction(record, **args)
             else:
                 correct_attendance(record, **args)
                 flash("The attendance is corrected and the adjustments are posted.", "success")
                 return redirect(url_for("staff.patient", patient_id=patient.id))
-        except Conflict as exc:
-            problems = _stale(form, exc, record.version) if exc.code == "stale_version" else [exc.message]
         except ServiceError as exc:
-            problems = show_errors(form, exc)
+            problems = _problems(form, exc, record.version)
     return render_template("staff/correct_attendance.html", patient=patient, record=record, form=form,
                            preview=preview, problems=problems,
                            history=corrections_reads.history(RecordType.ATTENDANCE, record.id))

@@ -7,15 +7,16 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from cm_tracker.engine.outcomes import SpecimenStatus, Validity
-from cm_tracker.models import AnalyteResult, Patient, ScheduledVisit, TestMethod
-from cm_tracker.permissions import get_patient_for
+from cm_tracker.form_errors import show_errors
+from cm_tracker.models import AnalyteResult, Patient, ScheduledVisit, Specimen, TestMethod
+from cm_tracker.permissions import get_patient_for, get_record_for
 from cm_tracker.services.core.clinic import clinic_today, clinic_zone
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.errors import NotFound, ServiceError
 from cm_tracker.services.queries import desk
 from cm_tracker.services.usecases.specimens import SpecimenInput, record_specimen
 from cm_tracker.staff.blueprint import bp
-from cm_tracker.staff.forms import SpecimenForm, clinic_moment, show_errors, specimen_form, yes_no
+from cm_tracker.staff.forms import SpecimenForm, clinic_moment, specimen_form, yes_no
 from cm_tracker.timeutil import utcnow
 
 FIELD_NAMES = {"collected_at": "collected_on"}
@@ -71,6 +72,6 @@ def record_unscheduled(patient_id: int) -> str | Response:
 
 @bp.route("/patients/<int:patient_id>/specimens/<int:specimen_id>")
 def specimen_result(patient_id: int, specimen_id: int) -> str:
-    patient = get_patient_for(current_user, patient_id)
-    result = desk.desk_result(patient, desk.specimen_of(patient, specimen_id))
+    patient, specimen = get_record_for(current_user, Specimen, specimen_id, patient_id=patient_id)
+    result = desk.desk_result(patient, specimen)
     return render_template("staff/desk_result.html", patient=patient, result=result)

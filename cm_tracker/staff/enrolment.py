@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from cm_tracker.form_errors import show_errors
 from cm_tracker.models import Role
 from cm_tracker.permissions import get_patient_for
 from cm_tracker.services.core.clinic import clinic_today
@@ -15,7 +16,7 @@ from cm_tracker.services.core.errors import NotFound, ServiceError
 from cm_tracker.services.queries import patients
 from cm_tracker.services.usecases import admission
 from cm_tracker.staff.blueprint import bp
-from cm_tracker.staff.forms import EndEnrollmentForm, EnrolForm, show_errors
+from cm_tracker.staff.forms import EndEnrollmentForm, EnrolForm
 
 ENROL_FIELDS = {"start_date": "start_date", "program_id": "program_id", "counselor_id": "counselor_id"}
 

@@ -23,7 +23,6 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from cm_tracker.services.core.clinic import clinic_zone
-from cm_tracker.services.core.errors import ServiceError
 from cm_tracker.timeutil import as_utc
 
 ATTENDANCE_PAIRS = [("attended", "Attended"), ("excused", "Excused"), ("unexcused", "Unexcused absence")]
@@ -67,21 +66,6 @@ def clinic_moment(day: date | None, at: time | None) -> datetime | None:
     if day is None or at is None:
         return None
     return as_utc(datetime.combine(day, at, tzinfo=clinic_zone()))
-
-
-def show_errors(form: FlaskForm, exc: ServiceError, names: dict[str, str] | None = None) -> list[str]:
-    """Put each of the service's field errors beside its field; return those no field shows (for the summary)."""
-    names = names or {}
-    loose: list[str] = []
-    for key, message in exc.fields.items():
-        target: Field | None = getattr(form, names.get(key, key), None)
-        if isinstance(target, Field):
-            target.errors = [*target.errors, message]
-        else:
-            loose.append(message)
-    if not exc.fields:
-        loose.append(exc.message)
-    return loose
 
 
 class EnrolForm(FlaskForm):

@@ -13,6 +13,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from cm_tracker.form_errors import show_errors
 from cm_tracker.models import Enrollment, EnrollmentStatus, Patient
 from cm_tracker.permissions import can_change_caseload, get_patient_for
 from cm_tracker.services.core import visit_calendar
@@ -22,7 +23,7 @@ from cm_tracker.services.core.errors import Conflict, ServiceError
 from cm_tracker.services.queries import patients as patients_reads
 from cm_tracker.services.usecases import patients, visit_schedule
 from cm_tracker.staff.blueprint import bp
-from cm_tracker.staff.forms import WEEKDAY_CHOICES, PatientDetailsForm, VisitDaysForm, show_errors
+from cm_tracker.staff.forms import WEEKDAY_CHOICES, PatientDetailsForm, VisitDaysForm
 from cm_tracker.template_helpers import day
 
 DAYS_FIELDS = {"from": "from_on"}
@@ -42,16 +43,20 @@ def edit_patient(patient_id: int) -> str | Response:
             return _save_details(patient, details)
         if sent == "days" and active is not None and days.validate_on_submit():
             return _save_days(patient, days)
-    except Conflict as exc:
-        form = details if sent == "details" else days
-        # The fresh version (the service rolled back, so the record reloads), over the one that was posted.
-        form.version.data, form.version.raw_data = patient.version, [str(patient.version)]
-        problems = [exc.message + (STALE if exc.code == "stale_version" else "")]
     except ServiceError as exc:
-        problems = show_errors(details, exc) if sent == "details" else show_errors(days, exc, DAYS_FIELDS)
+        problems = _problems(details, exc, patient) if sent == "details" else _problems(days, exc, patient, DAYS_FIELDS)
     return render_template("staff/patient_edit.html", patient=patient, enrollment=active, details=details,
                            days=days, sent=sent, problems=problems, choose_counselor=can_change_caseload(current_user),
                            last_day=visit_calendar.last_programme_day(active, active.program) if active else None)
+
+
+def _problems(form: PatientDetailsForm | VisitDaysForm, exc: ServiceError, patient: Patient,
+              names: dict[str, str] | None = None) -> list[str]:
+    if not isinstance(exc, Conflict):
+        return show_errors(form, exc, names)
+    # The fresh version (the service rolled back, so the record reloads), over the one that was posted.
+    form.version.data, form.version.raw_data = patient.version, [str(patient.version)]
+    return [exc.message + (STALE if exc.code == "stale_version" else "")]
 
 
 def _details_form(patient: Patient, posted: bool) -> PatientDetailsForm:

@@ -15,12 +15,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from cm_tracker.models import Patient
-from cm_tracker.permissions import get_patient_for
+from cm_tracker.form_errors import show_errors
+from cm_tracker.models import Draw, Patient, Redemption
+from cm_tracker.permissions import get_patient_for, get_record_for
 from cm_tracker.ratelimits import limit_password_attempts
 from cm_tracker.services.core.errors import NotFound, ServiceError
-from cm_tracker.services.queries import prizes as prizes_reads
-from cm_tracker.services.queries import redemptions as redemptions_reads
 from cm_tracker.services.queries import rewards_desk
 from cm_tracker.services.queries.catalog import get_reward
 from cm_tracker.services.usecases import draws, prizes, redemptions
@@ -29,14 +28,8 @@ from cm_tracker.staff.rewards_forms import ConfirmForm, DrawForm, HandOverForm, 
 
 
 def _fail(form: FlaskForm, error: ServiceError) -> None:
-    """Put a refusal beside the field it concerns, or above the form when it concerns no single field."""
-    placed = False
-    for name, message in error.fields.items():
-        if name in form:
-            form[name].errors = [message]
-            placed = True
-    if not placed:
-        form.form_errors.append(error.message)
+    """The desk shows a refusal above everything (staff/rewards/_failure.html), from the form's own errors."""
+    form.form_errors.extend(show_errors(form, error))
 
 
 def _desk(patient: Patient, *, failed: str | None = None, form: FlaskForm | None = None, failed_id: int = 0,
@@ -69,11 +62,11 @@ def redeem(patient_id: int) -> Response | tuple[str, int]:
 
 @bp.post("/redemptions/<int:redemption_id>/fulfil")
 def fulfil(redemption_id: int) -> Response | tuple[str, int]:
-    patient = get_patient_for(current_user, rewards_desk.patient_of_redemption(redemption_id), write=True)
+    patient, redemption = get_record_for(current_user, Redemption, redemption_id, write=True)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            redemptions.fulfil_redemption(redemptions_reads.get_redemption(redemption_id), current_user)
+            redemptions.fulfil_redemption(redemption, current_user)
             return redirect(url_for("staff.redemption_receipt", redemption_id=redemption_id, done=1))
         except ServiceError as exc:
             _fail(form, exc)
@@ -82,11 +75,11 @@ def fulfil(redemption_id: int) -> Response | tuple[str, int]:
 
 @bp.post("/redemptions/<int:redemption_id>/cancel")
 def cancel_request(redemption_id: int) -> Response | tuple[str, int]:
-    patient = get_patient_for(current_user, rewards_desk.patient_of_redemption(redemption_id), write=True)
+    patient, redemption = get_record_for(current_user, Redemption, redemption_id, write=True)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            redemptions.cancel_redemption(redemptions_reads.get_redemption(redemption_id), actor=current_user)
+            redemptions.cancel_redemption(redemption, actor=current_user)
             flash("The request was cancelled; no points were spent.", "success")
             return redirect(url_for("staff.patient_rewards", patient_id=patient.id))
         except ServiceError as exc:
@@ -111,12 +104,12 @@ def draw(patient_id: int) -> Response | tuple[str, int]:
 @bp.post("/draws/<int:draw_id>/handover")
 @limit_password_attempts("confirmer_username", only_when_given=True)
 def hand_over(draw_id: int) -> Response | tuple[str, int]:
-    patient = get_patient_for(current_user, rewards_desk.patient_of_draw(draw_id), write=True)
+    patient, prize = get_record_for(current_user, Draw, draw_id, write=True)
     form = HandOverForm()
     if form.validate_on_submit():
         try:
             confirmer = prizes.Credentials(form.confirmer_username.data or "", form.confirmer_password.data or "")
-            prizes.hand_over_confirmed(prizes_reads.get_draw(draw_id), get_reward(form.reward_id.data or 0),
+            prizes.hand_over_confirmed(prize, get_reward(form.reward_id.data or 0),
                                        actor=current_user, confirmer=confirmer)
             return redirect(url_for("staff.prize_receipt", draw_id=draw_id, done=1))
         except ServiceError as exc:
@@ -127,13 +120,13 @@ def hand_over(draw_id: int) -> Response | tuple[str, int]:
 
 @bp.get("/redemptions/<int:redemption_id>/receipt")
 def redemption_receipt(redemption_id: int) -> str:
-    patient = get_patient_for(current_user, rewards_desk.patient_of_redemption(redemption_id))
+    patient, _ = get_record_for(current_user, Redemption, redemption_id)
     return _receipt(patient, lambda: rewards_desk.redemption_receipt(redemption_id))
 
 
 @bp.get("/draws/<int:draw_id>/receipt")
 def prize_receipt(draw_id: int) -> str:
-    patient = get_patient_for(current_user, rewards_desk.patient_of_draw(draw_id))
+    patient, _ = get_record_for(current_user, Draw, draw_id)
     return _receipt(patient, lambda: rewards_desk.prize_receipt(draw_id))
 
 

@@ -6,12 +6,13 @@ from flask import render_template, request
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from cm_tracker.form_errors import show_errors
 from cm_tracker.services.core.clinic import clinic_zone
 from cm_tracker.services.core.errors import ServiceError
 from cm_tracker.services.queries import rollcall as rollcall_reads
 from cm_tracker.services.usecases import rollcall
 from cm_tracker.staff.blueprint import bp
-from cm_tracker.staff.forms import ATTENDANCE_PAIRS, RollCallForm, clinic_moment, show_errors
+from cm_tracker.staff.forms import ATTENDANCE_PAIRS, RollCallForm, clinic_moment
 from cm_tracker.timeutil import utcnow
 
 

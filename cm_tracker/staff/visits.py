@@ -6,13 +6,14 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from cm_tracker.form_errors import show_errors
 from cm_tracker.permissions import can_manage_closures, get_patient_for
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.errors import ServiceError
 from cm_tracker.services.queries import visits as visits_reads
 from cm_tracker.services.usecases import visits
 from cm_tracker.staff.blueprint import bp
-from cm_tracker.staff.forms import ClosureForm, ExcuseForm, show_errors
+from cm_tracker.staff.forms import ClosureForm, ExcuseForm
 
 
 def _said(done: visits.ExcuseResult, what: str) -> str:

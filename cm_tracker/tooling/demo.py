@@ -27,7 +27,7 @@ from cm_tracker.models import (
     VisitKind,
 )
 from cm_tracker.models import TestMethod as Method
-from cm_tracker.services.core import ledger
+from cm_tracker.services.core import balances
 from cm_tracker.services.core.clinic import clinic_zone
 from cm_tracker.services.usecases import accounts, admission, attendance, draws, programs, specimens
 
@@ -140,7 +140,7 @@ def _history(patient: Patient, counselor: User, today: date, rng: random.Random,
                                          status=status, actor=counselor)
         # Draws happen at the desk right after the result, as the protocol asks; now and then a patient leaves
         # before drawing and the draws wait for the next visit.
-        waiting = min(ledger.balance_of(patient.id).draws, draws.MAX_DRAWS_AT_ONCE)
+        waiting = min(balances.balance_of(patient.id).draws, draws.MAX_DRAWS_AT_ONCE)
         if waiting > 0 and rng.random() < 0.85:
             draws.perform_draws(patient, waiting, actor=counselor, rng=rng)
 

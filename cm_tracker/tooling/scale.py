@@ -41,7 +41,7 @@ from cm_tracker.models import (
 )
 from cm_tracker.services.core import audit
 from cm_tracker.services.core.clinic import clinic_date, clinic_zone
-from cm_tracker.services.core.evaluation import rules_for
+from cm_tracker.services.core.events import rules_for
 from cm_tracker.services.core.visit_calendar import visit_dates
 from cm_tracker.services.usecases import accounts, programs
 from cm_tracker.tooling.scale_history import Ids, ProgramPlan, Rows, build_patient

@@ -1,26 +1,29 @@
 """One synthetic patient's episode for `demo scale`: visits, specimens, sessions, draws, redemptions, and the
 ledger and report rows the services would have written for them.
 
-Awards are computed exactly as core.evaluation computes them (rules_for, specimen_outcomes, the same
-TargetEvent construction, Snapshot.evaluate), so re-evaluating any enrolment afterwards posts nothing.
+Awards are computed exactly as core.evaluation computes them: the rows built in memory become events through
+core.events.events_from, the translation every evaluation uses, and Snapshot.evaluate pays them, so re-evaluating
+any enrolment afterwards posts nothing.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from cm_tracker.engine.bowl import draw_slip
 from cm_tracker.engine.caps import cap_prize_tier
 from cm_tracker.engine.events import TargetEvent
-from cm_tracker.engine.outcomes import AttendanceStatus, SpecimenStatus, Validity, classify_attendance
+from cm_tracker.engine.outcomes import AttendanceStatus, SpecimenStatus, Validity
 from cm_tracker.engine.program import CapSpend
 from cm_tracker.engine.rules import ProgramRules
 from cm_tracker.models import EnrollmentStatus, EntryKind, EventType, RedemptionStatus, VisitKind
-from cm_tracker.services.core.evaluation import Snapshot, specimen_outcomes
+from cm_tracker.money import points_value_cents
+from cm_tracker.services.core.evaluation import Snapshot
+from cm_tracker.services.core.events import events_from
 from cm_tracker.services.queries.reports import summaries
 from cm_tracker.services.usecases.draws import _reason as draw_reason
 from cm_tracker.timeutil import utcnow
@@ -42,19 +45,39 @@ class ProgramPlan:
 
 @dataclass(frozen=True, slots=True)
 class BulkResult:
-    """The duck-typed specimen core.evaluation.specimen_facts reads (status, results, validity, temperature)."""
-
     analyte: str
     result: str
 
 
 @dataclass(frozen=True, slots=True)
 class BulkSpecimen:
+    """A specimen row in memory, as core.events reads it (core.events.SpecimenRow); `id` is set when recorded."""
+
     collected_at: datetime
     status: SpecimenStatus
     results: tuple[BulkResult, ...]
     validity: Validity | None
     temperature_ok: bool | None
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BulkAttendance:
+    """An attendance row in memory, as core.events reads it (core.events.AttendanceRow)."""
+
+    id: int
+    target_key: str
+    occurred_at: datetime
+    status: AttendanceStatus
+
+
+@dataclass
+class Recorded:
+    """The event rows of one episode, turned into engine events once the episode is built."""
+
+    specimens: list[BulkSpecimen] = field(default_factory=list)
+    attendance: list[BulkAttendance] = field(default_factory=list)
+    facts: dict[Hashable, summaries.EventFacts] = field(default_factory=dict)
 
 
 @dataclass
@@ -137,8 +160,7 @@ def build_patient(plan: ProgramPlan, ids: Ids, rows: Rows, rng: random.Random, *
                              "end_on": end_on, "status": status, "end_reason": "Stopped coming" if
                              status == EnrollmentStatus.DISCHARGED else None,
                              "visit_days": [], "created_at": created, "version": 1})
-    events: dict[Hashable, list[TargetEvent]] = {t.key: [] for t in plan.rules.targets}
-    facts: dict[Hashable, summaries.EventFacts] = {}
+    recorded = Recorded()
     for index, on in enumerate(dates):
         rows.add("scheduled_visits", {"enrollment_id": enrollment_id, "due_on": on, "kind": VisitKind.TEST,
                                       "target_key": None})
@@ -149,14 +171,14 @@ def build_patient(plan: ProgramPlan, ids: Ids, rows: Rows, rng: random.Random, *
             continue
         gone = drop_at is not None and index >= drop_at
         at = _moment(on, rng, zone)
-        _record_specimen(plan, ids, rows, rng, events, facts, patient_id, enrollment_id, counselor_id, at,
+        _record_specimen(ids, rows, rng, recorded, patient_id, enrollment_id, counselor_id, at,
                          BulkSpecimen(at, SpecimenStatus.MISSED, (), None, None) if gone else
-                         _specimen(at, rng, reliability, plan.analytes), day_of)
+                         _specimen(at, rng, reliability, plan.analytes))
         if plan.session_target:
             came = not gone and rng.random() < reliability + 0.05
-            _record_session(plan, ids, rows, events, facts, patient_id, enrollment_id, counselor_id,
-                            at + timedelta(hours=1), AttendanceStatus.ATTENDED if came else AttendanceStatus.UNEXCUSED,
-                            day_of)
+            _record_session(ids, rows, recorded, patient_id, enrollment_id, counselor_id, plan.session_target,
+                            at + timedelta(hours=1), AttendanceStatus.ATTENDED if came else AttendanceStatus.UNEXCUSED)
+    events = events_from(plan.rules, recorded.specimens, recorded.attendance)
     spends = _manual(plan, rows, rng, patient_id, enrollment_id, events, day_of)
     evaluation = Snapshot(plan.rules, events, spends).evaluate()
     if plan.rules.bowl is not None:
@@ -172,7 +194,8 @@ def build_patient(plan: ProgramPlan, ids: Ids, rows: Rows, rng: random.Random, *
             "created_by_id": counselor_id})
     if plan.voucher is not None:
         _redemptions(plan, ids, rows, rng, evaluation, patient_id, enrollment_id, counselor_id)
-    outcome_rows = list(summaries.outcome_rows(enrollment_id, patient_id, plan.id, evaluation, facts))
+    outcome_rows = list(summaries.outcome_rows(enrollment_id, patient_id, plan.id, evaluation,
+                                                   recorded.facts))
     for row in outcome_rows:
         rows.add("event_outcomes", row)
     past = [d for d in dates if d < today]
@@ -180,38 +203,30 @@ def build_patient(plan: ProgramPlan, ids: Ids, rows: Rows, rng: random.Random, *
         enrollment_id, patient_id, plan.id, outcome_rows, past, set(), today, len(set(past))))
 
 
-def _record_specimen(plan: ProgramPlan, ids: Ids, rows: Rows, rng: random.Random,
-                     events: dict[Hashable, list[TargetEvent]], facts: dict[Hashable, summaries.EventFacts],
-                     patient_id: int, enrollment_id: int, counselor_id: int, at: datetime, specimen: BulkSpecimen,
-                     day_of: Callable[[datetime], date]) -> None:
+def _record_specimen(ids: Ids, rows: Rows, rng: random.Random, recorded: Recorded, patient_id: int,
+                     enrollment_id: int, counselor_id: int, at: datetime, specimen: BulkSpecimen) -> None:
     sid = ids.take("specimen")
-    recorded = at + timedelta(minutes=rng.randrange(1, 30))
+    entered = at + timedelta(minutes=rng.randrange(1, 30))
     rows.add("specimens", {"id": sid, "patient_id": patient_id, "enrollment_id": enrollment_id, "visit_id": None,
                            "collected_at": at, "status": specimen.status, "validity": specimen.validity,
                            "temperature_ok": specimen.temperature_ok, "is_observed": None,
                            "method": "poc" if specimen.results else None, "note": "", "version": 1,
-                           "recorded_by_id": counselor_id, "created_at": recorded, "updated_at": recorded})
+                           "recorded_by_id": counselor_id, "created_at": entered, "updated_at": entered})
     for result in specimen.results:
         rows.add("specimen_results", {"specimen_id": sid, "analyte": result.analyte, "result": result.result})
-    on = day_of(at)
-    for key, (outcome, reason, bonus) in specimen_outcomes(plan.rules, specimen).items():  # type: ignore[arg-type]
-        events[key].append(TargetEvent(("specimen", sid), at, on, outcome, bonus, reason))
-    facts[("specimen", sid)] = summaries.specimen_facts(specimen.status)
+    recorded.specimens.append(replace(specimen, id=sid))
+    recorded.facts[("specimen", sid)] = summaries.specimen_facts(specimen.status)
 
 
-def _record_session(plan: ProgramPlan, ids: Ids, rows: Rows, events: dict[Hashable, list[TargetEvent]],
-                    facts: dict[Hashable, summaries.EventFacts], patient_id: int, enrollment_id: int,
-                    counselor_id: int, at: datetime, status: AttendanceStatus,
-                    day_of: Callable[[datetime], date]) -> None:
+def _record_session(ids: Ids, rows: Rows, recorded: Recorded, patient_id: int, enrollment_id: int,
+                    counselor_id: int, target_key: str, at: datetime, status: AttendanceStatus) -> None:
     aid = ids.take("attendance")
     rows.add("attendance_records", {"id": aid, "patient_id": patient_id, "enrollment_id": enrollment_id,
-                                    "visit_id": None, "target_key": plan.session_target, "occurred_at": at,
+                                    "visit_id": None, "target_key": target_key, "occurred_at": at,
                                     "status": status, "note": "", "version": 1, "recorded_by_id": counselor_id,
                                     "created_at": at})
-    verdict = classify_attendance(status)
-    events[plan.session_target].append(TargetEvent(("attendance", aid), at, day_of(at), verdict.outcome, False,
-                                                   verdict.reason))
-    facts[("attendance", aid)] = summaries.attendance_facts(status)
+    recorded.attendance.append(BulkAttendance(aid, target_key, at, status))
+    recorded.facts[("attendance", aid)] = summaries.attendance_facts(status)
 
 
 def _manual(plan: ProgramPlan, rows: Rows, rng: random.Random, patient_id: int, enrollment_id: int,
@@ -222,7 +237,7 @@ def _manual(plan: ProgramPlan, rows: Rows, rng: random.Random, patient_id: int, 
         return []
     at = rng.choice(moments) + timedelta(hours=2)
     points = rng.choice((10, 20, -10))
-    value = points * plan.rules.point_value_cents
+    value = points_value_cents(points, plan.rules.point_value_cents)
     rows.add("ledger_entries", {
         "patient_id": patient_id, "enrollment_id": enrollment_id, "created_at": at, "kind": EntryKind.MANUAL,
         "target_key": None, "points": points, "draws": 0, "value_cents": value,

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import has_request_context
-from flask_login import current_user
-
 from cm_tracker.extensions import db
 from cm_tracker.models import AuditEvent, AuditOutcome, User
-from cm_tracker.net import client_address
+from cm_tracker.services.core.context import audit_source
 
 SUCCESS = AuditOutcome.SUCCESS
 DENIED = AuditOutcome.DENIED
 FAILURE = AuditOutcome.FAILURE
-
-
-def _acting_user(user: User | None) -> User | None:
-    if user is not None:
-        return user
-    if has_request_context() and current_user and current_user.is_authenticated:
-        return current_user._get_current_object()  # type: ignore[no-any-return]
-    return None
 
 
 def record(
@@ -35,8 +24,10 @@ def record(
     detail: dict[str, Any] | None = None,
     username: str | None = None,
 ) -> AuditEvent:
-    """Add an audit row to the current transaction; the calling service's commit makes it permanent with its change."""
-    actor = _acting_user(user)
+    """Add an audit row to the current transaction; the calling service's commit makes it permanent with its change.
+    The actor is `user`, else whoever the context says acts (the signed-in user, or nobody outside a request)."""
+    source = audit_source()
+    actor = user if user is not None else source.actor
     event = AuditEvent(
         user_id=actor.id if actor else None,
         username=actor.username if actor else username,
@@ -46,7 +37,7 @@ def record(
         object_type=object_type,
         object_id=str(object_id) if object_id is not None else None,
         outcome=outcome,
-        source_address=client_address() if has_request_context() else "cli",
+        source_address=source.address,
         detail=detail,
     )
     db.session.add(event)

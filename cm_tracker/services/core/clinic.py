@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import current_app
-
+from cm_tracker.services.core.context import clinic_settings
 from cm_tracker.timeutil import utcnow
 
 
 def clinic_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["CLINIC_TIMEZONE"])
+    return clinic_settings().timezone
 
 
 def clinic_date(moment: datetime) -> date:

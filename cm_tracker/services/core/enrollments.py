@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import or_, select
@@ -31,8 +32,12 @@ def enrollment_on(patient: Patient, moment: datetime, field: str = "collected_at
 def current_enrollment(patient: Patient) -> Enrollment | None:
     """The active episode that started last, else the most recent episode of any status (a discharged patient
     still sees their balance). Reads the loaded relationship, so a caseload can preload it for every patient."""
-    episodes = sorted(patient.enrollments, key=lambda e: (e.status == EnrollmentStatus.ACTIVE, e.start_on, e.id))
-    return episodes[-1] if episodes else None
+    return current_of(patient.enrollments)
+
+
+def current_of(episodes: Iterable[Enrollment]) -> Enrollment | None:
+    """`current_enrollment` among these episodes (of one patient), for callers that loaded them in bulk."""
+    return max(episodes, key=lambda e: (e.status == EnrollmentStatus.ACTIVE, e.start_on, e.id), default=None)
 
 
 def active_on(day: date) -> list[object]:

@@ -8,110 +8,23 @@ nothing twice.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from cm_tracker.engine.evaluate import NextPreview
 from cm_tracker.engine.events import Award, TargetEvent
-from cm_tracker.engine.outcomes import (
-    Outcome,
-    SpecimenFacts,
-    classify_activity,
-    classify_attendance,
-    classify_specimen,
-    is_bonus_negative,
-)
 from cm_tracker.engine.program import CapSpend, ProgramEvaluation, evaluate_program, preview_program
-from cm_tracker.engine.rules import ProgramRules, TargetKind, TargetRules
-from cm_tracker.engine.schedules import PrizeDrawSchedule, parse_schedule, schedule_in_force
+from cm_tracker.engine.rules import ProgramRules
 from cm_tracker.extensions import db
-from cm_tracker.models import (
-    AttendanceRecord,
-    Enrollment,
-    EntryKind,
-    EventType,
-    GoalActivity,
-    LedgerEntry,
-    Program,
-    Specimen,
-    User,
-)
-from cm_tracker.services.core.clinic import clinic_date, clinic_today
+from cm_tracker.models import Enrollment, EntryKind, EventType, LedgerEntry, User
+from cm_tracker.services.core.clinic import clinic_date
+from cm_tracker.services.core.events import events_for, rules_for
 from cm_tracker.services.core.ledger import Held, held_by_event
 
 EventKey = tuple[str, int]
-
-
-def rules_for(program: Program, today: date | None = None) -> ProgramRules:
-    """The engine's view of a programme: each target with every version of its schedule, so that each event is
-    paid by the version in force on its date, and as its current schedule the one in force `today` (the clinic's
-    date unless given), which the prize bowl and the maximum use."""
-    today = today or clinic_today()
-    targets = []
-    for target in program.targets:
-        rows = sorted(target.schedule_versions, key=lambda v: (v.effective_on, v.version))
-        versions = tuple((v.effective_on, parse_schedule(v.schedule)) for v in rows)
-        targets.append(TargetRules(target.key, TargetKind(target.kind), target.label, frozenset(target.analytes),
-                                   schedule_in_force(versions, today), versions if len(versions) > 1 else ()))
-    return ProgramRules(program.point_value_cents, program.cap_cents, program.cap_window, program.max_award_cents,
-                        tuple(targets), program.dilute_policy)
-
-
-def specimen_facts(specimen: Specimen) -> SpecimenFacts:
-    return SpecimenFacts(
-        status=specimen.status,
-        results={r.analyte: str(r.result) for r in specimen.results},
-        validity=specimen.validity or "valid",
-        temperature_ok=specimen.temperature_ok,
-    )
-
-
-def specimen_outcomes(rules: ProgramRules, specimen: Specimen) -> dict[str, tuple[Outcome, str, bool]]:
-    """Per abstinence target: outcome, reason and whether the bonus analyte set (of the schedule version in force
-    on the collection date) was negative too."""
-    facts = specimen_facts(specimen)
-    on = clinic_date(specimen.collected_at)
-    found: dict[str, tuple[Outcome, str, bool]] = {}
-    for target in rules.targets:
-        if target.kind != TargetKind.ABSTINENCE:
-            continue
-        verdict = classify_specimen(facts, target.analytes, rules.dilute_policy)
-        schedule = target.schedule_on(on)
-        bonus = isinstance(schedule, PrizeDrawSchedule) and verdict.outcome is Outcome.SUCCESS and \
-            is_bonus_negative(facts, schedule.bonus_analytes, rules.dilute_policy)
-        found[str(target.key)] = (verdict.outcome, verdict.reason, bonus)
-    return found
-
-
-def _events(enrollment: Enrollment, rules: ProgramRules) -> dict[Hashable, list[TargetEvent]]:
-    events: dict[Hashable, list[TargetEvent]] = defaultdict(list)
-    kinds = {str(t.key): t.kind for t in rules.targets}
-    specimens = db.session.scalars(
-        select(Specimen).where(Specimen.enrollment_id == enrollment.id).options(selectinload(Specimen.results))
-    ).all()
-    for specimen in specimens:
-        on = clinic_date(specimen.collected_at)
-        for key, (outcome, reason, bonus) in specimen_outcomes(rules, specimen).items():
-            events[key].append(TargetEvent(("specimen", specimen.id), specimen.collected_at, on, outcome, bonus,
-                                           reason))
-    for record in db.session.scalars(select(AttendanceRecord).where(AttendanceRecord.enrollment_id == enrollment.id)):
-        if kinds.get(record.target_key) == TargetKind.ATTENDANCE:
-            verdict = classify_attendance(record.status)
-            events[record.target_key].append(TargetEvent(("attendance", record.id), record.occurred_at,
-                                                         clinic_date(record.occurred_at), verdict.outcome,
-                                                         False, verdict.reason))
-    for activity in db.session.scalars(select(GoalActivity).where(GoalActivity.enrollment_id == enrollment.id)):
-        if kinds.get(activity.target_key) == TargetKind.ACTIVITY and activity.occurred_at is not None:
-            verdict = classify_activity(activity.status)
-            events[activity.target_key].append(TargetEvent(("activity", activity.id), activity.occurred_at,
-                                                           clinic_date(activity.occurred_at), verdict.outcome,
-                                                           False, f"{activity.description}: {verdict.reason}"))
-    return events
 
 
 def _spends(enrollment: Enrollment) -> list[CapSpend]:
@@ -141,7 +54,7 @@ class Snapshot:
 
 def snapshot(enrollment: Enrollment) -> Snapshot:
     rules = rules_for(enrollment.program)
-    return Snapshot(rules, _events(enrollment, rules), _spends(enrollment))
+    return Snapshot(rules, events_for(enrollment, rules), _spends(enrollment))
 
 
 def post_differences(

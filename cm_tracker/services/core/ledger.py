@@ -1,29 +1,18 @@
-"""Reading the append-only ledger (balances are sums of entries) and serialising one patient's writes."""
+"""Reading the append-only ledger and serialising one enrollment's writes (balances and cap use, sums of these
+entries, live in core.balances)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import func, select, update
 
-from cm_tracker.engine.caps import window_start
-from cm_tracker.engine.rules import CapWindow
 from cm_tracker.extensions import db
 from cm_tracker.models import Enrollment, EntryKind, EventType, LedgerEntry
-from cm_tracker.services.core.clinic import start_of_day
 
 EARNING_KINDS = (EntryKind.AWARD, EntryKind.ADJUSTMENT, EntryKind.MANUAL)
 ENGINE_KINDS = (EntryKind.AWARD, EntryKind.ADJUSTMENT)
-
-
-@dataclass(frozen=True)
-class Balance:
-    points: int
-    draws: int
-    earned_points: int
-    redeemed_points: int
 
 
 @dataclass(frozen=True)
@@ -47,20 +36,6 @@ def lock_enrollment(enrollment_id: int) -> None:
     )
 
 
-def balance_of(patient_id: int) -> Balance:
-    earned = case((LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points), else_=0)
-    redeemed = case((LedgerEntry.kind == EntryKind.REDEMPTION, -LedgerEntry.points), else_=0)
-    row = db.session.execute(
-        select(
-            func.coalesce(func.sum(LedgerEntry.points), 0),
-            func.coalesce(func.sum(LedgerEntry.draws), 0),
-            func.coalesce(func.sum(earned), 0),
-            func.coalesce(func.sum(redeemed), 0),
-        ).where(LedgerEntry.patient_id == patient_id)
-    ).one()
-    return Balance(*(int(value) for value in row))
-
-
 def held_by_event(enrollment_id: int) -> dict[tuple[str, int, str], Held]:
     """Engine entries already posted, summed per (event type, event id, target)."""
     rows = db.session.execute(
@@ -72,28 +47,6 @@ def held_by_event(enrollment_id: int) -> dict[tuple[str, int, str], Held]:
         .group_by(LedgerEntry.event_type, LedgerEntry.event_id, LedgerEntry.target_key)
     ).all()
     return {(str(t), int(i), str(k)): Held(int(p), int(d), int(v)) for t, i, k, p, d, v in rows}
-
-
-def cap_used_cents(enrollment: Enrollment, window: CapWindow, on: date) -> int:
-    """Cents counted against the cap in the window ending on `on`: every valued entry but redemptions.
-
-    An episode cap counts this enrollment; a calendar-year or rolling cap counts the patient's entries in the same
-    programme, whichever enrollment they belong to.
-    """
-    query = select(func.coalesce(func.sum(LedgerEntry.value_cents), 0)).where(
-        LedgerEntry.kind != EntryKind.REDEMPTION
-    )
-    if window == CapWindow.EPISODE:
-        query = query.where(LedgerEntry.enrollment_id == enrollment.id)
-    else:
-        same_program = select(Enrollment.id).where(
-            Enrollment.patient_id == enrollment.patient_id, Enrollment.program_id == enrollment.program_id
-        )
-        query = query.where(
-            LedgerEntry.enrollment_id.in_(same_program),
-            LedgerEntry.occurred_at >= start_of_day(window_start(window, on)),
-        )
-    return int(db.session.scalar(query) or 0)
 
 
 def entries_for_event(event_type: EventType, event_id: int) -> Sequence[LedgerEntry]:

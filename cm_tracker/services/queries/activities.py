@@ -10,7 +10,6 @@ from cm_tracker.engine.rules import TargetKind
 from cm_tracker.extensions import db
 from cm_tracker.models import Enrollment, GoalActivity, Patient
 from cm_tracker.services.core.clinic import clinic_today
-from cm_tracker.services.core.errors import NotFound
 
 
 def week_start(day: date) -> date:
@@ -25,13 +24,6 @@ def activity_targets(enrollment: Enrollment) -> list[tuple[str, str]]:
 def activities_of(patient: Patient) -> list[GoalActivity]:
     return list(db.session.scalars(select(GoalActivity).where(GoalActivity.patient_id == patient.id)
                                    .order_by(GoalActivity.week_of.desc(), GoalActivity.id.desc())))
-
-
-def activity_for(patient_id: int | None, activity_id: int) -> GoalActivity:
-    activity = db.session.get(GoalActivity, activity_id)
-    if activity is None or (patient_id is not None and activity.patient_id != patient_id):
-        raise NotFound("No such activity.")
-    return activity
 
 
 def default_week() -> date:

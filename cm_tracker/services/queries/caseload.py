@@ -15,12 +15,12 @@ from cm_tracker.models import (
     Enrollment,
     EnrollmentStatus,
     Patient,
-    Role,
     ScheduledVisit,
     Specimen,
     User,
 )
 from cm_tracker.services.core.balances import Balance, balances_for
+from cm_tracker.services.core.caseload import caseload_filter
 from cm_tracker.services.core.enrollments import current_enrollment
 
 
@@ -35,10 +35,9 @@ class CaseloadRow:
 
 
 def caseload_patients(user: User) -> list[Patient]:
-    """A counselor's own caseload; an admin oversees every patient."""
-    query = select(Patient).options(selectinload(Patient.enrollments).joinedload(Enrollment.program))
-    if user.role != Role.ADMIN:
-        query = query.where(Patient.counselor_id == user.id)
+    """The patients on the user's caseload (core.caseload): a counselor's own; every patient for admins."""
+    query = (select(Patient).where(caseload_filter(user))
+             .options(selectinload(Patient.enrollments).joinedload(Enrollment.program)))
     return list(db.session.scalars(query.order_by(Patient.display_name, Patient.id)))
 
 

@@ -98,22 +98,6 @@ def programs_for_choice() -> list[Program]:
     return list(db.session.scalars(select(Program).where(Program.is_archived.is_(False)).order_by(Program.name)))
 
 
-def parse_dollars(text: str) -> int | None:
-    """'10', '10.5', '$1,000.00' -> cents as an integer; None when it is not an amount (no floats involved)."""
-    cleaned = text.strip().removeprefix("$").replace(",", "")
-    whole, _, part = cleaned.partition(".")
-    if not whole.isdigit() and not (whole == "" and part.isdigit()):
-        return None
-    if part and not (part.isdigit() and len(part) <= 2):
-        return None
-    return int(whole or "0") * 100 + int(part.ljust(2, "0") or "0")
-
-
-def dollars(cents: int) -> str:
-    """Cents as a form value: 1050 -> '10.50'."""
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
 def count_message(count: StockCount) -> str:
     difference = count.counted - count.expected
     if difference == 0:

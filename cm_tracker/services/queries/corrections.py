@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from cm_tracker.extensions import db
-from cm_tracker.models import AttendanceRecord, RecordType, RecordVersion
-from cm_tracker.services.core.errors import NotFound
+from cm_tracker.models import RecordType, RecordVersion
 
 
 def history(record_type: RecordType, record_id: int) -> list[RecordVersion]:
@@ -14,10 +13,3 @@ def history(record_type: RecordType, record_id: int) -> list[RecordVersion]:
     return list(db.session.scalars(
         select(RecordVersion).where(RecordVersion.record_type == record_type, RecordVersion.record_id == record_id)
         .order_by(RecordVersion.version.desc())))
-
-
-def attendance_of(patient_id: int, record_id: int) -> AttendanceRecord:
-    record = db.session.get(AttendanceRecord, record_id)
-    if record is None or record.patient_id != patient_id:
-        raise NotFound("No such attendance record.")
-    return record

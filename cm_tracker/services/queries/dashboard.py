@@ -11,12 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from cm_tracker.engine.caps import window_start
-from cm_tracker.engine.rules import CapWindow
-from cm_tracker.engine.text import money
 from cm_tracker.extensions import db
 from cm_tracker.models import (
     AttendanceRecord,
@@ -24,9 +21,7 @@ from cm_tracker.models import (
     ClinicClosure,
     Enrollment,
     EnrollmentStatus,
-    EntryKind,
     Excuse,
-    LedgerEntry,
     Patient,
     Reward,
     ScheduledVisit,
@@ -36,14 +31,13 @@ from cm_tracker.models import (
     User,
     VisitKind,
 )
+from cm_tracker.money import format_cents
 from cm_tracker.services.core.balances import Balance, balances_for
 from cm_tracker.services.core.clinic import start_of_day
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.visit_links import is_taken
 from cm_tracker.services.queries.caseload import CaseloadRow, caseload_patients, last_event_times, next_visit_dates
 from cm_tracker.services.queries.streaks import Streak, streaks_for
-
-CLOSE_TO_CAP = 90  # percent of the cap used that earns a warning
 
 
 @dataclass(frozen=True)
@@ -93,7 +87,7 @@ def dashboard_for(user: User, today: date) -> Dashboard:
     ids = [p.id for p in patients]
     current = {p.id: current_enrollment(p) for p in patients}
     active = {pid: e for pid, e in current.items() if e is not None and e.status == EnrollmentStatus.ACTIVE}
-    balances = balances_for(ids)
+    balances = balances_for(ids, today)
     streaks = streaks_for(list(active.values()))
     visits = _open_visits(list(active.values()), today)
     excused = _excused_days([e.id for e in active.values()], {v.due_on for v in visits})
@@ -162,12 +156,11 @@ def _alerts(patients: list[Patient], active: dict[int, Enrollment], balances: di
     alerts += [Alert("negative_balance", f"{p.display_name} holds {balances[p.id].points:,} points after a "
                      "correction: redemptions wait until later earnings bring the balance back.", p)
                for p in patients if p.id in balances and (balances[p.id].points < 0 or balances[p.id].draws < 0)]
-    used = _cap_used(list(active.values()), today)
-    for pid, enrollment in active.items():
-        cap = enrollment.program.cap_cents
-        if cap > 0 and used.get(enrollment.id, 0) * 100 >= cap * CLOSE_TO_CAP:
-            alerts.append(Alert("cap", f"{by_id[pid].display_name} has used {money(used[enrollment.id])} of the "
-                                f"{money(cap)} cap: later awards will be cut.", by_id[pid]))
+    for pid in active:
+        cap = balances[pid].cap
+        if cap is not None and cap.is_near:
+            alerts.append(Alert("cap", f"{by_id[pid].display_name} has used {format_cents(cap.used_cents)} of the "
+                                f"{format_cents(cap.cap_cents)} cap: later awards will be cut.", by_id[pid]))
     alerts += [Alert("stock", f"Low stock: {name} ({on_hand} left; restock at {threshold}).")
                for name, on_hand, threshold in low_stock({e.program_id for e in active.values()})]
     return alerts
@@ -192,32 +185,6 @@ def _missed_yesterday(patient_ids: list[int], today: date) -> list[tuple[int, st
     for pid in db.session.scalars(sessions.union(open_)):
         missed.setdefault(pid, "a visit")
     return sorted(missed.items())
-
-
-def _cap_used(enrollments: list[Enrollment], today: date) -> dict[int, int]:
-    """Cents used against each enrollment's cap: one grouped query per kind of cap window (at most three)."""
-    used: dict[int, int] = {}
-    by_window: dict[CapWindow, list[Enrollment]] = defaultdict(list)
-    for e in enrollments:
-        by_window[CapWindow(e.program.cap_window)].append(e)
-    valued = LedgerEntry.kind != EntryKind.REDEMPTION
-    for window, group in by_window.items():
-        if window == CapWindow.EPISODE:
-            rows = db.session.execute(select(LedgerEntry.enrollment_id, func.sum(LedgerEntry.value_cents))
-                                      .where(valued, LedgerEntry.enrollment_id.in_([e.id for e in group]))
-                                      .group_by(LedgerEntry.enrollment_id))
-            used.update({eid: int(total or 0) for eid, total in rows})
-            continue
-        # A yearly or rolling cap counts every enrollment of the patient in the same programme.
-        query = (select(Enrollment.patient_id, Enrollment.program_id, func.sum(LedgerEntry.value_cents))
-                 .join(Enrollment, LedgerEntry.enrollment_id == Enrollment.id)
-                 .where(valued, LedgerEntry.occurred_at >= start_of_day(window_start(window, today)),
-                        or_(*[and_(Enrollment.patient_id == e.patient_id, Enrollment.program_id == e.program_id)
-                              for e in group]))
-                 .group_by(Enrollment.patient_id, Enrollment.program_id))
-        totals = {(pid, prog): int(total or 0) for pid, prog, total in db.session.execute(query)}
-        used.update({e.id: totals.get((e.patient_id, e.program_id), 0) for e in group})
-    return used
 
 
 def low_stock(program_ids: set[int]) -> list[tuple[str, int, int]]:

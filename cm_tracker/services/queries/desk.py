@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from cm_tracker.engine.outcomes import Outcome
 from cm_tracker.engine.rules import TargetKind
 from cm_tracker.engine.schedules import PrizeDrawSchedule
-from cm_tracker.engine.text import count, join_words, money
+from cm_tracker.engine.text import count, join_words
 from cm_tracker.extensions import db
 from cm_tracker.models import (
     AttendanceRecord,
@@ -32,9 +32,10 @@ from cm_tracker.models import (
     SpecimenStatus,
     VisitKind,
 )
+from cm_tracker.money import format_cents
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.errors import NotFound
-from cm_tracker.services.core.evaluation import rules_for, specimen_outcomes
+from cm_tracker.services.core.events import rules_for, specimen_outcomes
 from cm_tracker.services.core.ledger import entries_for_event
 from cm_tracker.services.core.visit_links import is_taken, visit_for
 from cm_tracker.services.queries.statements import NextReward, Statement, statement_for
@@ -87,13 +88,6 @@ def open_test_visit(patient: Patient, visit_id: int) -> ScheduledVisit:
     return visit
 
 
-def specimen_of(patient: Patient, specimen_id: int) -> Specimen:
-    specimen = db.session.get(Specimen, specimen_id)
-    if specimen is None or specimen.patient_id != patient.id:
-        raise NotFound("No such specimen.")
-    return specimen
-
-
 def desk_result(patient: Patient, specimen: Specimen) -> DeskResult:
     program = specimen.enrollment.program
     rules = rules_for(program)
@@ -115,14 +109,15 @@ def desk_result(patient: Patient, specimen: Specimen) -> DeskResult:
 def _amount(points: int, draws: int, value_cents: int) -> str:
     parts = []
     if points:
-        parts.append(f"{count(points, 'point')} ({money(value_cents)})" if value_cents else count(points, "point"))
+        parts.append(f"{count(points, 'point')} ({format_cents(value_cents)})" if value_cents
+                     else count(points, "point"))
     if draws:
         parts.append(count(draws, "prize draw"))
     return join_words(parts)
 
 
 def _balance(statement: Statement) -> str:
-    text = f"{count(statement.balance.points, 'point')} ({money(statement.value_cents)})"
+    text = f"{count(statement.balance.points, 'point')} ({format_cents(statement.value_cents)})"
     if statement.balance.draws:
         text += f" and {count(statement.balance.draws, 'prize draw')} waiting"
     return text

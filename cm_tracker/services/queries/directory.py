@@ -7,6 +7,14 @@ from sqlalchemy.orm import selectinload
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Patient, User
+from cm_tracker.services.core.errors import NotFound
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no such user.")
+    return user
 
 
 def all_users() -> list[User]:

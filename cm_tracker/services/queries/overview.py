@@ -22,6 +22,7 @@ from cm_tracker.models import (
     ScheduleVersion,
     Specimen,
 )
+from cm_tracker.money import points_value_cents
 
 CAP_WINDOW_WORDS = {
     CapWindow.CALENDAR_YEAR: "per calendar year",
@@ -50,19 +51,19 @@ class ProgrammeFigures:
 
     @property
     def earned_cents(self) -> int:
-        return self.earned_points * self.program.point_value_cents
+        return points_value_cents(self.earned_points, self.program.point_value_cents)
 
     @property
     def manual_cents(self) -> int:
-        return self.manual_points * self.program.point_value_cents
+        return points_value_cents(self.manual_points, self.program.point_value_cents)
 
     @property
     def redeemed_cents(self) -> int:
-        return self.redeemed_points * self.program.point_value_cents
+        return points_value_cents(self.redeemed_points, self.program.point_value_cents)
 
     @property
     def outstanding_cents(self) -> int:
-        return self.balance_points * self.program.point_value_cents
+        return points_value_cents(self.balance_points, self.program.point_value_cents)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""What the patient portal reads (issue 5): the home summary, the rewards shelf and receipts.
+"""What the patient portal reads: the home summary, the rewards shelf and receipts.
 
 Every function takes the signed-in patient's own record and reads nothing else, so no portal page can reach another
 patient's data: there is no id to tamper with except a redemption's, and that is looked up within the patient
@@ -28,13 +28,14 @@ from cm_tracker.models import (
     RewardKind,
     ScheduledVisit,
 )
+from cm_tracker.money import points_value_cents
+from cm_tracker.services.core.balances import CapUse, balance_of
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.errors import Conflict
 from cm_tracker.services.core.evaluation import snapshot
-from cm_tracker.services.core.ledger import balance_of
 from cm_tracker.services.core.spending import MAX_QUANTITY, pending_points
 from cm_tracker.services.queries.catalog import CatalogItem, catalog
-from cm_tracker.services.queries.statements import CapStatus, Statement, statement_for
+from cm_tracker.services.queries.statements import Statement, statement_for
 
 GOOD_JOB = "good_job"  # the bowl's "no prize" slip (docs/rules.md 4.2)
 
@@ -66,7 +67,7 @@ class Home:
     enrolled: bool
 
     @property
-    def cap(self) -> CapStatus | None:
+    def cap(self) -> CapUse | None:
         return self.statement.cap
 
 
@@ -122,8 +123,8 @@ def _streaks(enrollment: Enrollment, statement: Statement) -> list[Streak]:
         if nxt is None:
             continue
         streaks.append(Streak(str(target.key), target.label, target.kind, awards[-1].run if awards else 0,
-                              nxt.points, nxt.draws, nxt.points * point_value, nxt.reset_points, nxt.reset_draws,
-                              not isinstance(target.schedule, FixedSchedule)))
+                              nxt.points, nxt.draws, points_value_cents(nxt.points, point_value), nxt.reset_points,
+                              nxt.reset_draws, not isinstance(target.schedule, FixedSchedule)))
     return streaks
 
 

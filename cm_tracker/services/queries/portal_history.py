@@ -32,9 +32,11 @@ from cm_tracker.models import (
     Redemption,
     Specimen,
 )
+from cm_tracker.money import points_value_cents
 from cm_tracker.services.core.clinic import clinic_date
 from cm_tracker.services.core.enrollments import current_enrollment
-from cm_tracker.services.core.evaluation import snapshot, specimen_facts
+from cm_tracker.services.core.evaluation import snapshot
+from cm_tracker.services.core.events import specimen_facts
 from cm_tracker.services.core.ledger import EARNING_KINDS, ENGINE_KINDS
 
 MAX_WEEKS = 26
@@ -188,7 +190,7 @@ def weeks(patient: Patient, today: date) -> list[Week]:
     while day <= last:
         negative, failed, excused = results.get(day, (0, 0, 0))
         points, draws = earned.get(day, (0, 0))
-        out.append(Week(day, negative, failed, excused, points, draws, points * pv))
+        out.append(Week(day, negative, failed, excused, points, draws, points_value_cents(points, pv)))
         day += timedelta(weeks=1)
     return out
 

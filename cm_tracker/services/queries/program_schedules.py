@@ -19,7 +19,6 @@ from cm_tracker.engine.maximum import MaxEarnable, max_earnable
 from cm_tracker.engine.presets import PRESETS, Preset
 from cm_tracker.engine.rules import ProgramRules, TargetKind, parse_program_rules
 from cm_tracker.engine.schedules import Schedule, ScheduleError, read_schedule, schedule_to_dict
-from cm_tracker.engine.text import money
 from cm_tracker.extensions import db
 from cm_tracker.models import (
     AttendanceRecord,
@@ -31,9 +30,10 @@ from cm_tracker.models import (
     Specimen,
     User,
 )
+from cm_tracker.money import format_cents
 from cm_tracker.services.core.clinic import start_of_day
 from cm_tracker.services.core.errors import NotFound, ValidationFailed
-from cm_tracker.services.core.evaluation import rules_for
+from cm_tracker.services.core.events import rules_for
 from cm_tracker.services.core.visit_calendar import visit_dates
 from cm_tracker.services.queries.overview import schedule_summary
 from cm_tracker.services.queries.programs import has_enrollments, ordered_versions, version_in_force
@@ -63,6 +63,11 @@ class MaximumPreview:
     @property
     def over_cents(self) -> int:
         return max(0, self.total_cents - self.earnable.cap_cents)
+
+    @property
+    def left_cents(self) -> int:
+        """What the cap would still allow after every success was paid."""
+        return max(0, self.earnable.cap_cents - self.total_cents)
 
     def to_dict(self) -> dict[str, Any]:
         m = self.earnable
@@ -223,7 +228,7 @@ def describe(schedule: Mapping[str, Any]) -> str:
     bowl = schedule.get("bowl")
     if schedule.get("kind") == "prize_draws" and bowl:
         tiers = ", ".join(f"{t['slips']} {t['tier'].replace('_', ' ')}" +
-                          (f" ({money(t['value_cents'])})" if t["value_cents"] else "") for t in bowl)
+                          (f" ({format_cents(t['value_cents'])})" if t["value_cents"] else "") for t in bowl)
         text += f"; bowl of {sum(t['slips'] for t in bowl)} slips: {tiers}"
     return text
 

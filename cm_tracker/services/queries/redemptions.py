@@ -6,14 +6,6 @@ from sqlalchemy import select
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Redemption, RedemptionStatus
-from cm_tracker.services.core.errors import NotFound
-
-
-def get_redemption(redemption_id: int) -> Redemption:
-    redemption = db.session.get(Redemption, redemption_id)
-    if redemption is None:
-        raise NotFound("No such redemption.")
-    return redemption
 
 
 def redemptions_of(patient_id: int, *, status: RedemptionStatus | None = None, limit: int = 100) -> list[Redemption]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from cm_tracker.engine.text import join_words
@@ -25,10 +24,11 @@ from cm_tracker.models import (
     RewardKind,
     User,
 )
+from cm_tracker.services.core.balances import Balance, balance_of
+from cm_tracker.services.core.context import clinic_settings
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.errors import NotFound
-from cm_tracker.services.core.evaluation import rules_for
-from cm_tracker.services.core.ledger import Balance, balance_of
+from cm_tracker.services.core.events import rules_for
 from cm_tracker.services.core.spending import MAX_QUANTITY, pending_points
 from cm_tracker.services.queries.catalog import CatalogItem, catalog
 from cm_tracker.services.queries.prizes import choices_for, recent_draws, waiting_prizes
@@ -60,7 +60,6 @@ class Desk:
     enrollment: Enrollment | None
     program: Program | None
     balance: Balance
-    value_cents: int
     pending_points: int
     offers: list[Offer]
     requests: list[Redemption]
@@ -70,6 +69,10 @@ class Desk:
     handed_over: list[Draw]
     entries: list[LedgerEntry]
     has_bowl: bool
+
+    @property
+    def value_cents(self) -> int:
+        return self.balance.value_cents
 
     @property
     def available_points(self) -> int:
@@ -98,7 +101,6 @@ def desk_for(patient: Patient) -> Desk:
     handed = [d for d in recent_draws(patient.id, 50) if d.handed_over_at is not None][:10]
     return Desk(
         patient=patient, enrollment=enrollment, program=program, balance=balance,
-        value_cents=balance.points * (program.point_value_cents if program else 0),
         pending_points=pending_points(patient.id),
         offers=[Offer(item, _most(item, balance.points), max(0, (item.reward.cost_points or 0) - balance.points))
                 for item in vouchers],
@@ -131,10 +133,6 @@ class Receipt:
     tier: str | None = None
 
 
-def _clinic_name() -> str:
-    return str(current_app.config.get("CLINIC_NAME") or "Contingency management programme")
-
-
 def _name(user_id: int | None) -> str | None:
     user = db.session.get(User, user_id) if user_id else None
     return user.display_name if user else None
@@ -156,7 +154,7 @@ def redemption_receipt(redemption_id: int) -> Receipt:
     points, draws = _balance_at(redemption.patient_id, int(entry_id or 0))
     patient, enrollment = _patient_and_enrollment(redemption.patient_id, redemption.enrollment_id)
     return Receipt(
-        number=f"V-{redemption.id:06d}", title="Voucher redemption", clinic=_clinic_name(),
+        number=f"V-{redemption.id:06d}", title="Voucher redemption", clinic=clinic_settings().name,
         program=enrollment.program.name, patient_name=patient.display_name, record_number=patient.record_number,
         item=redemption.reward.name, quantity=redemption.quantity, points=redemption.points,
         value_cents=redemption.reward.value_cents * redemption.quantity, balance_after=points, draws_after=draws,
@@ -173,7 +171,8 @@ def prize_receipt(draw_id: int) -> Receipt:
     points, draws = _balance_at(draw.patient_id, int(last or 0))
     patient, enrollment = _patient_and_enrollment(draw.patient_id, draw.enrollment_id)
     return Receipt(
-        number=f"P-{draw.id:06d}", title="Prize hand-over", clinic=_clinic_name(), program=enrollment.program.name,
+        number=f"P-{draw.id:06d}", title="Prize hand-over", clinic=clinic_settings().name,
+        program=enrollment.program.name,
         patient_name=patient.display_name, record_number=patient.record_number, item=draw.reward.name, quantity=1,
         points=None, value_cents=draw.value_cents, balance_after=points, draws_after=draws,
         at=draw.handed_over_at, staff=_name(draw.handed_over_by_id) or "", confirmer=_name(draw.confirmed_by_id),
@@ -184,15 +183,6 @@ def _patient_and_enrollment(patient_id: int, enrollment_id: int) -> tuple[Patien
     patient, enrollment = db.session.get(Patient, patient_id), db.session.get(Enrollment, enrollment_id)
     assert patient is not None and enrollment is not None  # foreign keys
     return patient, enrollment
-
-
-def patient_of_redemption(redemption_id: int) -> int:
-    """The patient a redemption belongs to, or 0 (no patient), so that the access check answers 404 for both."""
-    return int(db.session.scalar(select(Redemption.patient_id).where(Redemption.id == redemption_id)) or 0)
-
-
-def patient_of_draw(draw_id: int) -> int:
-    return int(db.session.scalar(select(Draw.patient_id).where(Draw.id == draw_id)) or 0)
 
 
 def draw_summary(made: list[Draw]) -> str:

@@ -9,18 +9,19 @@ from sqlalchemy.orm import joinedload
 
 from cm_tracker.extensions import db
 from cm_tracker.models import ClinicClosure, Enrollment, Excuse, Patient, ScheduledVisit, User
+from cm_tracker.services.core.caseload import caseload_filter
 from cm_tracker.services.core.enrollments import active_on
 from cm_tracker.services.core.visit_links import is_taken
 
 
 def open_visits_on(day: date, counselor: User | None = None) -> list[ScheduledVisit]:
-    """Visits of `day` with nothing recorded; with `counselor`, only their caseload's."""
+    """Visits of `day` with nothing recorded; with `counselor`, only those of the patients on their caseload."""
     query = (select(ScheduledVisit).join(Enrollment, ScheduledVisit.enrollment_id == Enrollment.id)
              .where(ScheduledVisit.due_on == day, *active_on(day), ~is_taken(ScheduledVisit.id))
              .options(joinedload(ScheduledVisit.enrollment).joinedload(Enrollment.patient))
              .order_by(ScheduledVisit.enrollment_id, ScheduledVisit.kind, ScheduledVisit.id))
     if counselor is not None:
-        query = query.join(Patient, Enrollment.patient_id == Patient.id).where(Patient.counselor_id == counselor.id)
+        query = query.join(Patient, Enrollment.patient_id == Patient.id).where(caseload_filter(counselor))
     return list(db.session.scalars(query).unique())
 
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 from typing import NoReturn
 
 from cm_tracker.engine.caps import limit_phrase
-from cm_tracker.engine.text import count, money
+from cm_tracker.engine.text import count
 from cm_tracker.extensions import db
 from cm_tracker.models import EntryKind, LedgerEntry, Patient, User
+from cm_tracker.money import format_cents, points_value_cents
 from cm_tracker.services.core import audit
+from cm_tracker.services.core.balances import balance_of, cap_used_cents
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.errors import Conflict, ServiceError, ValidationFailed
-from cm_tracker.services.core.ledger import balance_of, cap_used_cents, lock_enrollment
+from cm_tracker.services.core.ledger import lock_enrollment
 from cm_tracker.timeutil import utcnow
 
 MAX_POINTS = 10_000
@@ -60,14 +62,14 @@ def post_adjustment(patient: Patient, *, points: int, draws: int, reason: str, a
     if enrollment is None:
         raise Conflict("This patient is not enrolled in a programme.", code="no_enrollment")
     program = enrollment.program
-    value = points * program.point_value_cents
+    value = points_value_cents(points, program.point_value_cents)
     lock_enrollment(enrollment.id)
     if value > 0:
         room = program.cap_cents - cap_used_cents(enrollment, program.cap_window, clinic_today())
         if value > room:
-            _refuse(Conflict(f"{count(points, 'point')} ({money(value)}) would pass "
-                             f"{limit_phrase(program.cap_window, program.cap_cents)}: {money(max(room, 0))} is left.",
-                             code="over_cap"))
+            _refuse(Conflict(f"{count(points, 'point')} ({format_cents(value)}) would pass "
+                             f"{limit_phrase(program.cap_window, program.cap_cents)}: "
+                             f"{format_cents(max(room, 0))} is left.", code="over_cap"))
     balance = balance_of(patient.id)
     if points < 0 and balance.points + points < 0:
         _refuse(Conflict(f"The balance is {count(balance.points, 'point')}; a manual adjustment cannot take it "

@@ -14,7 +14,7 @@ from cm_tracker.extensions import db
 from cm_tracker.models import Program, Reward, RewardKind, StockCount, StockMovement, StockMovementKind, User
 from cm_tracker.services.core import audit
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
-from cm_tracker.services.core.evaluation import rules_for
+from cm_tracker.services.core.events import rules_for
 from cm_tracker.services.core.stock import lock_reward, stock_of
 
 MAX_NAME = 120

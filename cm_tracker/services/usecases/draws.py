@@ -6,15 +6,16 @@ import random
 
 from cm_tracker.engine.bowl import RandomSource, draw_slip
 from cm_tracker.engine.caps import cap_prize_tier
-from cm_tracker.engine.text import money
 from cm_tracker.extensions import db
 from cm_tracker.models import Draw, EntryKind, LedgerEntry, Patient, User
+from cm_tracker.money import format_cents
 from cm_tracker.services.core import audit
+from cm_tracker.services.core.balances import balance_of, cap_used_cents
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
-from cm_tracker.services.core.evaluation import rules_for
-from cm_tracker.services.core.ledger import balance_of, cap_used_cents, lock_enrollment
+from cm_tracker.services.core.events import rules_for
+from cm_tracker.services.core.ledger import lock_enrollment
 from cm_tracker.timeutil import utcnow
 
 MAX_DRAWS_AT_ONCE = 50
@@ -58,7 +59,8 @@ def perform_draws(patient: Patient, count: int, *, actor: User, rng: RandomSourc
 
 
 def _reason(drawn: str, granted: str, value_cents: int) -> str:
-    words = "good job" if granted == "good_job" else f"a {granted.replace('_', ' ')} prize ({money(value_cents)})"
+    prize = f"a {granted.replace('_', ' ')} prize ({format_cents(value_cents)})"
+    words = "good job" if granted == "good_job" else prize
     if drawn != granted:
         return f"Prize draw: drew {drawn.replace('_', ' ')}, given {words}: the programme's limit leaves no more room"
     return f"Prize draw: {words}"

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from cm_tracker.extensions import db
 from cm_tracker.models import Patient, Role, User
 from cm_tracker.services.core import audit
+from cm_tracker.services.core.caseload import caseload_filter
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
 from cm_tracker.services.usecases.access_log import log_now
 
@@ -54,11 +55,7 @@ def _counselor_problem(counselor_id: int | None, actor: User) -> dict[str, str]:
 def search_patients(user: User, q: str, page: int, per_page: int) -> tuple[list[Patient], int]:
     """Patients within the user's reach (a counselor's own caseload; admins and managers every patient), matching
     `q` in the name or record number, in pages; the search is audited, the page of results too."""
-    query = select(Patient)
-    if user.role == Role.COUNSELOR:
-        query = query.where(Patient.counselor_id == user.id)
-    elif user.role not in (Role.ADMIN, Role.MANAGER):
-        query = query.where(Patient.id.is_(None))
+    query = select(Patient).where(caseload_filter(user))
     if q.strip():
         escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"

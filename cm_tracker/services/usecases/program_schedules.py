@@ -1,4 +1,4 @@
-"""Changing a live programme's schedule (issue 4) and creating a programme from a preset (docs/rules.md 1, 5).
+"""Changing a live programme's schedule (docs/rules.md 4.5) and creating a programme from a preset (docs/rules.md 1, 5).
 
 A changed schedule is a new version that takes effect from a chosen date: never before today at the clinic, and
 not today once results have been recorded today. Each event is paid by the version in force on its date

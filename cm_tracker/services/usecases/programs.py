@@ -18,9 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from cm_tracker.engine.fields import LARGEST, Reader
 from cm_tracker.engine.rules import ProgramRules, parse_program_rules
 from cm_tracker.engine.schedules import ScheduleError, schedule_to_dict
-from cm_tracker.engine.text import money
 from cm_tracker.extensions import db
 from cm_tracker.models import CapWindow, DilutePolicy, Program, ProgramTarget, ScheduleVersion, TargetKind, User
+from cm_tracker.models.program import NEAR_CAP_PERCENT_DEFAULT
+from cm_tracker.money import format_cents
 from cm_tracker.services.core import audit
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
@@ -33,14 +34,14 @@ KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 ANALYTE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 ALLOWED_FIELDS = (
     "name", "description", "preset", "source", "caveat", "point_value_cents", "weeks", "visit_days", "visit_plan",
-    "cap_cents", "cap_window", "max_award_cents", "dilute_policy", "funding_source", "budget_cents",
-    "requires_two_person_handover", "effective_on", "targets",
+    "cap_cents", "cap_window", "max_award_cents", "near_cap_percent", "dilute_policy", "funding_source",
+    "budget_cents", "requires_two_person_handover", "effective_on", "targets",
 )  # fmt: skip
 # What an edit may change (PATCH /programs/{id}); targets and schedules change through schedule versions.
 EDITABLE_FIELDS = (
     "name", "description", "source", "caveat", "point_value_cents", "weeks", "visit_days", "visit_plan",
-    "cap_cents", "cap_window", "max_award_cents", "dilute_policy", "funding_source", "budget_cents",
-    "requires_two_person_handover", "is_archived",
+    "cap_cents", "cap_window", "max_award_cents", "near_cap_percent", "dilute_policy", "funding_source",
+    "budget_cents", "requires_two_person_handover", "is_archived",
 )  # fmt: skip
 TEXT_LIMITS = {"name": 120, "description": 4000, "preset": 64, "source": 2000, "caveat": 2000, "funding_source": 120}
 MULTILINE = frozenset({"description", "source", "caveat"})
@@ -134,18 +135,18 @@ def _check_live(program: Program, merged: dict[str, Any], errors: dict[str, str]
     """Limits that re-evaluation applies to the whole history may only become more generous (update_program)."""
     enrolled = "Patients are enrolled"
     if merged["point_value_cents"] != program.point_value_cents:
-        errors["point_value_cents"] = f"{enrolled}: a point stays worth {money(program.point_value_cents)}, or " \
-                                      "awards already given would change. Create a new programme instead."
+        errors["point_value_cents"] = f"{enrolled}: a point stays worth {format_cents(program.point_value_cents)}, " \
+                                      "or awards already given would change. Create a new programme instead."
     for name, what in (("cap_window", "the cap window"), ("dilute_policy", "the dilute policy")):
         if merged[name] != getattr(program, name).value:
             errors[name] = f"{enrolled}: {what} cannot change, or awards already given would change."
     if merged["cap_cents"] < program.cap_cents:
-        errors["cap_cents"] = f"{enrolled}: the cap may rise but not fall below {money(program.cap_cents)}, " \
+        errors["cap_cents"] = f"{enrolled}: the cap may rise but not fall below {format_cents(program.cap_cents)}, " \
                               "so that awards already given stand."
     old, new = program.max_award_cents, merged.get("max_award_cents")
     if new is not None and (old is None or new < old):
         errors["max_award_cents"] = f"{enrolled}: the per-award maximum may rise or be removed, not fall" + \
-                                    (f" below {money(old)}." if old is not None else " into place.")
+                                    (f" below {format_cents(old)}." if old is not None else " into place.")
 
 
 def _claim(program: Program, version: int) -> None:
@@ -181,6 +182,7 @@ def _build(data: Mapping[str, Any], name: str, rules: ProgramRules, effective_on
         point_value_cents=rules.point_value_cents, weeks=data["weeks"], visit_days=list(data["visit_days"]),
         visit_plan=data.get("visit_plan"), cap_cents=rules.cap_cents, cap_window=CapWindow(rules.cap_window.value),
         max_award_cents=rules.max_award_cents, dilute_policy=DilutePolicy(rules.dilute_policy.value),
+        near_cap_percent=data.get("near_cap_percent", NEAR_CAP_PERCENT_DEFAULT),
         funding_source=(data.get("funding_source") or "").strip(), budget_cents=data.get("budget_cents"),
         requires_two_person_handover=bool(data.get("requires_two_person_handover")),
     )  # fmt: skip
@@ -217,6 +219,10 @@ def _check_fields(data: Mapping[str, Any], errors: dict[str, str]) -> None:
     reader = Reader(data, "", errors)
     if reader.has("budget_cents"):
         reader.integer("budget_cents", "the programme's budget in cents", 0)
+    near = data.get("near_cap_percent", NEAR_CAP_PERCENT_DEFAULT)
+    if not _is_int(near) or not 1 <= near <= 100:
+        errors.setdefault("near_cap_percent", "Must be a whole number of percent from 1 to 100: the share of the "
+                                              "cap from which a patient is near the cap.")
     if data.get("requires_two_person_handover") not in (None, True, False):
         errors.setdefault("requires_two_person_handover", "Must be true or false.")
 

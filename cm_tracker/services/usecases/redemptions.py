@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from cm_tracker.engine.text import count, money
+from cm_tracker.engine.text import count
 from cm_tracker.extensions import db
 from cm_tracker.models import (
     Enrollment,
@@ -37,10 +37,12 @@ from cm_tracker.models import (
     StockMovementKind,
     User,
 )
+from cm_tracker.money import format_cents, points_value_cents
 from cm_tracker.services.core import audit
+from cm_tracker.services.core.balances import balance_of
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.errors import Conflict, ServiceError, ValidationFailed
-from cm_tracker.services.core.ledger import balance_of, lock_enrollment
+from cm_tracker.services.core.ledger import lock_enrollment
 from cm_tracker.services.core.spending import MAX_QUANTITY, pending_points
 from cm_tracker.services.core.stock import is_offered_to, lock_reward, stock_of
 from cm_tracker.timeutil import utcnow
@@ -116,7 +118,7 @@ def _replay(existing: Redemption, request_hash: str) -> Redeemed:
 
 def _reason(reward: Reward, quantity: int, points: int) -> str:
     what = reward.name if quantity == 1 else f"{quantity} x {reward.name}"
-    return f"Redeemed {what} ({money(reward.value_cents * quantity)}): {count(points, 'point')}"
+    return f"Redeemed {what} ({format_cents(reward.value_cents * quantity)}): {count(points, 'point')}"
 
 
 def _debit(redemption: Redemption, reward: Reward, enrollment: Enrollment, *, actor: User,
@@ -139,7 +141,8 @@ def _debit(redemption: Redemption, reward: Reward, enrollment: Enrollment, *, ac
                                      note=f"Redemption {redemption.id}"))
     db.session.add(LedgerEntry(
         patient_id=redemption.patient_id, enrollment_id=enrollment.id, kind=EntryKind.REDEMPTION,
-        points=-redemption.points, value_cents=-redemption.points * enrollment.program.point_value_cents,
+        points=-redemption.points,
+        value_cents=points_value_cents(-redemption.points, enrollment.program.point_value_cents),
         reason=_reason(reward, redemption.quantity, redemption.points), redemption_id=redemption.id,
         occurred_at=now, created_by_id=actor.id))
     redemption.status = RedemptionStatus.FULFILLED

@@ -10,10 +10,10 @@ from typing import Any
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Program, User
+from cm_tracker.money import plain_dollars
 from cm_tracker.services.core.errors import NotFound
 from cm_tracker.services.queries.reports import budget, exports, fidelity, outcomes
 from cm_tracker.services.queries.reports.choices import programs
-from cm_tracker.services.queries.reports.exports import cents_text
 from cm_tracker.services.queries.reports.measures import API_FIELDS, as_api
 from cm_tracker.services.queries.reports.sql import Scope
 from cm_tracker.services.usecases.access_log import log_now
@@ -83,8 +83,8 @@ def _patient_rows(report: outcomes.OutcomeReport) -> Iterator[Sequence[Any]]:
         m = p.measures
         yield (p.patient_id, p.display_name, p.record_number, p.status, p.start_on.isoformat(), m.successes,
                m.submitted, m.itt_denominator, m.percent_negative_submitted, m.percent_negative_itt, p.lda_samples,
-               p.lda_weeks, p.retention_weeks, m.attendance_rate, cents_text(m.earned_cents),
-               cents_text(m.redeemed_cents), cents_text(m.outstanding_cents))
+               p.lda_weeks, p.retention_weeks, m.attendance_rate, plain_dollars(m.earned_cents),
+               plain_dollars(m.redeemed_cents), plain_dollars(m.outstanding_cents))
 
 
 PATIENT_HEADER = ("patient_id", "name", "record_number", "status", "start_date", "negatives", "submitted",
@@ -114,7 +114,7 @@ def _fidelity_tables(report: fidelity.FidelityReport, scope: Scope) -> dict[str,
     _, every = fidelity.unrecorded_visits(scope, limit=None)
     return {
         "awards": (("source", "entries", "value_usd", "percent_of_entries"),
-                   iter([(s.label, s.count, cents_text(s.cents), s.share) for s in report.awards])),
+                   iter([(s.label, s.count, plain_dollars(s.cents), s.share) for s in report.awards])),
         "immediacy": (("measure", "delay", "count", "percent"),
                       iter([("collection to award", d.label, d.count, d.share) for d in report.award_delays]
                            + [("request to hand-over", d.label, d.count, d.share) for d in report.handover_delays])),
@@ -124,7 +124,7 @@ def _fidelity_tables(report: fidelity.FidelityReport, scope: Scope) -> dict[str,
                     iter([(c.reward, c.tier, c.last_counted_at.isoformat() if c.last_counted_at else "", c.expected,
                            c.counted, c.status) for c in report.cabinet])),
         "negative": (("patient_id", "name", "points", "value_usd"),
-                     iter([(n.patient_id, n.display_name, n.points, cents_text(n.value_cents))
+                     iter([(n.patient_id, n.display_name, n.points, plain_dollars(n.value_cents))
                            for n in report.negative])),
     }
 
@@ -133,18 +133,18 @@ def _budget_tables(report: budget.BudgetReport) -> dict[str, Any]:
     f = report.forecast
     return {
         "caps": (("patient_id", "name", "cap_used_usd", "cap_usd", "percent_used"),
-                 iter([(u.patient_id, u.display_name, cents_text(u.used_cents), cents_text(u.cap_cents), u.percent)
-                       for u in report.cap_uses])),
+                 iter([(u.patient_id, u.display_name, plain_dollars(u.used_cents), plain_dollars(u.cap_cents),
+                        u.percent) for u in report.cap_uses])),
         "months": (("month", "spent_usd", "cumulative_usd", "percent_of_budget"),
-                   iter([(m.month.strftime("%Y-%m"), cents_text(m.spent_cents), cents_text(m.cumulative_cents),
+                   iter([(m.month.strftime("%Y-%m"), plain_dollars(m.spent_cents), plain_dollars(m.cumulative_cents),
                           m.budget_share) for m in report.months])),
         "forecast": (("spent_usd", "last_weeks", "spent_last_weeks_usd", "active_enrollments",
                       "weekly_usd_per_enrollment", "enrollment_weeks_left", "projected_more_usd",
                       "projected_total_usd", "budget_usd", "projected_percent_of_budget"),
-                     iter([(cents_text(f.spent_cents), f.rate_weeks, cents_text(f.recent_cents), f.active,
-                            cents_text(f.weekly_cents_per_enrollment), f.remaining_enrollment_weeks,
-                            cents_text(f.projected_more_cents), cents_text(f.projected_total_cents),
-                            cents_text(f.budget_cents), f.projected_share)])),
+                     iter([(plain_dollars(f.spent_cents), f.rate_weeks, plain_dollars(f.recent_cents), f.active,
+                            plain_dollars(f.weekly_cents_per_enrollment), f.remaining_enrollment_weeks,
+                            plain_dollars(f.projected_more_cents), plain_dollars(f.projected_total_cents),
+                            plain_dollars(f.budget_cents), f.projected_share)])),
     }
 
 

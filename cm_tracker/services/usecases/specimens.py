@@ -32,7 +32,7 @@ from cm_tracker.services.core import audit
 from cm_tracker.services.core.clinic import clinic_date
 from cm_tracker.services.core.enrollments import enrollment_on
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
-from cm_tracker.services.core.evaluation import rules_for, specimen_outcomes
+from cm_tracker.services.core.events import rules_for, specimen_outcomes
 from cm_tracker.services.core.ledger import entries_for_event, lock_enrollment
 from cm_tracker.services.core.visit_links import visit_for
 from cm_tracker.services.usecases.reevaluation import reevaluate_and_refresh

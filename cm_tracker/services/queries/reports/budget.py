@@ -1,25 +1,26 @@
-"""Budget (issue 6.3): earned, redeemed and outstanding liability; cap use per patient and who is near the cap;
+"""Budget (docs/reports.md): earned, redeemed and outstanding liability; cap use per patient and who is near the cap;
 spend by month against the programme's budget; and a forecast to the programme's end from the current rate."""
 
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import case, func, select
 
-from cm_tracker.engine.caps import window_start
 from cm_tracker.extensions import db
-from cm_tracker.models import CapWindow, Enrollment, EnrollmentStatus, EntryKind, LedgerEntry, Patient, Program
+from cm_tracker.models import Enrollment, EnrollmentStatus, EntryKind, LedgerEntry, Patient, Program
+from cm_tracker.services.core import balances
 from cm_tracker.services.core.clinic import start_of_day
+from cm_tracker.services.core.enrollments import current_of
 from cm_tracker.services.queries.reports.measures import Measures, percent, pool
 from cm_tracker.services.queries.reports.outcomes import enrollment_counts
 from cm_tracker.services.queries.reports.sql import Scope
 
 # Value that counts as spend: points awarded (engine and manual) and prizes won (docs/rules.md 5 counts both).
 SPEND_KINDS = (EntryKind.AWARD, EntryKind.ADJUSTMENT, EntryKind.MANUAL, EntryKind.DRAW)
-NEAR_CAP_PERCENT = 80
 RATE_WEEKS = 4
 
 
@@ -63,20 +64,23 @@ class BudgetReport:
     near_cap: list[CapUse]
     months: list[MonthSpend]
     forecast: Forecast
-    near_cap_percent: int = NEAR_CAP_PERCENT
+    near_cap_percent: int  # the programme's setting, core.balances.is_near_cap
 
 
 def cap_uses(program: Program, today: date) -> list[CapUse]:
-    """What each patient's cap window holds today, most used first (redemptions are spending, not earning)."""
-    query = (select(Enrollment.patient_id, Patient.display_name, func.coalesce(func.sum(LedgerEntry.value_cents), 0))
-             .join(Enrollment, Enrollment.id == LedgerEntry.enrollment_id)
-             .join(Patient, Patient.id == Enrollment.patient_id)
-             .where(Enrollment.program_id == program.id, LedgerEntry.kind != EntryKind.REDEMPTION))
-    if program.cap_window != CapWindow.EPISODE:
-        query = query.where(LedgerEntry.occurred_at >= start_of_day(window_start(program.cap_window, today)))
-    query = query.group_by(Enrollment.patient_id, Patient.display_name)
-    uses = [CapUse(pid, name, int(used), program.cap_cents, percent(int(used), program.cap_cents))
-            for pid, name, used in db.session.execute(query)]
+    """What each patient's cap window holds today, most used first: the cap use of the patient's latest enrolment
+    in the programme, as their balance shows it (core.balances; an episode cap counts that enrolment only)."""
+    episodes: dict[int, list[Enrollment]] = defaultdict(list)
+    names: dict[int, str] = {}
+    for enrollment, name in db.session.execute(select(Enrollment, Patient.display_name)
+                                               .join(Patient, Patient.id == Enrollment.patient_id)
+                                               .where(Enrollment.program_id == program.id)):
+        episodes[enrollment.patient_id].append(enrollment)
+        names[enrollment.patient_id] = name
+    latest = {pid: e for pid, found in episodes.items() if (e := current_of(found)) is not None}
+    used = balances.cap_used_by_enrollment(latest.values(), today)
+    uses = [CapUse(pid, names[pid], used[e.id], program.cap_cents, percent(used[e.id], program.cap_cents))
+            for pid, e in latest.items() if e.id in used]
     return sorted(uses, key=lambda u: (-u.used_cents, u.display_name))
 
 
@@ -138,6 +142,7 @@ def budget_report(program: Program, scope: Scope, today: date) -> BudgetReport:
     uses = cap_uses(program, today)
     months = monthly_spend(program, today)
     spent = months[-1].cumulative_cents if months else 0
-    near = [u for u in uses if u.percent is not None and u.percent >= NEAR_CAP_PERCENT]
-    return BudgetReport(program, scope, totals, uses, near, months, forecast(program, today, spent))
+    near = [u for u in uses if balances.is_near_cap(program, u.used_cents)]
+    return BudgetReport(program, scope, totals, uses, near, months, forecast(program, today, spent),
+                        program.near_cap_percent)
 

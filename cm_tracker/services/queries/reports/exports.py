@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Enrollment, EventType, LedgerEntry, Program
+from cm_tracker.money import plain_dollars
 from cm_tracker.services.queries.reports.measures import Measures, pool
 from cm_tracker.services.queries.reports.outcomes import enrollment_counts
 from cm_tracker.services.queries.reports.sql import Scope
@@ -47,14 +48,6 @@ def _take(buffer: io.StringIO) -> str:
     return text
 
 
-def cents_text(cents: int | None) -> str:
-    """Money in CSV as dollars with two decimals, computed from integer cents without floats."""
-    if cents is None:
-        return ""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
-
-
 LEDGER_HEADER = ("entry_id", "created_at", "occurred_at", "patient_id", "enrollment_id", "program", "kind", "target",
                  "points", "draws", "value_usd", "event_type", "event_id", "reason")
 
@@ -73,7 +66,7 @@ def ledger_rows(program_id: int | None) -> Iterator[Sequence[Any]]:
     for (eid, created, occurred, pid, enr, program, kind, target, points, draws, cents, etype, event_id,
          reason) in result:
         yield (eid, created.isoformat(), occurred.isoformat() if occurred else "", pid, enr, program, str(kind),
-               target or "", points, draws, cents_text(cents), str(etype) if isinstance(etype, EventType) else "",
+               target or "", points, draws, plain_dollars(cents), str(etype) if isinstance(etype, EventType) else "",
                event_id if event_id is not None else "", reason)
 
 
@@ -93,8 +86,8 @@ def funder_row(program: Program, year: int, measures: Measures, new: int, status
     small = 1 <= measures.enrollments <= SMALL_CELL
     rates = [measures.percent_negative_submitted, measures.percent_negative_itt, measures.lda_samples_mean,
              measures.lda_weeks_mean, measures.retention_weeks_mean, measures.attendance_rate]
-    money = [cents_text(measures.earned_cents), cents_text(measures.redeemed_cents),
-             cents_text(measures.outstanding_cents)]
+    money = [plain_dollars(measures.earned_cents), plain_dollars(measures.redeemed_cents),
+             plain_dollars(measures.outstanding_cents)]
     return [program.name, program.funding_source, year, suppress(measures.enrollments), suppress(new),
             suppress(statuses.get("completed", 0)), suppress(statuses.get("discharged", 0)),
             suppress(measures.abstinent_4_weeks),

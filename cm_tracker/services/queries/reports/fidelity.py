@@ -1,4 +1,4 @@
-"""Fidelity (issue 6.2): is CM delivered as designed? Engine against manual awards, resets and recoveries applied,
+"""Fidelity (docs/reports.md): is CM delivered as designed? Engine against manual awards, resets and recoveries applied,
 immediacy, visits left unrecorded, prize-cabinet counts and negative balances, for one programme and period."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from cm_tracker.models import (
     StockCount,
     VisitKind,
 )
+from cm_tracker.money import points_value_cents
 from cm_tracker.services.core.clinic import start_of_day
 from cm_tracker.services.queries.reports.measures import percent
 from cm_tracker.services.queries.reports.sql import Scope, seconds_between
@@ -209,7 +210,7 @@ def negative_balances(program: Program) -> list[NegativeBalance]:
              .where(LedgerEntry.patient_id.in_(select(Enrollment.patient_id)
                                                .where(Enrollment.program_id == program.id)))
              .group_by(LedgerEntry.patient_id, Patient.display_name).having(total < 0).order_by(total))
-    return [NegativeBalance(pid, name, int(points), int(points) * program.point_value_cents)
+    return [NegativeBalance(pid, name, int(points), points_value_cents(int(points), program.point_value_cents))
             for pid, name, points in db.session.execute(query)]
 
 

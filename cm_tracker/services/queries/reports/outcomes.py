@@ -1,5 +1,5 @@
-"""Outcomes per programme, counselor and period (issue 6.1, docs/rules.md 8): totals, a per-patient table, the weekly
-percent negative and the retention curve."""
+"""Outcomes per programme, counselor and period (docs/rules.md 8, docs/reports.md): totals, a per-patient table,
+the weekly percent negative and the retention curve."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Enrollment, Patient, Program, User
+from cm_tracker.money import points_value_cents
 from cm_tracker.services.core.errors import NotFound, ValidationFailed
 from cm_tracker.services.queries.reports import counting
 from cm_tracker.services.queries.reports.measures import Counts, Measures, percent, pool
@@ -106,6 +107,8 @@ def enrollment_counts(scope: Scope, point_value_cents: int) -> tuple[list[Any], 
         tests, days = visits.get(row.id, (0, 0))
         unrecorded = excused.get(row.id, 0)
         last = ev.get("last_attended_on")
+        redeemed = points_value_cents(-lg.get("redeemed_points", 0), point_value_cents) + lg.get("prize_cents", 0)
+        held = points_value_cents(int(ev.get("engine_points", 0)) + lg.get("other_points", 0), point_value_cents)
         found[row.id] = Counts(
             successes=int(ev.get("successes", 0)), failures=int(ev.get("failures", 0)),
             submitted=int(ev.get("submitted", 0)), scheduled_tests=tests,
@@ -114,8 +117,7 @@ def enrollment_counts(scope: Scope, point_value_cents: int) -> tuple[list[Any], 
             lda_samples=samples.get(row.id, 0), lda_weeks=weeks.get(row.id, 0),
             last_attended_on=counting._as_date(last) if last is not None else None, start_on=row.start_on,
             earned_cents=int(ev.get("engine_cents", 0)) + lg.get("manual_cents", 0) + lg.get("prize_cents", 0),
-            redeemed_cents=-lg.get("redeemed_points", 0) * point_value_cents + lg.get("prize_cents", 0),
-            outstanding_cents=(int(ev.get("engine_points", 0)) + lg.get("other_points", 0)) * point_value_cents,
+            redeemed_cents=redeemed, outstanding_cents=held,
         )  # fmt: skip
     return enrollments, found
 

@@ -12,6 +12,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from cm_tracker.models import ClinicClosure, Enrollment, EventOutcome, Excuse, Patient, ScheduledVisit, VisitKind
+from cm_tracker.services.core.caseload import assigned_to
 
 
 class monday(FunctionElement[date]):
@@ -75,8 +76,7 @@ class Scope:
         if self.start is not None:
             query = query.where(or_(Enrollment.end_on.is_(None), Enrollment.end_on >= self.start))
         if self.counselor_id is not None:
-            query = query.join(Patient, Patient.id == Enrollment.patient_id).where(
-                Patient.counselor_id == self.counselor_id)
+            query = query.join(Patient, Patient.id == Enrollment.patient_id).where(assigned_to(self.counselor_id))
         return query
 
     def events(self, *conditions: Any) -> list[Any]:

@@ -1,0 +1,163 @@
+"""Stored rows -> engine events: the one translation of specimens, attendance and goal activities into what each
+target of a programme saw (docs/rules.md 3), for one enrollment, for many at once, or for rows already in memory.
+
+The evaluation, the streaks of a caseload and the bulk history of `demo scale` all read events through here, so an
+event means the same thing (outcome, bonus and reason) wherever it is evaluated.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from cm_tracker.engine.events import TargetEvent
+from cm_tracker.engine.outcomes import (
+    Outcome,
+    SpecimenFacts,
+    classify_activity,
+    classify_attendance,
+    classify_specimen,
+    is_bonus_negative,
+)
+from cm_tracker.engine.rules import ProgramRules, TargetKind, TargetRules
+from cm_tracker.engine.schedules import PrizeDrawSchedule, parse_schedule, schedule_in_force
+from cm_tracker.extensions import db
+from cm_tracker.models import AttendanceRecord, Enrollment, GoalActivity, Program, ProgramTarget, Specimen
+from cm_tracker.services.core.clinic import clinic_date, clinic_today
+
+Events = dict[Hashable, list[TargetEvent]]
+
+
+class SpecimenRow(Protocol):
+    """A specimen as stored, or as the scale builder holds it in memory (results: analyte and result pairs)."""
+
+    id: int
+    collected_at: datetime
+    status: str
+    results: Iterable[Any]
+    validity: str | None
+    temperature_ok: bool | None
+
+
+class AttendanceRow(Protocol):
+    id: int
+    target_key: str
+    occurred_at: datetime
+    status: str
+
+
+class ActivityRow(Protocol):
+    id: int
+    target_key: str
+    occurred_at: datetime | None
+    status: str
+    description: str
+
+
+def rules_for(program: Program, today: date | None = None) -> ProgramRules:
+    """The engine's view of a programme: each target with every version of its schedule, so that each event is
+    paid by the version in force on its date, and as its current schedule the one in force `today` (the clinic's
+    date unless given), which the prize bowl and the maximum use."""
+    today = today or clinic_today()
+    targets = []
+    for target in program.targets:
+        rows = sorted(target.schedule_versions, key=lambda v: (v.effective_on, v.version))
+        versions = tuple((v.effective_on, parse_schedule(v.schedule)) for v in rows)
+        targets.append(TargetRules(target.key, TargetKind(target.kind), target.label, frozenset(target.analytes),
+                                   schedule_in_force(versions, today), versions if len(versions) > 1 else ()))
+    return ProgramRules(program.point_value_cents, program.cap_cents, program.cap_window, program.max_award_cents,
+                        tuple(targets), program.dilute_policy)
+
+
+def rules_by_program(program_ids: Iterable[int]) -> dict[int, ProgramRules]:
+    """The rules of many programmes, their targets and schedule versions loaded by a fixed handful of queries."""
+    programs = db.session.scalars(select(Program).where(Program.id.in_(list(program_ids))).options(
+        selectinload(Program.targets).selectinload(ProgramTarget.schedule_versions)))
+    return {p.id: rules_for(p) for p in programs}
+
+
+def specimen_facts(specimen: SpecimenRow) -> SpecimenFacts:
+    return SpecimenFacts(
+        status=specimen.status,
+        results={r.analyte: str(r.result) for r in specimen.results},
+        validity=specimen.validity or "valid",
+        temperature_ok=specimen.temperature_ok,
+    )
+
+
+def specimen_outcomes(rules: ProgramRules, specimen: SpecimenRow) -> dict[str, tuple[Outcome, str, bool]]:
+    """Per abstinence target: outcome, reason and whether the bonus analyte set (of the schedule version in force
+    on the collection date) was negative too."""
+    facts = specimen_facts(specimen)
+    on = clinic_date(specimen.collected_at)
+    found: dict[str, tuple[Outcome, str, bool]] = {}
+    for target in rules.targets:
+        if target.kind != TargetKind.ABSTINENCE:
+            continue
+        verdict = classify_specimen(facts, target.analytes, rules.dilute_policy)
+        schedule = target.schedule_on(on)
+        bonus = isinstance(schedule, PrizeDrawSchedule) and verdict.outcome is Outcome.SUCCESS and \
+            is_bonus_negative(facts, schedule.bonus_analytes, rules.dilute_policy)
+        found[str(target.key)] = (verdict.outcome, verdict.reason, bonus)
+    return found
+
+
+def events_from(rules: ProgramRules, specimens: Iterable[SpecimenRow] = (), attendance: Iterable[AttendanceRow] = (),
+                activities: Iterable[ActivityRow] = ()) -> Events:
+    """The events of one enrollment's rows, already loaded (or built in memory), per target key.
+
+    An attendance record or activity counts only for a target of its own kind; an activity not yet verified or
+    rejected (no occurred_at) is not an event yet.
+    """
+    kinds = {str(t.key): TargetKind(t.kind) for t in rules.targets}
+    events: Events = defaultdict(list)
+    for specimen in specimens:
+        on = clinic_date(specimen.collected_at)
+        for key, (outcome, reason, bonus) in specimen_outcomes(rules, specimen).items():
+            events[key].append(TargetEvent(("specimen", specimen.id), specimen.collected_at, on, outcome, bonus,
+                                           reason))
+    for record in attendance:
+        if kinds.get(record.target_key) == TargetKind.ATTENDANCE:
+            verdict = classify_attendance(record.status)
+            events[record.target_key].append(TargetEvent(("attendance", record.id), record.occurred_at,
+                                                         clinic_date(record.occurred_at), verdict.outcome, False,
+                                                         verdict.reason))
+    for activity in activities:
+        if kinds.get(activity.target_key) == TargetKind.ACTIVITY and activity.occurred_at is not None:
+            verdict = classify_activity(activity.status)
+            events[activity.target_key].append(TargetEvent(("activity", activity.id), activity.occurred_at,
+                                                           clinic_date(activity.occurred_at), verdict.outcome,
+                                                           False, f"{activity.description}: {verdict.reason}"))
+    return events
+
+
+def events_for(enrollment: Enrollment, rules: ProgramRules) -> Events:
+    """One enrollment's events, read from the database."""
+    return events_for_many([enrollment], {enrollment.program_id: rules}).get(enrollment.id, defaultdict(list))
+
+
+def events_for_many(enrollments: Iterable[Enrollment],
+                    rules_by_program: Mapping[int, ProgramRules]) -> dict[int, Events]:
+    """Each enrollment's events, keyed by enrollment id, with four queries whatever the number of enrollments."""
+    program_of = {e.id: e.program_id for e in enrollments}
+    if not program_of:
+        return {}
+    ids = list(program_of)
+    specimens: dict[int, list[Specimen]] = defaultdict(list)
+    for s in db.session.scalars(select(Specimen).where(Specimen.enrollment_id.in_(ids))
+                                .options(selectinload(Specimen.results))):
+        specimens[s.enrollment_id].append(s)
+    attendance: dict[int, list[AttendanceRecord]] = defaultdict(list)
+    for r in db.session.scalars(select(AttendanceRecord).where(AttendanceRecord.enrollment_id.in_(ids))):
+        attendance[r.enrollment_id].append(r)
+    activities: dict[int, list[GoalActivity]] = defaultdict(list)
+    for a in db.session.scalars(select(GoalActivity).where(GoalActivity.enrollment_id.in_(ids),
+                                                          GoalActivity.occurred_at.is_not(None))):
+        activities[a.enrollment_id].append(a)
+    return {eid: events_from(rules_by_program[pid], specimens[eid], attendance[eid], activities[eid])
+            for eid, pid in program_of.items()}
