@@ -24,6 +24,7 @@ MAX_LINES = 400
 # the API, commands, permissions, security, template helpers, the app factory), which may import every tier.
 TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("the engine", ("cm_tracker.engine",)),
+    ("money", ("cm_tracker.money",)),
     ("the helpers", ("cm_tracker.extensions", "cm_tracker.timeutil", "cm_tracker.net", "cm_tracker.validation")),
     ("the models", ("cm_tracker.models",)),
     ("services.core", ("cm_tracker.services.core",)),
@@ -179,3 +180,101 @@ def test_use_cases_re_evaluate_only_through_the_helper_that_refreshes_the_report
                     and "reevaluate" in {alias.name for alias in node.names}):
                 callers.append(f"{module} (line {node.lineno})")
     assert not callers, f"call {REEVALUATION_HELPER}.reevaluate_and_refresh instead:\n" + "\n".join(callers)
+
+
+# The views: the blueprint packages (docs/architecture.md "Views").
+BLUEPRINT_PACKAGES = tuple(f"cm_tracker.{name}" for name in
+                           ("auth", "staff", "patient", "reports", "api", "admin", "programs", "catalog", "main"))
+ROUTE_DECORATORS = {"route", "get", "post", "put", "patch", "delete"}
+MAX_VIEW_LINES = 20
+# The services learn of the request and the app only through services.core.context, which create_app answers with
+# the adapter cm_tracker.request_context (a view); net reads the request too.
+REQUEST_MODULES = ("flask", "flask_login", "cm_tracker.net", "cm_tracker.request_context")
+
+
+def _blueprint_modules() -> list[str]:
+    return [m for m in PATHS if any(_within(m, package) for package in BLUEPRINT_PACKAGES)]
+
+
+def _is_route(decorator: ast.expr) -> bool:
+    """`@bp.route(...)`, `@bp.get(...)` and the other verbs, on any blueprint's name."""
+    func = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return isinstance(func, ast.Attribute) and func.attr in ROUTE_DECORATORS and isinstance(func.value, ast.Name)
+
+
+def routed_views(module: str) -> list[ast.FunctionDef]:
+    tree = ast.parse(PATHS[module].read_text())
+    return [node for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef) and any(_is_route(d) for d in node.decorator_list)]
+
+
+def test_no_routed_view_is_over_20_lines() -> None:
+    """From `def` to its last line; the logic goes to small helpers or a service (thin views)."""
+    views = {(module, view) for module in _blueprint_modules() for view in routed_views(module)}
+    assert len(views) > 100, "the routes were not found: does the test still recognise the route decorators?"
+    long = sorted(f"{PATHS[m].relative_to(ROOT)}:{v.lineno} {v.name} has {v.end_lineno - v.lineno + 1} lines"
+                  for m, v in views if (v.end_lineno or v.lineno) - v.lineno + 1 > MAX_VIEW_LINES)
+    assert not long, f"routed views over {MAX_VIEW_LINES} lines:\n" + "\n".join(long)
+
+
+def test_no_view_module_uses_the_database_session() -> None:
+    """Views read through queries and write through use cases; rolling back after an error is cm_tracker.errors'."""
+    found = []
+    for module in _blueprint_modules():
+        for node in ast.walk(ast.parse(PATHS[module].read_text())):
+            if isinstance(node, ast.Attribute) and node.attr == "session" and ast.unparse(node.value) == "db":
+                found.append(f"{module} (line {node.lineno}): db.session")
+            elif (isinstance(node, ast.ImportFrom) and _resolve(module, node) == "cm_tracker.extensions"
+                  and "db" in {alias.name for alias in node.names}):
+                found.append(f"{module} (line {node.lineno}): imports db")
+    assert not found, "views go through services/queries and use cases:\n" + "\n".join(found)
+
+
+def _imported_names(module: str) -> list[tuple[str, int]]:
+    """Every module `module` imports (ours and others'), at the top or inside functions."""
+    names = []
+    for node in ast.walk(ast.parse(PATHS[module].read_text())):
+        if isinstance(node, ast.Import):
+            names += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = _resolve(module, node)
+            names += [(f"{base}.{a.name}" if f"{base}.{a.name}" in PATHS else base, node.lineno) for a in node.names]
+    return names
+
+
+def test_no_service_reads_flasks_request_current_user_or_app() -> None:
+    """The actor and source of an audit row, and the clinic's settings, come through services.core.context."""
+    found = [f"{module} imports {name} (line {line})"
+             for module in PATHS if any(_within(module, tier) for tier in (*SERVICE_TIERS, "cm_tracker.tooling"))
+             for name, line in _imported_names(module) if any(_within(name, bad) for bad in REQUEST_MODULES)]
+    assert not found, "ask services.core.context instead:\n" + "\n".join(found)
+
+
+RECORD_IDS = ("specimen_id", "record_id", "activity_id", "redemption_id", "draw_id")
+# The portal's URLs carry no patient: it reaches only the account's own records (usecases.portal.own_redemption).
+OWN_RECORDS_ONLY = "cm_tracker.patient"
+
+
+def _calls(node: ast.AST) -> set[str]:
+    return {ast.unparse(n.func).rpartition(".")[2] for n in ast.walk(node) if isinstance(n, ast.Call)}
+
+
+def _route_paths(view: ast.FunctionDef) -> str:
+    return " ".join(ast.unparse(d.args[0]) for d in view.decorator_list
+                    if _is_route(d) and isinstance(d, ast.Call) and d.args)
+
+
+def test_every_view_of_a_patients_record_loads_it_through_the_access_helper() -> None:
+    """A URL naming a specimen, a session mark, an activity, a redemption or a draw reaches it through
+    permissions.get_record_for, in the view or in a helper of its module (which scopes it by its patient)."""
+    unguarded, seen = [], 0
+    for module in (m for m in _blueprint_modules() if not _within(m, OWN_RECORDS_ONLY)):
+        tree = ast.parse(PATHS[module].read_text())
+        loaders = {f.name for f in tree.body if isinstance(f, ast.FunctionDef) and "get_record_for" in _calls(f)}
+        for view in routed_views(module):
+            if any(name in _route_paths(view) for name in RECORD_IDS):
+                seen += 1
+                if not _calls(view) & (loaders | {"get_record_for"}):
+                    unguarded.append(f"{module}.{view.name} (line {view.lineno})")
+    assert seen > 10, "no view names a record: does the test still read the route paths?"
+    assert not unguarded, "load the record with permissions.get_record_for:\n" + "\n".join(unguarded)

@@ -9,6 +9,8 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from flask import Flask
 
+from factories import make_clinic  # noqa: F401 - a fixture, registered here for the desk tests
+
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 

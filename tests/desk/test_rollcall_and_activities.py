@@ -72,7 +72,7 @@ def test_verifying_an_activity_on_the_page_posts_its_award(client, app, desk):
                        follow_redirects=True).get_data(as_text=True)
     assert "Verified." in html and "20 points" in html
     with app.app_context():
-        from cm_tracker.services.core.ledger import balance_of
+        from cm_tracker.services.core.balances import balance_of
 
         assert balance_of(desk.patient).points == 20
         assert {"activity.create", "activity.verified"} <= set(audit_actions(desk.patient))

@@ -26,7 +26,7 @@ def _marks():
 
 
 def _points(patient_id):
-    from cm_tracker.services.core.ledger import balance_of
+    from cm_tracker.services.core.balances import balance_of
 
     return balance_of(patient_id).points
 

@@ -77,6 +77,22 @@ def test_money_that_is_not_dollars_and_cents_is_refused_beside_its_field(client,
     assert 'value="5.999"' in html
 
 
+@pytest.mark.parametrize("cap", ["1,2,3", "\u0661\u0662\u0660"])  # commas out of place; Arabic-Indic digits
+def test_money_with_commas_out_of_place_or_other_digits_is_refused(client, personas, cap):
+    sign_in(client, "max")
+    html = client.post("/programmes/new/preset/california_rip",
+                       data={**CALIFORNIA_FORM, "cap": cap}).get_data(as_text=True)
+    assert re.search(r'id="cap-error">.*Give dollars and cents, such as 599.00.', html)
+
+
+def test_the_form_writes_an_amount_as_the_text_it_reads_back(app):
+    from cm_tracker.programs.forms import form_values
+
+    values = form_values({"budget_cents": -250, "point_value_cents": 25, "cap_cents": 59900})
+    assert (values["budget"], values["point_value"], values["cap"], values["max_award"]) == (
+        "-2.50", "0.25", "599.00", "")
+
+
 def test_money_fields_say_their_format_in_a_hint_that_stays_while_typing(client, personas):
     sign_in(client, "max")
     html = client.get("/programmes/new/preset/california_rip").get_data(as_text=True)
@@ -186,3 +202,12 @@ def test_a_scratch_programme_error_lands_beside_the_target_field(client, persona
             "target_kind": "attendance", "kind": "fixed", "fixed_unit": "points", "fixed_amount": "20"}
     html = client.post("/programmes/new/scratch", data=data).get_data(as_text=True)
     assert re.search(r'id="target_key-error">.*lower-case letters', html)
+
+
+@pytest.mark.parametrize("path", ["/programmes/999999", "/programmes/999999/edit",
+                                  "/programmes/999999/targets/stimulants/schedule"])
+def test_a_programme_that_does_not_exist_is_a_404_page(client, personas, path):
+    sign_in(client, "max")
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "There is nothing here, or it is not yours to see." in response.get_data(as_text=True)

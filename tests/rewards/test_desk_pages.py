@@ -215,8 +215,25 @@ def test_a_bad_value_is_shown_beside_its_field_and_the_name_is_kept(client, pers
     response = client.post("/catalog/rewards/new", data={"kind": "voucher", "name": "Cinema", "cost_points": 40,
                                                          "value_dollars": "ten", "low_stock_threshold": 3})
     page = _text(response)
-    assert response.status_code == 200 and "Give an amount in dollars, e.g. 10 or 12.50." in page
+    assert response.status_code == 200 and "Give dollars and cents, such as 599.00." in page
     assert 'value="Cinema"' in page
+
+
+@pytest.mark.parametrize("value", ["1,2,3", "12.", "\u0661\u0662"])  # commas out of place, a bare point, other digits
+def test_a_value_the_programme_forms_would_refuse_is_refused_here_too(app, client, personas, value):
+    from cm_tracker.models import Reward
+
+    sign_in(client, "max")
+    response = client.post("/catalog/rewards/new", data={"kind": "voucher", "name": "Cinema", "cost_points": 40,
+                                                         "value_dollars": value, "low_stock_threshold": 3})
+    assert response.status_code == 200 and "Give dollars and cents, such as 599.00." in _text(response)
+    assert _count(app, Reward) == 0
+
+
+def test_the_edit_form_shows_the_value_as_dollars_and_cents(client, personas, shop):
+    sign_in(client, "max")
+    page = _text(client.get(f"/catalog/rewards/{shop.card}/edit"))
+    assert re.search(r'name="value_dollars"[^>]*value="10.00"', page)
 
 
 def test_the_catalog_warns_of_low_stock(client, personas, shop):

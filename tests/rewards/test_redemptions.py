@@ -24,7 +24,7 @@ def _count(model) -> int:
 
 def test_a_redemption_debits_cost_times_quantity_and_takes_the_stock(ctx, personas, shop, give):
     from cm_tracker.models import RedemptionStatus
-    from cm_tracker.services.core.ledger import balance_of
+    from cm_tracker.services.core.balances import balance_of
     from cm_tracker.services.core.stock import stock_of
     from cm_tracker.services.usecases.redemptions import redeem
 
@@ -124,7 +124,7 @@ def test_a_prize_cannot_be_bought_with_points(ctx, personas, shop, give):
 def test_a_portal_request_debits_nothing_until_fulfilled_at_the_desk(ctx, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import RedemptionStatus, User
-    from cm_tracker.services.core.ledger import balance_of
+    from cm_tracker.services.core.balances import balance_of
     from cm_tracker.services.usecases.redemptions import fulfil_redemption, request_redemption
 
     give(personas.patient, points=100)
@@ -212,8 +212,8 @@ def test_the_same_key_with_another_body_is_refused(ctx, personas, shop, give):
 def test_twenty_concurrent_redemptions_against_a_balance_for_one_debit_once(app, personas, shop, give):
     from cm_tracker.extensions import db
     from cm_tracker.models import LedgerEntry, Patient, Redemption, Reward, User
+    from cm_tracker.services.core.balances import balance_of
     from cm_tracker.services.core.errors import Conflict
-    from cm_tracker.services.core.ledger import balance_of
     from cm_tracker.services.usecases.redemptions import redeem
 
     give(personas.patient, points=50)

@@ -42,7 +42,7 @@ def _expected_points(clinic):
 @SETTINGS
 @given(seq=RESULTS, data=st.data())
 def test_the_balance_is_the_sum_of_entries_and_what_the_engine_computes(make_clinic, seq, data):
-    from cm_tracker.services.core.ledger import balance_of
+    from cm_tracker.services.core.balances import balance_of
 
     clinic = make_clinic(cap_cents=3000)
     order = data.draw(st.permutations(range(len(seq))))
@@ -54,7 +54,7 @@ def test_the_balance_is_the_sum_of_entries_and_what_the_engine_computes(make_cli
 @SETTINGS
 @given(seq=RESULTS, data=st.data())
 def test_the_result_does_not_depend_on_the_order_of_entry(make_clinic, seq, data):
-    from cm_tracker.services.core.ledger import balance_of
+    from cm_tracker.services.core.balances import balance_of
 
     in_order = make_clinic()
     _record_all(in_order, seq, range(len(seq)))
@@ -84,7 +84,7 @@ def test_failures_and_neutrals_earn_nothing_and_the_cap_holds(make_clinic, seq, 
 def test_a_correction_followed_by_its_reverse_returns_to_the_same_balance(make_clinic, seq, flip):
     from cm_tracker.extensions import db
     from cm_tracker.models import Enrollment, LedgerEntry
-    from cm_tracker.services.core.ledger import balance_of
+    from cm_tracker.services.core.balances import balance_of
     from cm_tracker.services.usecases.reevaluation import reevaluate_and_refresh
     from cm_tracker.services.usecases.specimens import SpecimenInput, correct_specimen
 

@@ -24,7 +24,7 @@ def _points(recorded):
 
 
 def _balance(clinic):
-    from cm_tracker.services.core.ledger import balance_of
+    from cm_tracker.services.core.balances import balance_of
 
     return balance_of(clinic.patient_id)
 
