@@ -1,12 +1,14 @@
 """Fixtures: an app per test session on SQLite (default) or PostgreSQL (TEST_POSTGRES_URL), clean tables per test,
-and personas for every role, including a counselor of another caseload (healthchecks-style)."""
+the clock (--clock), a CSRF-on app, and the worlds several folders seed (tests/worlds): the personas, the history
+and the clinic built to order."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import partial
 
 import pytest
 import time_machine
@@ -17,7 +19,9 @@ from sqlalchemy.engine import make_url
 
 from config import TestConfig
 
-from helpers import Personas, create_personas
+from worlds.clinic import Clinic, clinic_world
+from worlds.history import History, history_world
+from worlds.personas import Personas, personas_world
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -161,5 +165,40 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
+def csrf_app(app: Flask, database_url: str) -> Iterator[Flask]:
+    """The same database as `app`, with CSRF protection on, as in production."""
+    from cm_tracker import create_app
+    from cm_tracker.extensions import db
+
+    class CsrfConfig(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+        WTF_CSRF_ENABLED = True
+
+    application = create_app(CsrfConfig)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
 def personas(app: Flask) -> Personas:
-    return create_personas(app)
+    """The personas world (tests/worlds/personas.py): ada (admin), max (manager), cora and otto (counselors) and pat
+    (a patient's account), all with helpers.PASSWORD; the "Stimulant vouchers" programme; Pat Patient on Cora's
+    caseload and Olive Other on Otto's, enrolled from Mon 2 Nov 2026, nothing recorded."""
+    return personas_world(app)
+
+
+@pytest.fixture
+def history(app: Flask, personas: Personas) -> History:
+    """The history world (tests/worlds/history.py), on top of the personas, written as rows: Pat earned 85 points on
+    2, 4 and 6 Nov 2026, spent 35 (50 left, $12.50), holds 2 draws and has test visits 3 days ago, in 2 days
+    (`next_visit`) and in 4 (`later_visit`); Olive earned 10 points."""
+    return history_world(app, personas)
+
+
+@pytest.fixture
+def make_clinic(app: Flask, ctx: None) -> Callable[..., Clinic]:
+    """Builds a clinic world to order (tests/worlds/clinic.py): `make_clinic(schedule, cap_cents=..., ...)` adds a
+    programme, a counselor and one patient enrolled from Mon 5 Jan 2026, inside this test's app context."""
+    return partial(clinic_world, app)

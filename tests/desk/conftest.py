@@ -1,5 +1,5 @@
-"""A desk programme (tests, group sessions and goal activities, a visit every day) and a patient enrolled through
-the enrolment service a week ago, so that yesterday and today both have visits whatever the date."""
+"""Desk fixtures: the desk world (fixture `desk`) and what the desk tests build with: a programme (`make_program`),
+an enrolment through the service (`enrol`), moments on the clinic's clock, negatives, visits and audit actions."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from flask import Flask
-
-from factories import make_clinic  # noqa: F401 - a fixture, registered here for the desk tests
 
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -64,6 +62,10 @@ def enrol(app: Flask, program_id: int, counselor_id: int, *, name: str, record: 
 
 @pytest.fixture
 def desk(app: Flask, personas) -> Desk:
+    """The desk world, on top of the personas: the "Desk vouchers" programme (stimulant tests escalating 10 + 5,
+    group sessions at 5 points, goal activities at 20; a $10,000 cap) and Dana Desk (MRN-D1) enrolled through the
+    enrolment service by Cora a week ago, with a test and a session due every day, so that yesterday and today both
+    have visits whatever the date."""
     from cm_tracker.services.core.clinic import clinic_today
 
     with app.app_context():

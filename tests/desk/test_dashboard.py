@@ -1,14 +1,52 @@
-"""The desk dashboard: due today, overdue, balances, streaks and alerts, at a fixed number of queries."""
+"""The caseload page (the desk dashboard) and a patient's record: counselors see their own patients, admins every
+patient, with balances and next visits; due today, overdue, streaks and alerts; a fixed number of queries however
+many patients; and who may open which record."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import event, select
 
 from desk.conftest import enrol, negative, patient, user
 
 from helpers import sign_in
+
+
+def audit_rows(app, action):
+    from cm_tracker.extensions import db
+    from cm_tracker.models import AuditEvent
+
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def test_a_counselor_sees_their_own_patients_with_balance_and_next_visit(client, personas, history):
+    sign_in(client, "cora")
+    html = client.get("/staff/").get_data(as_text=True)
+    assert "<h1>Your caseload</h1>" in html
+    assert "Pat Patient" in html and "MRN-001" in html and "Stimulant vouchers" in html
+    assert "50 points" in html and "$12.50" in html and "2 draws waiting" in html
+    assert history.next_visit.strftime("%a %d %b %Y") in html
+    assert "Fri 06 Nov 2026" in html  # the last specimen, on the clinic's calendar
+    assert "Olive Other" not in html
+
+
+def test_an_admin_sees_every_patient_on_the_caseload_page(client, personas, history):
+    sign_in(client, "ada")
+    html = client.get("/staff/").get_data(as_text=True)
+    assert "<h1>All patients</h1>" in html
+    assert "Pat Patient" in html and "Olive Other" in html and "$2.50" in html
+
+
+def test_a_counselor_without_patients_gets_a_clear_empty_state(client, app, personas):
+    from cm_tracker.services.usecases import accounts
+
+    with app.app_context():
+        accounts.create_user(username="nina", password="a long pass phrase", role="counselor", display_name="Nina")
+    sign_in(client, "nina", "a long pass phrase")
+    assert "No patients are assigned to you yet." in client.get("/staff/").get_data(as_text=True)
 
 
 def _html(client) -> str:
@@ -81,8 +119,11 @@ def test_low_prize_stock_is_an_alert(client, app, desk):
     assert "Low stock: Travel mug (2 left; restock at 3)." in _html(client)
 
 
-def test_the_dashboard_costs_the_same_queries_for_one_patient_or_many(client, app, desk, personas):
+def test_the_caseload_costs_the_same_queries_for_one_patient_or_many(client, app, desk, personas, history):
+    """More patients, whether enrolled at the desk with a result yesterday or bare enrolments with nothing recorded,
+    add no query."""
     from cm_tracker.extensions import db
+    from cm_tracker.models import Enrollment, Patient
     from cm_tracker.services.usecases.specimens import record_specimen
 
     sign_in(client, "cora")
@@ -108,4 +149,57 @@ def test_the_dashboard_costs_the_same_queries_for_one_patient_or_many(client, ap
                        start=desk.start)
         with app.app_context():
             record_specimen(patient(pid), negative(desk.today - timedelta(days=1)), actor=user(personas.counselor))
+    with app.app_context():
+        for n in range(3):
+            bare = Patient(display_name=f"Bare {n}", record_number=f"MRN-1{n}", counselor_id=personas.counselor)
+            db.session.add(bare)
+            db.session.flush()
+            db.session.add(Enrollment(patient_id=bare.id, program_id=personas.program, start_on=date(2026, 11, 9)))
+        db.session.commit()
     assert count() == before
+
+
+def test_the_patient_page_shows_the_record_balance_visits_and_ledger(client, app, personas, history):
+    sign_in(client, "cora")
+    html = client.get(f"/staff/patients/{personas.patient}").get_data(as_text=True)
+    assert "<h1>Pat Patient</h1>" in html and "MRN-001" in html and "Cora Counselor" in html
+    assert "$12.50" in html and ">50 <" in html
+    assert "Negative for stimulants, 3rd in a row: 60 points (20 + 40 bonus)" in html
+    assert "Redeemed a bus pass: 35 points" in html and "-35" in html
+    assert history.next_visit.strftime("%a %d %b %Y") in html and "Test: stimulants" in html
+    assert html.index("Redeemed a bus pass") < html.index("1st in a row")  # newest first
+
+
+def test_viewing_a_patient_page_is_audited(client, app, personas, history):
+    sign_in(client, "cora")
+    client.get(f"/staff/patients/{personas.patient}")
+    views = audit_rows(app, "patient.view")
+    assert [(v.patient_id, v.username, v.outcome.value) for v in views] == [(personas.patient, "cora", "success")]
+
+
+def test_a_counselor_gets_404_for_another_counselors_patient_and_it_is_audited(client, app, personas):
+    sign_in(client, "cora")
+    assert client.get(f"/staff/patients/{personas.other_patient}").status_code == 404
+    assert [v.outcome.value for v in audit_rows(app, "patient.view")] == ["denied"]
+
+
+def test_an_unknown_patient_id_is_404(client, personas):
+    sign_in(client, "cora")
+    assert client.get("/staff/patients/999999").status_code == 404
+
+
+def test_an_admin_may_open_any_patient(client, personas, history):
+    sign_in(client, "ada")
+    assert "Olive Other" in client.get(f"/staff/patients/{personas.other_patient}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/staff/", "/staff/patients/{patient}"])
+def test_a_manager_gets_403_on_the_caseload_pages(client, personas, path):
+    sign_in(client, "max")
+    assert client.get(path.format(patient=personas.patient)).status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/staff/", "/staff/patients/{patient}"])
+def test_a_patient_gets_404_on_the_caseload_pages(client, personas, path):
+    sign_in(client, "pat")
+    assert client.get(path.format(patient=personas.patient)).status_code == 404

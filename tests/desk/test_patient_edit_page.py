@@ -7,11 +7,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from web.conftest import csrf_app, csrf_token_from  # noqa: F401  (csrf_app is a fixture)
 
 from desk.conftest import make_program, patient, user
 
-from helpers import PASSWORD, sign_in
+from helpers import PASSWORD, csrf_token_from, sign_in
 
 DAYS = re.compile(r'<input (checked )?id="days-visit_days-\d" name="days-visit_days" type="checkbox" value="(\w+)"')
 
@@ -31,9 +30,10 @@ def pid(app, personas) -> int:
 
 
 def today(app):
-    from web.conftest import clinic_today
+    from cm_tracker.services.core.clinic import clinic_today
 
-    return clinic_today(app)
+    with app.app_context():
+        return clinic_today()
 
 
 def ticked(html: str) -> set[str]:
@@ -148,7 +148,7 @@ def test_an_ended_enrollment_offers_no_days_to_change(app, client, pid):
     assert "has no active enrollment" in html and 'name="days-visit_days"' not in html
 
 
-def test_the_days_form_needs_its_csrf_token(csrf_app, pid):  # noqa: F811
+def test_the_days_form_needs_its_csrf_token(csrf_app, pid):
     client = csrf_app.test_client()
     token = csrf_token_from(client, "/sign-in")
     client.post("/sign-in", data={"username": "cora", "password": PASSWORD, "csrf_token": token})

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import Records, seed_records, sign_in
+from helpers import sign_in
+from worlds.records import Records, records_world
 
 
 @pytest.fixture
 def olives(app, personas) -> Records:
-    return seed_records(app, personas.other_patient)
+    """The records world for Olive, on Otto's caseload: a specimen, a session mark, an activity, a redemption and a
+    draw of hers."""
+    return records_world(app, personas.other_patient)
 
 
 PAGES = [

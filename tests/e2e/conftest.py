@@ -11,7 +11,9 @@ import pytest
 
 from config import TestConfig
 
-from helpers import PASSWORD, Personas, create_personas
+from helpers import PASSWORD
+from worlds.history import history_world
+from worlds.personas import Personas, personas_world
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -21,7 +23,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Personas]]:
-    from web.conftest import seed_history
     from werkzeug.serving import make_server
 
     from cm_tracker import create_app
@@ -33,8 +34,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     app = create_app(E2EConfig)
     with app.app_context():
         db.create_all()
-    people = create_personas(app)
-    seed_history(app, people)
+    people = personas_world(app)
+    history_world(app, people)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

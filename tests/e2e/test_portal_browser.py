@@ -11,7 +11,9 @@ import pytest
 from config import TestConfig
 from e2e.conftest import SCREENSHOTS
 
-from helpers import PASSWORD, create_personas
+from helpers import PASSWORD
+from worlds.personas import personas_world
+from worlds.story import story_world
 
 PHONE = {"width": 375, "height": 812}
 DESK = {"width": 1440, "height": 900}
@@ -26,7 +28,6 @@ HEADINGS = {
 @pytest.fixture(scope="module")
 def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server of its own with Pat's full story (results, a correction, a redemption, a prize waiting)."""
-    from portal.conftest import tell_story
     from werkzeug.serving import make_server
 
     from cm_tracker import create_app
@@ -38,7 +39,7 @@ def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = create_app(PortalConfig)
     with app.app_context():
         db.create_all()
-    tell_story(app, create_personas(app))
+    story_world(app, personas_world(app))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -4,7 +4,6 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from engine_helpers import MONDAY, VOUCHERS, daily, event
 
 from cm_tracker.engine import (
     BowlTier,
@@ -21,6 +20,7 @@ from cm_tracker.engine import (
     evaluate_program,
     preview_program,
 )
+from engine.engine_helpers import MONDAY, VOUCHERS, daily, event
 
 BOWL = (
     BowlTier("good_job", 250, 0),

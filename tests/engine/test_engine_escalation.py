@@ -3,8 +3,6 @@
 import random
 from datetime import timedelta
 
-from engine_helpers import MONDAY, VOUCHERS, daily, event, points, weekly
-
 from cm_tracker.engine import (
     BowlTier,
     EscalatePer,
@@ -15,6 +13,7 @@ from cm_tracker.engine import (
     evaluate_target,
     preview_next,
 )
+from engine.engine_helpers import MONDAY, VOUCHERS, daily, event, points, weekly
 
 RECOVERING = EscalatingSchedule(start=10, step=5, bonus_every=3, bonus=40, recovery_after=5)
 WEEKLY = EscalatingSchedule(start=40, step=6, max=106, escalate_per=EscalatePer.WEEK)

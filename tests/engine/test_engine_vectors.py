@@ -2,9 +2,8 @@
 
 from datetime import timedelta
 
-from engine_helpers import MONDAY, VOUCHERS, daily, event, points, weekly
-
 from cm_tracker.engine import BowlTier, EscalatePer, EscalatingSchedule, PrizeDrawSchedule, evaluate_target
+from engine.engine_helpers import MONDAY, VOUCHERS, daily, event, points, weekly
 
 BOWL = (
     BowlTier("good_job", 250, 0),

@@ -3,10 +3,8 @@ date, the streak carries across the change, and awards before the change stand."
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from engine_helpers import MONDAY, VOUCHERS, daily, points, weekly
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_engine_properties import FIRST_DAY, histories, schedules, windows
 
 from cm_tracker.engine import (
     CapWindow,
@@ -26,6 +24,8 @@ from cm_tracker.engine import (
     schedule_in_force,
 )
 from cm_tracker.engine.events import in_order
+from engine.engine_helpers import MONDAY, VOUCHERS, daily, points, weekly
+from engine.test_engine_properties import FIRST_DAY, histories, schedules, windows
 
 RICHER = EscalatingSchedule(start=20, step=10)
 DAY_3 = MONDAY + timedelta(days=3)

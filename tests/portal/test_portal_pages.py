@@ -1,4 +1,5 @@
-"""The portal pages show the patient exactly what they have, why, and what comes next (issue 5)."""
+"""The portal pages show the patient exactly what they have, why, and what comes next (issue 5): their own record
+only, without any patient id in the address."""
 
 from __future__ import annotations
 
@@ -19,6 +20,25 @@ def _text(html: str) -> str:
 def pat(client, story):
     sign_in(client, "pat")
     return client
+
+
+def test_the_portal_shows_the_patients_balance_draws_and_recent_entries(client, personas, history):
+    sign_in(client, "pat")
+    html = client.get("/portal/").get_data(as_text=True)
+    assert "<h1>Your rewards</h1>" in html and "Hello, Pat." in html
+    assert "50 <span>points</span>" in html and "$12.50" in html
+    assert "2 prize draws" in html
+    # The history world's entries carry no engine history, so the portal says them plainly.
+    assert "Test for stimulants: 15 points" in html
+    assert "Points exchanged at the desk" in html
+    assert f'<time datetime="{history.next_visit.isoformat()}">' in html
+    assert "Olive" not in html
+
+
+def test_the_portal_says_so_kindly_when_nothing_is_recorded(client, personas):
+    sign_in(client, "pat")
+    html = client.get("/portal/").get_data(as_text=True)
+    assert "Nothing is recorded yet." in html and "$0.00" in html
 
 
 def test_home_shows_the_balance_in_points_and_dollars(pat):
@@ -164,3 +184,8 @@ def test_an_account_not_linked_to_a_record_is_told_so_kindly(app, client, person
         db.session.commit()
     sign_in(client, "newbie")
     assert "not linked to a patient record yet" in client.get("/portal/history").get_data(as_text=True)
+
+
+def test_a_patient_lands_on_the_portal(client, personas):
+    sign_in(client, "pat")
+    assert client.get("/").headers["Location"].endswith("/portal/")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from web.conftest import csrf_token_from
 
-from helpers import sign_in
+from helpers import csrf_token_from, sign_in
 
 
 def _requests(app, patient_id: int) -> list[tuple[int, str]]:

@@ -8,14 +8,8 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from web.conftest import seed_history
 
 from helpers import sign_in
-
-
-@pytest.fixture
-def history(app, personas):
-    return seed_history(app, personas)
 
 
 @pytest.mark.parametrize(("count", "shown"), [(0, 0), (1, "<11"), (10, "<11"), (11, 11), (250, 250)])

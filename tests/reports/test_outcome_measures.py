@@ -6,9 +6,10 @@ from datetime import date
 
 import pytest
 
-from reports.report_helpers import another_patient, excuse, record, report, schedule
+from reports.report_helpers import report
 
 from factories import at
+from worlds.clinic import another_patient, excuse, record, schedule
 
 # (history of (day, code), scheduled test days, excused-in-advance days) -> expected figures.
 # Codes: N negative, P positive, M missed, E excused, R refused, D dilute (a failure by default).

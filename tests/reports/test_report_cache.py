@@ -6,7 +6,9 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from reports.report_helpers import record, report
+from reports.report_helpers import report
+
+from worlds.clinic import record
 
 
 def _outcomes(enrollment_id: int) -> list[tuple[str, str, int]]:

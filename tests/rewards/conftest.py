@@ -33,6 +33,10 @@ class Shop:
 
 @pytest.fixture
 def shop(app: Flask, personas: Any) -> Shop:
+    """The shop world, on top of the personas: a $10 grocery gift card (40 points, 5 in stock) in the personas'
+    programme and a $5 bus pass (20 points, not stocked); a "Prize draws" programme whose every slip wins a small
+    prize, with Dana Draws (MRN-010, Cora's) enrolled from 2 Nov 2026 and a cabinet of a water bottle (2 in stock)
+    and a lip balm (1); a second counselor, Sam."""
     from cm_tracker.extensions import db
     from cm_tracker.models import (
         CapWindow,

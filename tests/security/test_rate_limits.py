@@ -1,4 +1,9 @@
-"""Sign-in rate limits per address and per account, shared through Redis when REDIS_URL is set."""
+"""Rate limits on every door that checks a password (sign-in, token requests, a prize hand-over's confirmation):
+per account name and per address (docs/security.md), shared through Redis when REDIS_URL is set.
+
+The shared test app runs without limits, so these tests build a second app on the same database with limits on
+and low numbers, and switch the shared limiter off again afterwards.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,15 @@ from config import TestConfig
 
 from helpers import PASSWORD
 
+TOKENS = "/api/v1/auth/tokens"
+
 
 @pytest.fixture
-def limited_app(app: Flask, database_url: str, request: pytest.FixtureRequest) -> Iterator[Flask]:
-    """An app with limits on (3 per account, 5 per address a minute); the shared test app is restored after."""
+def limited_app(app: Flask, database_url: str, personas, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """An app on the same database with limits on (3 per account, 5 per address a minute), in memory unless the test
+    passes a storage URI; the shared test app's settings (limits off) are restored after."""
     from cm_tracker import create_app
-    from cm_tracker.extensions import limiter
+    from cm_tracker.extensions import db, limiter
 
     storage = getattr(request, "param", "memory://")
 
@@ -30,8 +38,12 @@ def limited_app(app: Flask, database_url: str, request: pytest.FixtureRequest) -
 
     limited = create_app(Limited)
     yield limited
-    limiter.init_app(app)  # back to the shared app's settings (limits off)
+    # The limiter is one object shared by every app: give it back the shared app's settings (limits off).
+    limiter.init_app(app)
     assert not limiter.enabled
+    with limited.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _attempt(app: Flask, username: str, address: str) -> int:
@@ -107,3 +119,56 @@ def test_every_door_that_checks_a_password_shares_the_accounts_budget(limited_ap
     first = desk.post("/staff/draws/999/handover", data=confirm, environ_base={"REMOTE_ADDR": "10.1.0.3"})
     second = desk.post("/staff/draws/999/handover", data=confirm, environ_base={"REMOTE_ADDR": "10.1.0.4"})
     assert first.status_code == 404 and second.status_code == 429
+
+
+# Token requests (the API answers in JSON)
+
+def _try(client, username: str, password: str = "wrong password", address: str = "10.0.0.1"):
+    return client.post(TOKENS, json={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_the_fourth_failure_for_one_account_answers_429_json(limited_app):
+    client = limited_app.test_client()
+    statuses = [_try(client, "ada", address=f"10.0.0.{n}").status_code for n in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    assert _try(client, "ada", address="10.0.0.9").get_json()["error"]["code"] == "rate_limited"
+
+
+def test_a_locked_account_is_refused_even_with_the_right_password(limited_app):
+    client = limited_app.test_client()
+    for n in range(3):
+        _try(client, "ada", address=f"10.0.1.{n}")
+    assert _try(client, "ada", PASSWORD, address="10.0.1.9").status_code == 429
+
+
+def test_another_account_is_not_locked_by_failures_on_the_first(limited_app):
+    client = limited_app.test_client()
+    for n in range(3):
+        _try(client, "ada", address=f"10.0.2.{n}")
+    assert _try(client, "max", PASSWORD, address="10.0.2.9").status_code == 201
+
+
+def test_one_address_is_limited_across_account_names(limited_app):
+    client = limited_app.test_client()
+    statuses = [_try(client, f"guess{n}", address="10.0.3.1").status_code for n in range(6)]
+    assert statuses == [401] * 5 + [429]
+
+
+def test_every_attempt_counts_even_with_the_right_password(limited_app):
+    # Counting only failures (after the answer) would let a burst of parallel guesses pass before any is counted.
+    client = limited_app.test_client()
+    statuses = [_try(client, "max", PASSWORD, address=f"10.0.4.{n}").status_code for n in range(4)]
+    assert statuses == [201, 201, 201, 429]
+
+
+def test_a_token_request_over_the_size_limit_answers_413_json_with_limits_on(limited_app):
+    response = limited_app.test_client().post(TOKENS, data=b"x" * (2 * 1024 * 1024), content_type="application/json")
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "payload_too_large"
+
+
+def test_a_token_request_that_is_not_json_answers_400_with_limits_on(limited_app):
+    response = limited_app.test_client().post(TOKENS, data=b"{nope", content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "malformed_json"

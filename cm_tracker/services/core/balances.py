@@ -20,6 +20,7 @@ from cm_tracker.engine.caps import window_start
 from cm_tracker.engine.rules import CapWindow
 from cm_tracker.extensions import db
 from cm_tracker.models import Enrollment, EntryKind, LedgerEntry, Program
+from cm_tracker.money import points_value_cents
 from cm_tracker.services.core.clinic import clinic_today, start_of_day
 from cm_tracker.services.core.enrollments import current_of
 from cm_tracker.services.core.ledger import EARNING_KINDS
@@ -84,12 +85,13 @@ def balances_for(patient_ids: Iterable[int], on: date | None = None) -> dict[int
 
 def _sums(ids: list[int]) -> dict[int, tuple[int, ...]]:
     """Per patient: points, draws, earned points, redeemed points and value; the one place points are valued for
-    a balance (points x the point value of the entry's programme)."""
+    a balance: each entry at the point value of its programme, by money.points_value_cents."""
     earned = case((LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points), else_=0)
     redeemed = case((LedgerEntry.kind == EntryKind.REDEMPTION, -LedgerEntry.points), else_=0)
     query = (
         select(LedgerEntry.patient_id, *(func.coalesce(func.sum(column), 0) for column in (
-            LedgerEntry.points, LedgerEntry.draws, earned, redeemed, LedgerEntry.points * Program.point_value_cents)))
+            LedgerEntry.points, LedgerEntry.draws, earned, redeemed,
+            points_value_cents(LedgerEntry.points, Program.point_value_cents))))
         .join(Enrollment, LedgerEntry.enrollment_id == Enrollment.id)
         .join(Program, Enrollment.program_id == Program.id)
         .where(LedgerEntry.patient_id.in_(ids))

@@ -1,8 +1,7 @@
 """Changing a live programme's schedule (docs/rules.md 4.5) and creating a programme from a preset (docs/rules.md 1, 5).
 
-A changed schedule is a new version that takes effect from a chosen date: never before today at the clinic, and
-not today once results have been recorded today. Each event is paid by the version in force on its date
-(engine.evaluate_versions), so re-evaluating any history never changes an award already given.
+Saving checks the candidate and its date exactly as queries.program_schedules previews them (the rules of when a
+version may take effect live there), then writes the new version and its audit row in one transaction.
 """
 
 from __future__ import annotations

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from web.conftest import csrf_token_from
-
-from helpers import PASSWORD
+from helpers import PASSWORD, csrf_token_from
 
 
 def signed_in(csrf_app, username):

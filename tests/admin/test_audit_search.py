@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from helpers import sign_in
-
 
 def add_event(app, action, *, at, username="cora", patient_id=None, outcome="success"):
     from cm_tracker.extensions import db
@@ -31,12 +29,6 @@ def trail(app, personas):
               patient_id=personas.patient, outcome="denied")
     add_event(app, "patients.listed", at=datetime(2026, 11, 11, 18, 0, tzinfo=UTC), username="max")
     return personas
-
-
-@pytest.fixture
-def admin(client, personas):
-    sign_in(client, "ada")
-    return client
 
 
 def rows(html: str) -> int:

@@ -12,7 +12,8 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from test_access_matrix import API, PAGES, Rule, _api_headers, _page_client, world  # noqa: F401 - world: fixture
+
+from security.test_access_matrix import API, PAGES, Rule, _api_headers, _page_client
 
 HUGE = "9" * 25
 JUNK_VALUES = {
@@ -64,10 +65,10 @@ def _methods(app, endpoint: str) -> set[str]:
 # One test a route, every kind of junk in it: the sweep is wide, and a test a (route, kind) pair would cost minutes of
 # per-test set-up on PostgreSQL.
 @pytest.mark.parametrize("endpoint", _page_cases())
-def test_pages_answer_junk_with_a_message_never_a_500(app, world, endpoint):  # noqa: F811 - world is a fixture
+def test_pages_answer_junk_with_a_message_never_a_500(app, matrix, endpoint):
     r = PAGES[endpoint]
     client = _page_client(app, _role(r))
-    path = r.path.format(**world)
+    path = r.path.format(**matrix)
     posts = r.method == "POST" or "POST" in _methods(app, endpoint)
     names = _field_names(client.get(path).get_data(as_text=True)) if posts else set()
     failures = []
@@ -79,11 +80,11 @@ def test_pages_answer_junk_with_a_message_never_a_500(app, world, endpoint):  # 
 
 
 @pytest.mark.parametrize("endpoint", _api_cases())
-def test_the_api_answers_junk_with_its_error_body_never_a_500(app, world, endpoint):  # noqa: F811
+def test_the_api_answers_junk_with_its_error_body_never_a_500(app, matrix, endpoint):
     r = API[endpoint]
     client = app.test_client()
     headers = _api_headers(client, _role(r))
-    path = f"/api/v1{r.path.format(**world)}"
+    path = f"/api/v1{r.path.format(**matrix)}"
     failures = []
     for kind, value in JUNK_VALUES.items():
         body = {name: value for name in FORM_NAMES} if r.method in ("POST", "PUT", "PATCH") else None

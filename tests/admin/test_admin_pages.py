@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from helpers import PASSWORD, sign_in
-
-
-@pytest.fixture
-def admin(client, personas):
-    sign_in(client, "ada")
-    return client
 
 
 def audit_actions(app, action):

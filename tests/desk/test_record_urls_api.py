@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import Records, api_token, seed_records
+from helpers import api_token
+from worlds.records import Records, records_world
 
 NOT_FOUND = {"error": {"code": "not_found", "message": "There is nothing here, or it is not yours to see."}}
 MISSING = 999_999
@@ -15,7 +16,7 @@ MISSING = 999_999
 @pytest.fixture
 def others(app, personas) -> Records:
     """Records of Olive, on Otto's caseload: out of Cora's reach."""
-    return seed_records(app, personas.other_patient)
+    return records_world(app, personas.other_patient)
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ def rule(method: str, path: str, allowed: set[str], **kw: object) -> Rule:
     return Rule(method, path, frozenset(allowed), **kw)  # type: ignore[arg-type]
 
 
-# The rewards desk, receipts, catalog and manual adjustments ({reward}, {redemption}, {draw} from rewards_world).
+# The rewards desk, receipts, catalog and manual adjustments ({reward}, {redemption}, {draw} from the matrix world).
 OWN_PAGE = {"admin", "counselor"}
 STAFF_PAGE = {"admin", "manager", "counselor", "other_counselor"}
 REWARD_PAGES = {
@@ -197,25 +197,6 @@ def test_every_route_has_a_rule(app):
     assert set(PAGES) | set(API) <= endpoints, "the matrix names routes that no longer exist"
 
 
-@pytest.fixture
-def world(app, personas):
-    """Ids to fill the paths with; a specimen of the counselor's own patient for PATCH."""
-    from desk.matrix_world import desk_world
-    from rewards.matrix_world import rewards_world
-
-    from cm_tracker.extensions import db
-    from cm_tracker.models import Patient, User
-    from cm_tracker.services.usecases.specimens import SpecimenInput, record_specimen
-    from cm_tracker.timeutil import utcnow
-
-    with app.app_context():
-        specimen = record_specimen(db.session.get(Patient, personas.patient),
-                                   SpecimenInput(collected_at=utcnow(), status="missed"),
-                                   actor=db.session.get(User, personas.counselor)).specimen
-        return {"patient": personas.patient, "program": personas.program, "user": personas.manager,
-                "specimen": specimen.id, **rewards_world(personas), **desk_world(personas)}
-
-
 def _page_client(app, role):
     client = app.test_client()
     if role != "anonymous":
@@ -239,10 +220,10 @@ def _cases(rules: dict[str, Rule]) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("endpoint", "role"), _cases(PAGES))
-def test_pages_follow_the_matrix(app, world, endpoint, role):
+def test_pages_follow_the_matrix(app, matrix, endpoint, role):
     r = PAGES[endpoint]
     client = _page_client(app, role)
-    response = client.open(r.path.format(**world), method=r.method)
+    response = client.open(r.path.format(**matrix), method=r.method)
     if role in r.allowed:
         assert response.status_code in (200, 302), (endpoint, role, response.status_code)
         if response.status_code == 302:
@@ -262,11 +243,11 @@ def _api_headers(client, role):
 
 
 @pytest.mark.parametrize(("endpoint", "role"), _cases(API))
-def test_the_api_follows_the_matrix(app, world, endpoint, role):
+def test_the_api_follows_the_matrix(app, matrix, endpoint, role):
     r = API[endpoint]
     client = app.test_client()
     headers = _api_headers(client, role)
-    response = client.open(f"/api/v1{r.path.format(**world)}", method=r.method, headers=headers,
+    response = client.open(f"/api/v1{r.path.format(**matrix)}", method=r.method, headers=headers,
                            json={} if r.method in ("POST", "PUT", "PATCH") else None)
     status = response.status_code
     if role in r.allowed:

@@ -1,17 +1,14 @@
-"""Fixtures for the page tests: a patient history with ledger entries, visits and specimens, and a CSRF-on app."""
+"""The history world: a patient's record written directly as rows (no services, no engine replay), for pages that
+only read what is stored."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
-from config import TestConfig
+from worlds.personas import Personas
 
 
 @dataclass
@@ -21,19 +18,11 @@ class History:
     later_visit: date
 
 
-def clinic_today(app: Flask) -> date:
-    from cm_tracker.timeutil import clinic_date, utcnow
-
-    return clinic_date(utcnow(), app.config["CLINIC_TIMEZONE"])
-
-
-@pytest.fixture
-def history(app: Flask, personas) -> History:
-    return seed_history(app, personas)
-
-
-def seed_history(app: Flask, personas) -> History:
-    """Pat (Cora's caseload) earned 85 points, spent 35 (50 left = $12.50) and holds 2 draws; Olive earned 10."""
+def history_world(app: Flask, personas: Personas) -> History:
+    """On top of the personas: Pat (Cora's caseload) earned 85 points on final specimens of 2, 4 and 6 Nov 2026 (the
+    escalating awards' reasons as the engine words them), holds 2 prize draws from a group, spent 35 on a bus pass
+    (50 points left, $12.50), and has test visits 3 days ago, in 2 days (`next_visit`) and in 4 (`later_visit`);
+    Olive earned 10 points. The ledger rows carry no engine history: nothing re-evaluates them."""
     from sqlalchemy import select
 
     from cm_tracker.extensions import db
@@ -47,9 +36,10 @@ def seed_history(app: Flask, personas) -> History:
         SpecimenStatus,
         VisitKind,
     )
+    from cm_tracker.services.core.clinic import clinic_today
 
-    today = clinic_today(app)
     with app.app_context():
+        today = clinic_today()
         pat = db.session.scalar(select(Enrollment).where(Enrollment.patient_id == personas.patient))
         olive = db.session.scalar(select(Enrollment).where(Enrollment.patient_id == personas.other_patient))
         collected = [datetime(2026, 11, d, 17, 0, tzinfo=UTC) for d in (2, 4, 6)]
@@ -79,27 +69,3 @@ def seed_history(app: Flask, personas) -> History:
                                           target_key="stimulants"))
         db.session.commit()
     return History(today, next_visit, later_visit)
-
-
-@pytest.fixture
-def csrf_app(app: Flask, database_url: str) -> Iterator[Flask]:
-    """The same database as `app`, with CSRF protection on, as in production."""
-    from cm_tracker import create_app
-    from cm_tracker.extensions import db
-
-    class CsrfConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = database_url
-        WTF_CSRF_ENABLED = True
-
-    application = create_app(CsrfConfig)
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-def csrf_token_from(client: FlaskClient, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', html)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1) or match.group(2)
