@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -14,16 +14,10 @@ from flask.testing import FlaskClient
 PASSWORD = "correct horse battery staple"
 
 
-def coming_monday() -> datetime:
-    """11:00 or noon at the clinic (America/Los_Angeles) on the Monday after the real date.
-
-    For tests whose figures depend on the weekday an enrolment would start (a week-mode schedule's maximum follows
-    the ISO weeks its visits fall in). It lies ahead of the real clock, so a browser, whose clock is real, still
-    keeps the cookies a server pinned to it sets.
-    """
-    today = datetime.now(UTC).date()
-    monday = today + timedelta(days=7 - today.weekday())
-    return datetime(monday.year, monday.month, monday.day, 19, 0, tzinfo=UTC)
+# A Monday at 11:00 at the clinic (America/Los_Angeles), for tests whose figures depend on the weekday an enrolment
+# would start (a week-mode schedule's maximum follows the ISO weeks its visits fall in). It lies decades ahead, so a
+# browser, whose clock is real, still keeps the cookies a server pinned to it sets.
+A_MONDAY = datetime(2090, 1, 2, 19, 0, tzinfo=UTC)
 
 
 def sign_in(client: FlaskClient, username: str, password: str = PASSWORD) -> None:

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from e2e.conftest import DESK, PHONE, SCREENSHOTS, sign_in
 
-from helpers import coming_monday
+from helpers import A_MONDAY
 
 SIZES = {"phone": PHONE, "desk": DESK}
 
@@ -37,7 +37,7 @@ def create_california(page, name: str) -> None:
         page.get_by_role("button", name="Create programme").click()
 
 
-@pytest.mark.time_machine(coming_monday())  # California-like's $756 is the maximum of a Monday start
+@pytest.mark.time_machine(A_MONDAY)  # California-like's $756 is the maximum of a Monday start
 @pytest.mark.parametrize("size", list(SIZES))
 def test_a_manager_sees_the_programme_list_and_the_presets_with_their_sources(page_at, size):
     page = page_at(SIZES[size])
@@ -61,7 +61,7 @@ def test_a_manager_sees_the_programme_list_and_the_presets_with_their_sources(pa
     shoot(page, f"programmes-preset-create-{size}")
 
 
-@pytest.mark.time_machine(coming_monday())  # California-like's $756 is the maximum of a Monday start
+@pytest.mark.time_machine(A_MONDAY)  # California-like's $756 is the maximum of a Monday start
 @pytest.mark.parametrize("size", list(SIZES))
 def test_the_schedule_editor_previews_the_maximum_against_the_cap_without_saving(page_at, size):
     page = page_at(SIZES[size])

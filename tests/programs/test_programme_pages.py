@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from helpers import coming_monday, sign_in
+from helpers import A_MONDAY, sign_in
 
 CALIFORNIA_FORM = {
     "name": "Stimulant incentives 2027", "description": "Gift cards for stimulant-negative tests.",
@@ -48,7 +48,7 @@ def test_the_list_shows_each_programme_with_its_schedule_cap_and_enrolments(clie
     assert re.search(r'data-label="Active enrolments">\s*2\s*<', html)
 
 
-@pytest.mark.time_machine(coming_monday())  # California-like's $756 is the maximum of a Monday start
+@pytest.mark.time_machine(A_MONDAY)  # California-like's $756 is the maximum of a Monday start
 def test_a_preset_shows_its_source_caveat_and_maximum_before_anything_is_created(client, personas):
     sign_in(client, "ada")
     html = client.get("/programmes/new/preset/california_rip").get_data(as_text=True)
@@ -119,7 +119,7 @@ def test_a_stale_edit_gets_a_clear_conflict_and_changes_nothing(app, client, per
     assert _program(app, personas.program).name == "Stimulant vouchers"
 
 
-@pytest.mark.time_machine(coming_monday())  # California-like's $756 is the maximum of a Monday start
+@pytest.mark.time_machine(A_MONDAY)  # California-like's $756 is the maximum of a Monday start
 def test_the_schedule_preview_warns_when_the_maximum_passes_the_cap_and_saves_nothing(app, client, personas):
     sign_in(client, "max")
     program_id = _california(app, client)

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from api_support import ESCALATING, PROGRAM, audit_rows, fields_of, program_body
-from helpers import api_token, coming_monday
+from helpers import A_MONDAY, api_token
 
 PRIZE_DRAWS = {
     "kind": "prize_draws", "start_draws": 1, "step_draws": 1, "max_draws": 12, "escalate_per": "week",
@@ -303,7 +303,7 @@ def test_the_programme_shows_the_schedule_in_force_and_the_one_to_come(app, clie
                                    "escalate_per": "sample", "recovery_after": 0}}]
 
 
-@pytest.mark.time_machine(coming_monday())  # California-like's $756 is the maximum of a Monday start
+@pytest.mark.time_machine(A_MONDAY)  # California-like's $756 is the maximum of a Monday start
 def test_the_presets_come_with_source_caveat_and_program_data(client, personas):
     body = client.get("/api/v1/presets", headers=api_token(client, "cora")).get_json()
     california = next(p for p in body["presets"] if p["name"] == "california_rip")

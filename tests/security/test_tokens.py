@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 
 from api_support import audit_rows
@@ -12,6 +13,7 @@ from helpers import PASSWORD, api_token, sign_in
 TOKENS = "/api/v1/auth/tokens"
 
 
+@pytest.mark.time_machine(datetime(2026, 11, 20, 20, 0, tzinfo=UTC), tick=False)
 def test_a_token_is_issued_for_the_right_password_with_an_expiry_carrying_an_offset(client, personas):
     response = client.post(TOKENS, json={"username": "ada", "password": PASSWORD})
     body = response.get_json()
@@ -19,7 +21,7 @@ def test_a_token_is_issued_for_the_right_password_with_an_expiry_carrying_an_off
     assert len(body["token"]) >= 40
     expires_at = datetime.fromisoformat(body["expires_at"])
     assert expires_at.utcoffset() is not None
-    assert timedelta(hours=11, minutes=59) < expires_at - datetime.now(expires_at.tzinfo) <= timedelta(hours=12)
+    assert expires_at == datetime(2026, 11, 21, 8, 0, tzinfo=UTC)  # API_TOKEN_HOURS (12) after the frozen instant
     assert body["user"] == {"id": personas.admin, "username": "ada", "role": "admin"}
 
 
