@@ -7,12 +7,21 @@ whatever order events arrive in.
 Prizes already handed over ("spends") are facts that no correction takes back (docs/rules.md 6), so each
 window reserves its spends first and points awards share what is left. A history evaluated again
 unchanged therefore gets the same cuts, and a corrected one can never push a window over its cap.
+
+The cap pass (`cap_cuts`) may stop early. Use in a window only grows as awards are walked, so once the room
+left is below the least an award could keep (one point, or the ceiling if smaller), every later award in that
+window keeps nothing and is cut by the cap; nothing it could do changes that. An episode is one window, so the
+pass stops there and the caller zeroes the rest. A calendar year is one window per year: a year used up is
+remembered and its later awards are zeroed without arithmetic, but the next year pays again. A rolling window
+moves with each award, so no later award is skipped wholesale; an award is zeroed at once only when the window
+ending on its own day is already used up, which bounds every window containing it (the later windows that
+hold a spend are then not looked at).
 """
 
 from bisect import bisect_left, bisect_right, insort
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from typing import Protocol
 
 from cm_tracker.engine.rules import CapWindow
 from cm_tracker.engine.schedules import BowlTier
@@ -63,51 +72,113 @@ def cap_prize_tier(
     return max(fitting, key=lambda t: t.value_cents) if fitting else GOOD_JOB
 
 
-class BlockLedger:
-    """Cap use for windows that split time into separate blocks: calendar years, or one episode."""
+class Valued(Protocol):
+    """What the cap pass reads of an award: its clinic-local date and its value in cents (a multiple of the unit)."""
 
-    def __init__(self, window: CapWindow, cap_cents: int, spends: Iterable[tuple[date, int]]) -> None:
-        self.by_year = window == CapWindow.CALENDAR_YEAR
-        self.cap = cap_cents
-        self.used: defaultdict[int, int] = defaultdict(int)
-        for day, cents in spends:
-            self.used[self._block(day)] += cents
+    @property
+    def on(self) -> date: ...
 
-    def _block(self, on: date) -> int:
-        return on.year if self.by_year else 0
-
-    def room(self, on: date) -> int:
-        return self.cap - self.used[on.year if self.by_year else 0]
-
-    def add(self, on: date, cents: int) -> None:
-        self.used[on.year if self.by_year else 0] += cents
+    @property
+    def value_cents(self) -> int: ...
 
 
-class RollingLedger:
+CEILING = "ceiling"  # the per-award ceiling cut this award
+CAP = "cap"  # the cap over the window cut it
+# A cut: (position in the walk, cents kept, CEILING or CAP).
+Cut = tuple[int, int, str]
+
+
+def cap_cuts(
+    window: CapWindow, cap_cents: int, ceiling: int | None, unit: int,
+    walk: Sequence[Valued], spends: Iterable[tuple[date, int]],
+) -> tuple[list[Cut], int]:
+    """The awards of `walk` (valued awards in the order they happened) that the limits cut, and where the pass
+    stopped: every award from that position on keeps nothing, cut by the cap (module docstring).
+
+    Each award keeps the most of its value, in whole multiples of `unit` (the point value), that fits under
+    `ceiling` and in every window containing it, after the spends and the awards before it.
+    """
+    least = unit if ceiling is None else min(unit, ceiling)  # the least a valued award could keep
+    if window == CapWindow.ROLLING_365:
+        return _rolling_cuts(cap_cents, ceiling, unit, least, walk, spends), len(walk)
+    return _block_cuts(window == CapWindow.CALENDAR_YEAR, cap_cents, ceiling, unit, least, walk, spends)
+
+
+def _block_cuts(
+    by_year: bool, cap: int, ceiling: int | None, unit: int, least: int,
+    walk: Sequence[Valued], spends: Iterable[tuple[date, int]],
+) -> tuple[list[Cut], int]:
+    """Windows that split time into separate blocks: calendar years, or one episode (block 0)."""
+    used: dict[int, int] = {}
+    for day, cents in spends:
+        block = day.year if by_year else 0
+        used[block] = used.get(block, 0) + cents
+    full: set[int] = set()  # years whose room is below `least`: their later awards keep nothing
+    cuts: list[Cut] = []
+    cut = cuts.append
+    for position, award in enumerate(walk):
+        block = award.on.year if by_year else 0
+        if block in full:
+            cut((position, 0, CAP))
+            continue
+        wanted = fit = award.value_cents
+        limit = CEILING
+        if ceiling is not None and fit > ceiling:
+            fit = ceiling
+        room = cap - used.get(block, 0)
+        if fit > room:
+            fit, limit = (room if room > 0 else 0), CAP
+        kept = fit - fit % unit
+        if kept != wanted:
+            cut((position, kept, limit))
+        used[block] = cap - room + kept
+        if room - kept < least:
+            if not by_year:
+                return cuts, position + 1
+            full.add(block)
+    return cuts, len(walk)
+
+
+def _rolling_cuts(
+    cap: int, ceiling: int | None, unit: int, least: int, walk: Sequence[Valued], spends: Iterable[tuple[date, int]]
+) -> list[Cut]:
     """Cap use over every span of 365 days.
 
     An award on day t must fit every window that contains it, i.e. those ending on t or later. Within the
     windows ending in (t, t + 364], only a spend can add use, so it is enough to check the window ending on t
     and those ending on each later spend.
     """
-
-    def __init__(self, cap_cents: int, spends: Iterable[tuple[date, int]]) -> None:
-        self.cap = cap_cents
-        self.spends = _Sums(spends)
-        self.awards = _Sums(())
-
-    def room(self, on: date) -> int:
-        t = on.toordinal()
-        ends = [t, *self.spends.days_between(t + 1, t + ROLLING_DAYS - 1)]
-        worst = max(self._use(end) for end in ends)
-        return self.cap - worst
-
-    def _use(self, end: int) -> int:
-        first = end - ROLLING_DAYS + 1
-        return self.awards.total(first, end) + self.spends.total(first, end)
-
-    def add(self, on: date, cents: int) -> None:
-        self.awards.add(on.toordinal(), cents)
+    spent, awarded = _Sums(spends), _Sums(())
+    spend_total, spend_days, award_total, add = spent.total, spent.days_between, awarded.total, awarded.add
+    any_spends = bool(spent.days)
+    span = ROLLING_DAYS - 1
+    cuts: list[Cut] = []
+    cut = cuts.append
+    for position, award in enumerate(walk):
+        t = award.on.toordinal()
+        used = award_total(t - span, t)
+        if any_spends:
+            used += spend_total(t - span, t)
+        room = cap - used
+        if room < least:  # the window ending on t alone leaves too little: no later window can leave more
+            cut((position, 0, CAP))
+            continue
+        if any_spends:
+            for end in spend_days(t + 1, t + span):
+                first = end - span
+                room = min(room, cap - award_total(first, end) - spend_total(first, end))
+        wanted = fit = award.value_cents
+        limit = CEILING
+        if ceiling is not None and fit > ceiling:
+            fit = ceiling
+        if fit > room:
+            fit, limit = (room if room > 0 else 0), CAP
+        kept = fit - fit % unit
+        if kept != wanted:
+            cut((position, kept, limit))
+        if kept:
+            add(t, kept)
+    return cuts
 
 
 class _Sums:
@@ -141,9 +212,3 @@ class _Sums:
 
     def days_between(self, first: int, last: int) -> list[int]:
         return self.days[bisect_left(self.days, first) : bisect_right(self.days, last)]
-
-
-def cap_ledger(window: CapWindow, cap_cents: int, spends: Iterable[tuple[date, int]]) -> BlockLedger | RollingLedger:
-    if window == CapWindow.ROLLING_365:
-        return RollingLedger(cap_cents, spends)
-    return BlockLedger(window, cap_cents, spends)

@@ -1,7 +1,8 @@
 """Evaluating one target's history under its schedule (docs/rules.md sections 3, 4 and 7).
 
 Each event gets one award: a success earns, a failure earns nothing and resets the streak (except under
-a fixed schedule), a neutral event earns nothing and changes nothing. Every award carries its sentence.
+a fixed schedule), a neutral event earns nothing and changes nothing. Every award carries what its sentence needs
+(an explainer of engine/explain.py and the event's reason); the sentence is made only when read.
 
 When a live program's schedule changed (docs/rules.md 4.5), each event is paid by the version in force on its date
 and the streak (run, level, saved level) carries across the change as one continuous history: a patient
@@ -12,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from cm_tracker.engine.events import Award, TargetAward, TargetEvent, chronological, in_order
-from cm_tracker.engine.explain import Wording, amount_text, fixed_text, for_label, recovery_hint
+from cm_tracker.engine.events import Award, TargetAward, TargetEvent, build_award, chronological, in_order
+from cm_tracker.engine.explain import FixedWording, Wording, amount_text, for_label, recovery_hint
 from cm_tracker.engine.ladder import Ladder, ladder_of
 from cm_tracker.engine.outcomes import Outcome
 from cm_tracker.engine.schedules import EscalatePer, FixedSchedule, Schedule, ScheduleVersions, version_in_force
@@ -60,7 +61,7 @@ def evaluate_ordered(
 ) -> list[Award]:
     """evaluate_target for events already in the order they happened."""
     if isinstance(schedule, FixedSchedule):
-        return [_fixed_award(schedule, event, label, point_value_cents) for event in ordered]
+        return _fixed_awards(schedule, ordered, label, point_value_cents)
     return _climb(ladder_of(schedule), ordered, label, point_value_cents)[0]
 
 
@@ -81,7 +82,7 @@ def _evaluate(
     if len(versions) == 1:
         schedule = versions[0][1]
         if isinstance(schedule, FixedSchedule):
-            return [_fixed_award(schedule, event, label, point_value) for event in ordered], 0
+            return _fixed_awards(schedule, ordered, label, point_value), 0
         awards, streak = _climb(ladder_of(schedule), ordered, label, point_value)
         return awards, streak[2]
     track_weeks = any(not isinstance(s, FixedSchedule) and s.escalate_per == EscalatePer.WEEK for _, s in versions)
@@ -89,7 +90,7 @@ def _evaluate(
     streak = NEW_STREAK
     for schedule, segment in _segments(versions, ordered):
         if isinstance(schedule, FixedSchedule):
-            awards += [_fixed_award(schedule, event, label, point_value) for event in segment]
+            awards += _fixed_awards(schedule, segment, label, point_value)
         else:
             part, streak = _climb(ladder_of(schedule), segment, label, point_value, streak, track_weeks)
             awards += part
@@ -110,15 +111,24 @@ def _segments(versions: ScheduleVersions, ordered: Sequence[TargetEvent]) -> lis
     return segments
 
 
-def _fixed_award(schedule: FixedSchedule, event: TargetEvent, label: str, point_value: int) -> Award:
+def _fixed_awards(
+    schedule: FixedSchedule, ordered: Sequence[TargetEvent], label: str, point_value: int
+) -> list[Award]:
     """Domain.md 4.3: the same amount on every success; failures and neutrals earn and reset nothing."""
     unit, amount = ("point", schedule.points) if schedule.points else ("draw", schedule.draws)
-    won = event.outcome == SUCCESS
-    points = schedule.points if won else 0
-    draws = schedule.draws if won else 0
-    why = fixed_text(unit, amount, label, event.reason, event.outcome)
-    value = points * point_value
-    return Award(event.key, event.at, event.on, event.outcome, points, draws, 0, 0, 0, 0, False, why, value)
+    words = FixedWording(unit, amount, label)
+    points, draws, value = schedule.points, schedule.draws, schedule.points * point_value
+    whys: dict[str, tuple[FixedWording, str]] = {}  # one per reason, as in _climb
+    awards = []
+    for event in ordered:
+        reason, outcome = event.reason, event.outcome
+        why = whys.get(reason) or whys.setdefault(reason, (words, reason))
+        if outcome == SUCCESS:
+            fields = (event.key, event.at, event.on, outcome, points, draws, 0, 0, 0, 0, False, why, value, False)
+        else:
+            fields = (event.key, event.at, event.on, outcome, 0, 0, 0, 0, 0, 0, False, why, 0, False)
+        awards.append(build_award(Award, fields))
+    return awards
 
 
 def _climb(
@@ -130,8 +140,8 @@ def _climb(
     State: `run` successes in the current run, `offset` levels granted by recovery, `saved` the level a
     recovery restores, and in week mode `weeks`, the distinct calendar weeks among the run's successes.
     `streak` carries the state in from an earlier schedule version; `track_weeks` counts calendar weeks in
-    sample mode too, for a later version in week mode. Local variables rather than an object, because this
-    loop is the engine's hot path.
+    sample mode too, for a later version in week mode. Local variables rather than an object, and awards built
+    with build_award and worded only when read, because this loop is the engine's hot path.
     """
     start, step, maximum, per_week = ladder.start, ladder.step, ladder.max, ladder.per_week
     recovery, every, run_bonus = ladder.recovery_after, ladder.bonus_every, ladder.bonus
@@ -139,6 +149,10 @@ def _climb(
     in_draws = ladder.unit == "draw"
     weekly = per_week or track_weeks
     words = Wording(ladder, label)
+    # One `why` per reason (per reason and saved level for a failure), shared by the awards that give it: an
+    # object less per award to build and for the garbage collector to track.
+    whys: dict[str, tuple[Wording, str]] = {}
+    failure_whys: dict[tuple[str, int], tuple[Wording, str, int]] = {}
     run, offset, saved, weeks, last_week = streak
     awards: list[Award] = []
     append = awards.append
@@ -162,12 +176,16 @@ def _climb(
                 bonus = analyte_bonus if event.bonus_success else 0
             else:
                 bonus = run_bonus if every and run % every == 0 else 0
-            why = words.success(event.reason, run, level, base, bonus, recovered)
-            key, at, on, total = event.key, event.at, event.on, base + bonus
+            reason = event.reason
+            why = whys.get(reason) or whys.setdefault(reason, (words, reason))
+            total = base + bonus
             if in_draws:
-                append(Award(key, at, on, outcome, 0, total, level, run, 0, bonus, recovered, why))
+                fields = (event.key, event.at, event.on, outcome, 0, total, level, run, 0, bonus, recovered, why, 0,
+                          False)  # fmt: skip
             else:
-                append(Award(key, at, on, outcome, total, 0, level, run, bonus, 0, recovered, why, total * point_value))
+                fields = (event.key, event.at, event.on, outcome, total, 0, level, run, bonus, 0, recovered, why,
+                          total * point_value, False)  # fmt: skip
+            append(build_award(Award, fields))
         elif outcome == FAILURE:
             if run:
                 # The level a success would have had right after the run's last success, in its week.
@@ -176,11 +194,14 @@ def _climb(
                     saved = lost
             run = offset = weeks = 0
             last_week = -1
-            why = words.failure(event.reason, saved)
-            append(Award(event.key, event.at, event.on, outcome, 0, 0, 0, 0, 0, 0, False, why))
+            reason = event.reason
+            why = failure_whys.get((reason, saved)) or failure_whys.setdefault((reason, saved), (words, reason, saved))
+            append(build_award(Award, (event.key, event.at, event.on, outcome, 0, 0, 0, 0, 0, 0, False, why, 0, False)))
         else:
-            why = words.neutral(event.reason)
-            append(Award(event.key, event.at, event.on, outcome, 0, 0, 0, run, 0, 0, False, why))
+            reason = event.reason
+            why = whys.get(reason) or whys.setdefault(reason, (words, reason))
+            append(build_award(Award, (event.key, event.at, event.on, outcome, 0, 0, 0, run, 0, 0, False, why, 0,
+                                       False)))  # fmt: skip
     return awards, (run, offset, saved, weeks, last_week)
 
 

@@ -1,8 +1,18 @@
 """The sentences awards carry, so a patient can read what they earned and why (docs/rules.md section 7).
 
 Example: "Negative for cocaine, 4th in a row for stimulants: 25 points (10 + 3 x 5)".
+
+The sentences are made lazily. The engine re-evaluates a whole history after every write (docs/rules.md 6) and
+the services compare each award with the ledger: only the few new or changed awards are posted, and a page shows
+a few more, so wording every award of every re-evaluation was most of the engine's time. An award therefore
+carries the facts its sentence needs (`Award.why`: one of the explainers below and the event's reason) and
+`Award.explanation` puts them into words when read; the text is exactly the one the engine used to build eagerly.
+An explainer is equal to another for the same schedule and label, so awards stay equal on their facts.
 """
 
+from dataclasses import dataclass
+
+from cm_tracker.engine.events import Award
 from cm_tracker.engine.ladder import Ladder
 from cm_tracker.engine.outcomes import Outcome
 from cm_tracker.engine.text import capitalize, count, join_words, ordinal
@@ -63,12 +73,31 @@ def fixed_text(unit: str, amount: int, label: str, reason: str, outcome: Outcome
     return f"{opening(reason, outcome)}: no {unit}s; the next success{for_label(label)} earns {count(amount, unit)}"
 
 
-class Wording:
-    """Success sentences for one history, with their repeated parts remembered.
+@dataclass(frozen=True, slots=True)
+class FixedWording:
+    """The explainer of a fixed schedule's awards (docs/rules.md 4.3): Award.why is (this, the event's reason).
 
-    The awards of a long history repeat a few reasons and amounts; building each phrase once keeps
-    re-evaluation fast (the engine re-evaluates whole histories after every correction, docs/rules.md 6).
+    The sentence says the schedule's amount, so it reads only the award's outcome (which a cut keeps)."""
+
+    unit: str
+    amount: int
+    label: str
+
+    def __call__(self, award: Award, reason: str) -> str:
+        return fixed_text(self.unit, self.amount, self.label, reason, award.outcome)
+
+
+class Wording:
+    """The explainer of one history's escalating awards, with the repeated parts of its sentences remembered.
+
+    Award.why is (this, the event's reason) for a success or a neutral event, and (this, reason, saved level) for
+    a failure; the numbers of a success are the award's level, run, bonus and recovery, which a cut by a program
+    limit keeps (engine/program.py words a cut award with the explainer of the award it was cut from). The awards
+    of a long history repeat a few reasons and amounts, so each phrase is built once however many awards are read.
+    Equal to another Wording of the same ladder and label (the remembered phrases are a cache, not a fact).
     """
+
+    __slots__ = ("amounts", "failures", "label", "ladder", "neutrals", "openings", "raw_label")
 
     def __init__(self, ladder: Ladder, label: str) -> None:
         self.ladder = ladder
@@ -78,6 +107,25 @@ class Wording:
         self.neutrals: dict[str, str] = {}
         self.openings: dict[str, tuple[str, str]] = {}
         self.amounts: dict[tuple[int, int, int, bool], str] = {}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Wording):
+            return NotImplemented
+        return self.ladder == other.ladder and self.raw_label == other.raw_label
+
+    def __hash__(self) -> int:
+        return hash((self.ladder, self.raw_label))
+
+    def __call__(self, award: Award, reason: str, saved_level: int = 0) -> str:
+        # What the schedule granted, from the facts a program limit never changes (level, run, bonus, recovery):
+        # a cut award still says what was earned before it says what was cut.
+        outcome = award.outcome
+        if outcome == Outcome.SUCCESS:
+            bonus = award.bonus_draws if self.ladder.unit == "draw" else award.bonus_points
+            return self.success(reason, award.run, award.level, self.ladder.value(award.level), bonus, award.recovered)
+        if outcome == Outcome.FAILURE:
+            return self.failure(reason, saved_level)
+        return self.neutral(reason)
 
     def success(self, reason: str, run: int, level: int, base: int, bonus: int, recovered: bool) -> str:
         head = self.openings.get(reason)

@@ -4,15 +4,21 @@ Each target is evaluated under its own schedule (each event under the version in
 all points awards are walked in the order they happened (time, event key, target order) and any that would
 pass the per-award ceiling or the cap is cut to what fits, in whole points. Draws are not valued when
 earned: the prize a draw wins is valued at the desk (cap_prize_tier) and comes back here as a CapSpend.
+
+The walk stops once an episode's cap is used (engine/caps.py says why that is exact, and what a calendar year or
+a rolling window may skip): the awards left are cut to nothing at once, with no arithmetic. A cut award keeps what
+the original's sentence needs and says "...; no points paid: the $599.00 limit ... is reached" only when its
+explanation is read (engine/explain.py says why sentences are lazy).
 """
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import attrgetter
 
-from cm_tracker.engine.caps import cap_ledger, cap_used_cents, limit_phrase
+from cm_tracker.engine.caps import CAP, CEILING, cap_cuts, cap_used_cents, limit_phrase
 from cm_tracker.engine.evaluate import NextPreview, evaluate_ordered, evaluate_versions, preview_next
-from cm_tracker.engine.events import Award, TargetEvent, in_order
+from cm_tracker.engine.events import Award, TargetEvent, Why, build_award, in_order
 from cm_tracker.engine.rules import ProgramRules, TargetRules
 from cm_tracker.engine.text import count, money
 
@@ -95,47 +101,68 @@ def _target_awards(target: TargetRules, ordered: Sequence[TargetEvent], point_va
 
 def _limits_may_bind(rules: ProgramRules, lists: list[list[Award]], spends: Sequence[CapSpend]) -> bool:
     """False when even all awards and spends together fit every window and no award passes the ceiling."""
-    values = [a.value_cents for awards in lists for a in awards if a.value_cents]
-    total = sum(values) + sum(s.value_cents for s in spends)
     ceiling = rules.max_award_cents
-    return total > rules.cap_cents or (ceiling is not None and any(v > ceiling for v in values))
+    total = sum(s.value_cents for s in spends)
+    for awards in lists:
+        values = list(map(_value, awards))
+        total += sum(values)
+        if ceiling is not None and values and max(values) > ceiling:
+            return True
+    return total > rules.cap_cents
+
+
+_value = attrgetter("value_cents")
 
 
 def _apply_limits(rules: ProgramRules, lists: list[list[Award]], spends: Sequence[CapSpend]) -> None:
-    """Walk the points awards in the order they happened and cut, in place, those that do not fit."""
-    ledger = cap_ledger(rules.cap_window, rules.cap_cents, [(s.on, s.value_cents) for s in spends])
-    pv, ceiling = rules.point_value_cents, rules.max_award_cents
-    over_ceiling = f"one award may be worth at most {money(ceiling or 0)}"
-    over_cap = f"{limit_phrase(rules.cap_window, rules.cap_cents)} is reached"
-    room_on, add = ledger.room, ledger.add
-    for target_index, index, award in _walk(lists):
-        fit, why = award.value_cents, ""
-        if ceiling is not None and fit > ceiling:
-            fit, why = ceiling, over_ceiling
-        room = room_on(award.on)
-        if fit > room:
-            fit, why = max(room, 0), over_cap
-        points = fit // pv
-        if points != award.points:
-            lists[target_index][index] = _cut(award, points, pv, why)
-        add(award.on, points * pv)
+    """Walk the points awards in the order they happened and cut, in place, those that do not fit.
+
+    A cut award is the original with the points kept, and a `why` that words the original's sentence and then the
+    cut (_cut_text): the original's explainer can word the cut award too, because a cut keeps every fact it reads
+    (level, run, bonus, recovery, outcome; engine/explain.py). One such `why` per original `why` and limit.
+    """
+    places, walk = _walk(lists)
+    pv = rules.point_value_cents
+    cuts, stopped = cap_cuts(rules.cap_window, rules.cap_cents, rules.max_award_cents, pv, walk,
+                             [(s.on, s.value_cents) for s in spends])  # fmt: skip
+    if stopped < len(walk):  # the cap is used: every award left keeps nothing (engine/caps.py)
+        cuts += [(position, 0, CAP) for position in range(stopped, len(walk))]
+    limits = {
+        CEILING: f"one award may be worth at most {money(rules.max_award_cents or 0)}",
+        CAP: f"{limit_phrase(rules.cap_window, rules.cap_cents)} is reached",
+    }
+    # Keyed by the original `why`'s id: the originals outlive this pass, so no id is reused during it.
+    whys: dict[str, dict[int, Why]] = {CEILING: {}, CAP: {}}
+    for position, kept, limit in cuts:
+        award = walk[position]
+        original = award.why
+        same = whys[limit]
+        why = same.get(id(original))
+        if why is None:
+            why = same[id(original)] = (_cut_text, original, limits[limit])
+        awards, index = places[position]
+        awards[index] = build_award(Award, (
+            award.key, award.at, award.on, award.outcome, kept // pv, award.draws, award.level, award.run,
+            award.bonus_points, award.bonus_draws, award.recovered, why, kept, True,
+        ))  # fmt: skip
 
 
-def _walk(lists: list[list[Award]]) -> list[tuple[int, int, Award]]:
-    """Valued awards of all targets in the order they happened: time, event key, then target order."""
+def _walk(lists: list[list[Award]]) -> tuple[list[tuple[list[Award], int]], list[Award]]:
+    """Valued awards of all targets in the order they happened (time, event key, then target order), with
+    where each sits: its target's list and its index there."""
+    if len(lists) == 1:
+        only = lists[0]
+        indices = [i for i, a in enumerate(only) if a.value_cents]
+        return [(only, i) for i in indices], [only[i] for i in indices]
     valued = [(t, i, a) for t, awards in enumerate(lists) for i, a in enumerate(awards) if a.value_cents]
-    if len(lists) > 1:
-        valued.sort(key=lambda item: (item[2].at, item[2].key, item[0]))
-    return valued
+    valued.sort(key=lambda item: (item[2].at, item[2].key, item[0]))
+    return [(lists[t], i) for t, i, _ in valued], [a for _, _, a in valued]
 
 
-def _cut(award: Award, points: int, point_value: int, why: str) -> Award:
-    said = f"cut to {count(points, 'point')}" if points else "no points paid"
-    return Award(
-        award.key, award.at, award.on, award.outcome, points, award.draws, award.level, award.run,
-        award.bonus_points, award.bonus_draws, award.recovered, f"{award.explanation}; {said}: {why}",
-        points * point_value, True,
-    )  # fmt: skip
+def _cut_text(cut: Award, original: Why, limit: str) -> str:
+    said = f"cut to {count(cut.points, 'point')}" if cut.points else "no points paid"
+    before = original if isinstance(original, str) else original[0](cut, *original[1:])
+    return f"{before}; {said}: {limit}"
 
 
 def preview_program(
@@ -146,18 +173,29 @@ def preview_program(
 ) -> dict[Hashable, NextPreview]:
     """What the next success of each target would earn on `on`, within what the limits leave (docs/rules.md 7)."""
     evaluation = evaluate_program(rules, events, spends)
-    room = rules.cap_cents - evaluation.cap_used_cents(on)
-    if rules.max_award_cents is not None:
-        room = min(room, rules.max_award_cents)
-    fit = max(room, 0) // rules.point_value_cents
-    previews = {}
-    for target in rules.targets:
-        preview = preview_next(target.schedule, events.get(target.key, ()), on, target.label, target.versions)
-        if preview.points > fit:
-            note = f"; the program's limits leave room for {count(fit, 'point')} only"
-            preview = NextPreview(
-                fit, preview.draws, preview.explanation + note,
-                min(preview.reset_points, fit), preview.reset_draws, preview.reset_explanation,
-            )  # fmt: skip
-        previews[target.key] = preview
-    return previews
+    used = evaluation.cap_used_cents(on)
+    return {
+        target.key: fit_preview(
+            preview_next(target.schedule, events.get(target.key, ()), on, target.label, target.versions),
+            rules.cap_cents, rules.max_award_cents, used, rules.point_value_cents)
+        for target in rules.targets
+    }
+
+
+def fit_preview(preview: NextPreview, cap_cents: int, max_award_cents: int | None, used_cents: int,
+                point_value_cents: int) -> NextPreview:
+    """A target's preview cut to what the cap (with `used_cents` of it used) and the per-award ceiling leave.
+
+    Readers of the stored state (services.core.target_states) fit the stored preview here with the cap use they
+    read, so the desk, the portal and the API say what preview_program says."""
+    room = cap_cents - used_cents
+    if max_award_cents is not None:
+        room = min(room, max_award_cents)
+    fit = max(room, 0) // point_value_cents
+    if preview.points <= fit:
+        return preview
+    note = f"; the program's limits leave room for {count(fit, 'point')} only"
+    return NextPreview(
+        fit, preview.draws, preview.explanation + note,
+        min(preview.reset_points, fit), preview.reset_draws, preview.reset_explanation,
+    )  # fmt: skip
