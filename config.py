@@ -49,6 +49,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
     REDIS_URL = os.environ.get("REDIS_URL") or None
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # PostgreSQL: a pooled connection older than this is replaced at checkout, before a firewall or the server drops
+    # it while idle (cm_tracker/database.py; a dead one still costs only a retry of the request's first read).
+    DATABASE_POOL_RECYCLE_SECONDS = _int_env("DATABASE_POOL_RECYCLE_SECONDS", 300, 1)
 
     # Sessions (docs/security.md): idle 15 minutes, absolute 12 hours by default.
     SESSION_IDLE_MINUTES = _int_env("SESSION_IDLE_MINUTES", 15, 1)

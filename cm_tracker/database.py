@@ -1,12 +1,34 @@
-"""Database engine settings: SQLite with WAL and a busy timeout; PostgreSQL with pre-ping."""
+"""Database engine settings: SQLite with WAL and a busy timeout; PostgreSQL with recycled pooled connections and one
+retry of a transaction's first read when its pooled connection turns out to be dead.
+
+PostgreSQL used `pool_pre_ping`, a `SELECT 1` round trip on every checkout, i.e. on every request. SQLAlchemy's
+"optimistic" disconnect handling (docs: "Dealing with Disconnects") costs nothing on the good path instead:
+`pool_recycle` replaces a connection older than DATABASE_POOL_RECYCLE_SECONDS at checkout (before a firewall or the
+server drops it while idle), and a connection that still turns out dead raises a DBAPIError with
+`connection_invalidated`, after which the pool hands out fresh connections. Such an error on the *first* statement
+of a transaction loses nothing: no earlier statement ran in it, so running that statement again on a fresh
+connection is retrying the whole transaction from its start, which is the retry SQLAlchemy's FAQ ("How do I retry a
+statement execution automatically?") recommends. Every request starts with such a read (its session or its bearer
+token), so a connection the database dropped costs a retry, not a 500. A statement after the first, or a write, is
+never retried: its transaction, with its locks and writes, is gone.
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.engine import Connection, Result
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+
+log = logging.getLogger(__name__)
+
+# Session.info: the current transaction has a connection, i.e. a statement (or a flush) already ran in it.
+BEGUN = "cm_tracker.database.begun"
 
 
 def configure(app: Flask) -> None:
@@ -24,14 +46,15 @@ def configure(app: Flask) -> None:
     if uri.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 30})
     else:
-        options.setdefault("pool_pre_ping", True)
+        options.setdefault("pool_recycle", int(app.config.get("DATABASE_POOL_RECYCLE_SECONDS", 300)))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def attach(app: Flask) -> None:
-    """Per-connection settings for SQLite, once the engine exists."""
+    """Per-connection settings for SQLite and the first-read retry, once the engine exists."""
     from cm_tracker.extensions import db
 
+    _listen_once(db.session)
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":
@@ -49,3 +72,38 @@ def attach(app: Flask) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
+
+
+def _listen_once(target: Any) -> None:
+    """The session events are the extension's (one `db` for every app of the process): register them once."""
+    for name, listener in (("after_begin", _begun), ("after_transaction_end", _ended),
+                           ("do_orm_execute", retry_first_read)):
+        if not event.contains(target, name, listener):
+            event.listen(target, name, listener)
+
+
+def _begun(session: Session, _transaction: SessionTransaction, _connection: Connection) -> None:
+    session.info[BEGUN] = True
+
+
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(BEGUN, None)
+
+
+def retry_first_read(state: ORMExecuteState) -> Result[Any] | None:
+    """Run a transaction's first statement once more on a fresh connection when its pooled one was dead.
+
+    Only a SELECT that opens its transaction, with nothing waiting to be flushed before it, qualifies; everything
+    else runs as usual (None lets the session carry on)."""
+    session = state.session
+    if session.info.get(BEGUN) or not state.is_select or session.new or session.dirty or session.deleted:
+        return None
+    try:
+        return state.invoke_statement()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("A pooled database connection was dead; running the first read again on a fresh one.")
+        session.rollback()  # the failed transaction must end before the session may begin another
+        return state.invoke_statement()

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, has_request_context
+from flask import Flask, Response, current_app, has_request_context, jsonify, render_template
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
+from cm_tracker import errors
 from cm_tracker.net import client_address
 from cm_tracker.services.core import context
 from cm_tracker.services.core.context import OUTSIDE_A_REQUEST, AuditSource, ClinicSettings
+from cm_tracker.services.usecases import access_log
 
 DEFAULT_CLINIC_NAME = "Contingency management programme"
 
@@ -36,3 +39,37 @@ class FlaskContext:
 def register(_app: Flask) -> None:
     """One adapter serves every app of the process: it reads the current one."""
     context.install(FlaskContext())
+
+
+def install_transaction(app: Flask) -> None:
+    """The request's reads wait for one commit after the view. Registered after the security headers' hook, whose
+    after-request work runs later, so that an error answer from here gets the headers too."""
+    app.before_request(access_log.begin_request)
+    app.after_request(_commit_reads)
+    app.teardown_request(_forget)
+
+
+def _commit_reads(response: Response) -> Response:
+    """Runs before a streamed body's first byte too: Flask calls it with the response object, before iterating."""
+    try:
+        access_log.commit_request()
+    except SQLAlchemyError:
+        current_app.logger.exception("The audit rows of a read could not be written; its answer is withheld.")
+        return response if response.status_code >= 500 else _withheld()
+    return response
+
+
+def _withheld() -> Response:
+    if errors.wants_json():
+        response = jsonify(errors.error_body(500))
+    else:
+        try:
+            response = Response(render_template("errors/error.html", status=500, message=errors.MESSAGES[500]))
+        except SQLAlchemyError:  # the page names the signed-in user, whom a dead database cannot load again
+            response = Response(errors.MESSAGES[500], mimetype="text/plain")
+    response.status_code = 500
+    return response
+
+
+def _forget(_exc: BaseException | None) -> None:
+    access_log.end_request()

@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, redirect, requ
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from cm_tracker import request_context
 from cm_tracker.extensions import login_manager
 from cm_tracker.models import Role, User
 from cm_tracker.services.core import audit
@@ -35,6 +36,9 @@ def configure(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.session_protection = None  # our server-side session row does this job, and more strictly
     app.after_request(_security_headers)
+    # Here: its before-request hook runs before the password check loads the user, and its commit before the
+    # headers are set (after-request hooks run last first), so that even its error answer has them.
+    request_context.install_transaction(app)
     app.before_request(_require_password_change)
 
 

@@ -1,4 +1,5 @@
-"""Engine settings: SQLite runs with WAL, a busy timeout and foreign keys; PostgreSQL with pre-ping."""
+"""Engine settings: SQLite runs with WAL, a busy timeout and foreign keys; PostgreSQL recycles pooled connections
+(no pre-ping: a dead one costs a retry of the first read, tests/security/test_disconnects.py)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def test_sqlite_runs_with_wal_and_a_busy_timeout(tmp_path):
     ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
     ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
 ])
-def test_postgresql_urls_use_psycopg_with_pre_ping(given, used):
+def test_postgresql_urls_use_psycopg_with_recycled_connections_and_no_pre_ping(given, used):
     from cm_tracker import create_app
 
     class Config(TestConfig):
@@ -33,7 +34,18 @@ def test_postgresql_urls_use_psycopg_with_pre_ping(given, used):
 
     app = create_app(Config)
     assert app.config["SQLALCHEMY_DATABASE_URI"] == used
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_recycle"] == 300
+    assert "pool_pre_ping" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+def test_the_recycle_age_is_configurable():
+    from cm_tracker import create_app
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = "postgresql://u@h/db"
+        DATABASE_POOL_RECYCLE_SECONDS = 90
+
+    assert create_app(Config).config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_recycle"] == 90
 
 
 def test_the_default_database_is_a_file_in_the_instance_folder(monkeypatch):

@@ -11,10 +11,12 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from cm_tracker.extensions import db
 from cm_tracker.models import ApiToken, User, UserSession
 from cm_tracker.services.core import audit
+from cm_tracker.services.usecases.access_log import write_at_end
 from cm_tracker.timeutil import utcnow
 
 # last_seen_at is written at most this often, so that reading a page is not a write every time.
@@ -40,7 +42,9 @@ def start_session(user: User, address: str | None) -> str:
 def resume_session(raw: str, *, idle: timedelta, absolute: timedelta, now: datetime | None = None) -> User | None:
     """The user of a live session, or None when it ended, idled out, passed its absolute limit, or the user is off."""
     now = now or utcnow()
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _digest(raw)))
+    # The session row and its user in one statement: this runs on every page request.
+    row = db.session.scalar(select(UserSession).options(joinedload(UserSession.user))
+                            .where(UserSession.token_hash == _digest(raw)))
     if row is None or row.ended_at is not None:
         return None
     if row.user.is_disabled:
@@ -53,8 +57,8 @@ def resume_session(raw: str, *, idle: timedelta, absolute: timedelta, now: datet
         _end(row, "absolute_timeout", now)
         return None
     if now - row.last_seen_at > TOUCH_INTERVAL:
-        row.last_seen_at = now
-        db.session.commit()
+        # With the request's own commit: a commit here would expire the user the rest of the request reads.
+        write_at_end(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
     return row.user
 
 
@@ -95,13 +99,15 @@ def issue_token(user: User, lifetime: timedelta) -> tuple[str, datetime]:
 
 
 def user_for_token(raw: str, now: datetime | None = None) -> tuple[User, ApiToken] | None:
+    """The live token's user and the token, read in one statement (every API request asks)."""
     now = now or utcnow()
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
+    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                              .where(ApiToken.token_hash == _digest(raw)))
     if token is None or token.revoked_at is not None or token.expires_at <= now or token.user.is_disabled:
         return None
     if token.last_used_at is None or now - token.last_used_at > TOUCH_INTERVAL:
-        token.last_used_at = now
-        db.session.commit()
+        # With the request's own commit: a commit here would expire the user the rest of the request reads.
+        write_at_end(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return token.user, token
 
 

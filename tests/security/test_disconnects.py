@@ -1,0 +1,71 @@
+"""A pooled PostgreSQL connection the server dropped costs a retry of the request's first read, not an error
+(cm_tracker/database.py); a statement after the first is never retried, its transaction being gone."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from helpers import api_token, sign_in
+from worlds.personas import Personas
+
+pytestmark = pytest.mark.time_machine(datetime(2026, 11, 20, 20, 0, tzinfo=UTC), tick=False)
+
+
+@pytest.fixture
+def kill_pooled(app: Flask, database_url: str) -> Iterator[object]:
+    """A function that ends, from another connection, every backend of the test database but its own: the app's
+    pooled connections are dead, and the app does not know it yet."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL (TEST_POSTGRES_URL)")
+    killer = create_engine(database_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+
+    def kill() -> int:
+        with killer.connect() as conn:
+            return len(conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )).all())
+
+    yield kill
+    killer.dispose()
+
+
+def test_a_read_after_the_pooled_connection_died_still_answers(app, client, personas: Personas, kill_pooled,
+                                                               caplog):
+    headers = api_token(client, "cora")
+    path = f"/api/v1/patients/{personas.patient}/balance"
+    assert client.get(path, headers=headers).status_code == 200  # a connection now waits in the pool
+    assert kill_pooled() >= 1
+    with caplog.at_level(logging.WARNING, logger="cm_tracker.database"):
+        response = client.get(path, headers=headers)
+    assert response.status_code == 200
+    assert response.get_json()["points"] == 0
+    assert "pooled database connection was dead" in caplog.text  # it was, and the first read ran again
+
+
+def test_a_page_after_the_pooled_connection_died_still_answers(app, client, personas: Personas, kill_pooled):
+    sign_in(client, "pat")
+    assert client.get("/portal/").status_code == 200
+    kill_pooled()
+    assert client.get("/portal/").status_code == 200
+
+
+def test_a_statement_after_the_first_is_not_retried(app, personas: Personas, kill_pooled):
+    from cm_tracker.extensions import db
+
+    with app.app_context():
+        db.session.execute(select(1))  # the transaction has begun on this connection
+        kill_pooled()
+        with pytest.raises(DBAPIError) as raised:
+            db.session.execute(select(1))
+        assert raised.value.connection_invalidated
+        db.session.rollback()
+        assert db.session.execute(select(1)).scalar() == 1  # and the pool has fresh connections
