@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import Flask
@@ -62,3 +63,24 @@ def in_threads(app: Flask, count: int, work: Callable[[int], object]) -> list[ob
     for t in threads:
         t.join(120)
     return outcomes
+
+
+@contextmanager
+def statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements run inside the block, in order (a SQLAlchemy before_cursor_execute listener)."""
+    from sqlalchemy import event
+
+    from cm_tracker.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def listener(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)

@@ -37,6 +37,7 @@ from cm_tracker.models.rewards import (
     StockMovement,
     StockMovementKind,
 )
+from cm_tracker.models.state import TargetState
 from cm_tracker.models.user import ApiToken, Role, User, UserSession
 
 __all__ = [
@@ -47,6 +48,6 @@ __all__ = [
     "ProgramTarget",
     "RecordType", "RecordVersion", "Redemption", "RedemptionStatus", "Reward", "RewardKind", "Role",
     "ScheduleVersion", "ScheduledVisit", "Specimen", "SpecimenResult", "SpecimenStatus", "StockCount",
-    "StockMovement", "StockMovementKind", "TargetKind", "TestMethod", "User", "UserSession", "Validity",
+    "StockMovement", "StockMovementKind", "TargetKind", "TargetState", "TestMethod", "User", "UserSession", "Validity",
     "VisitKind",
 ]

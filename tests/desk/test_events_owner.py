@@ -1,5 +1,6 @@
-"""Stored rows become engine events in one place (core.events): the evaluation and the caseload's streaks see the
-same events, and reading many enrollments costs the same queries as reading one."""
+"""Stored rows become engine events in one place (core.events): the evaluation and the live reading of a target's
+state (for an enrolment without a stored one) see the same events, and reading many enrollments costs the same
+queries as reading one."""
 
 from __future__ import annotations
 
@@ -32,24 +33,24 @@ def _sorted(events) -> dict[str, list[object]]:
     return {str(key): sorted(found, key=lambda e: (e.at, e.key)) for key, found in events.items() if found}
 
 
-def test_the_streaks_and_the_evaluation_see_identical_events(app, desk, personas, monkeypatch):
+def test_the_live_state_and_the_evaluation_see_identical_events(app, desk, personas, monkeypatch):
     from cm_tracker.extensions import db
     from cm_tracker.models import Enrollment
+    from cm_tracker.services.core import target_states
     from cm_tracker.services.core.evaluation import snapshot
-    from cm_tracker.services.queries import streaks
 
     _history(app, desk, personas.counselor)
     seen = []
-    evaluate = streaks.evaluate_program
+    evaluate = target_states.evaluate_program
 
     def spy(rules, events, *args):
         seen.append(events)
         return evaluate(rules, events, *args)
 
-    monkeypatch.setattr(streaks, "evaluate_program", spy)
+    monkeypatch.setattr(target_states, "evaluate_program", spy)
     with app.app_context():
         enrollment = db.session.get(Enrollment, desk.enrollment)
-        streaks.streaks_for([enrollment])
+        target_states.live_states([enrollment], desk.today)
         evaluated = _sorted(snapshot(enrollment).events)
     assert set(evaluated) == {"stimulants", "groups", "goals"}
     assert evaluated["goals"][0].reason == "Job interview: activity verified"

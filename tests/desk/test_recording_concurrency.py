@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import func, select
 
 from factories import at, specimen
@@ -44,3 +46,54 @@ def test_concurrent_different_specimens_each_post_once_in_order(app, make_clinic
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     # Six negatives in a row pay 10, 15, 20+40, 25, 30, 35+40 whatever order they were typed in.
     assert db.session.scalar(select(func.sum(LedgerEntry.points))) == 215
+
+
+def test_a_write_that_loses_the_race_computes_again_from_what_won(app, make_clinic, monkeypatch):
+    """A desk entry reads and evaluates before it locks; when another entry of the same patient commits in between,
+    the claim fails and the entry is computed again from the new history (not from what it read)."""
+    from cm_tracker.extensions import db
+    from cm_tracker.models import LedgerEntry, Patient, User
+    from cm_tracker.services.usecases import reevaluation
+    from cm_tracker.services.usecases.specimens import record_specimen
+
+    clinic = make_clinic()
+    real, claims, main = reevaluation.claim_enrollment, [], threading.current_thread()
+
+    def other_desk(_i: int):
+        who, actor = db.session.get(Patient, clinic.patient_id), db.session.get(User, clinic.counselor_id)
+        return record_specimen(who, specimen("N", collected_at=at(0)), actor=actor)
+
+    def racing(enrollment_id: int, version: int) -> bool:
+        if threading.current_thread() is not main:
+            return real(enrollment_id, version)
+        if not claims:  # another desk records the earlier specimen after this entry read the history
+            claims.append(in_threads(app, 1, other_desk))
+        won = real(enrollment_id, version)
+        claims.append(won)
+        return won
+
+    monkeypatch.setattr(reevaluation, "claim_enrollment", racing)
+    patient, actor = db.session.get(Patient, clinic.patient_id), db.session.get(User, clinic.counselor_id)
+    later = record_specimen(patient, specimen("N", collected_at=at(3)), actor=actor)
+
+    assert claims[1:] == [False, True]
+    # The second negative in a row earns 15, as if the two had been typed one after the other.
+    assert [e.points for e in later.awards] == [15]
+    rows = db.session.execute(select(LedgerEntry.kind, LedgerEntry.points).order_by(LedgerEntry.id)).all()
+    assert [(str(k), p) for k, p in rows] == [("award", 10), ("award", 15)]
+
+
+def test_a_patient_written_to_by_many_at_once_still_gets_every_entry_through(app, make_clinic, monkeypatch):
+    """After OPTIMISTIC_ATTEMPTS lost claims the entry locks first and reads under the lock, so it cannot starve."""
+    from cm_tracker.extensions import db
+    from cm_tracker.models import LedgerEntry, Patient, User
+    from cm_tracker.services.usecases import reevaluation
+    from cm_tracker.services.usecases.specimens import record_specimen
+
+    clinic = make_clinic()
+    monkeypatch.setattr(reevaluation, "claim_enrollment", lambda *_args: False)  # every optimistic claim loses
+    patient, actor = db.session.get(Patient, clinic.patient_id), db.session.get(User, clinic.counselor_id)
+    recorded = record_specimen(patient, specimen("N", collected_at=at(0)), actor=actor)
+
+    assert [e.points for e in recorded.awards] == [10]
+    assert db.session.scalar(select(func.sum(LedgerEntry.points))) == 10

@@ -64,11 +64,22 @@ def balance_of(patient_id: int, on: date | None = None) -> Balance:
     return balances_for([patient_id], on)[patient_id]
 
 
+def balance_and_enrollment(patient_id: int, on: date | None = None) -> tuple[Balance, Enrollment | None]:
+    """The balance and the current enrollment it took the cap use of (with its programme loaded), for a reader
+    that needs both without loading the enrollments twice."""
+    found, current = _balances([patient_id], on)
+    return found[patient_id], current.get(patient_id)
+
+
 def balances_for(patient_ids: Iterable[int], on: date | None = None) -> dict[int, Balance]:
     """Every patient's balance, with the cap use of the window ending `on` (the clinic's today unless given)."""
+    return _balances(patient_ids, on)[0]
+
+
+def _balances(patient_ids: Iterable[int], on: date | None) -> tuple[dict[int, Balance], dict[int, Enrollment]]:
     ids = list(dict.fromkeys(patient_ids))
     if not ids:
-        return {}
+        return {}, {}
     sums = _sums(ids)
     current = _current_enrollments(ids)
     used = cap_used_by_enrollment(current.values(), on or clinic_today())
@@ -80,7 +91,7 @@ def balances_for(patient_ids: Iterable[int], on: date | None = None) -> dict[int
             program, cents = enrollment.program, used.get(enrollment.id, 0)
             cap = CapUse(program.cap_cents, cents, CapWindow(program.cap_window), is_near_cap(program, cents))
         found[pid] = Balance(*sums.get(pid, (0, 0, 0, 0, 0)), cap=cap)
-    return found
+    return found, current
 
 
 def _sums(ids: list[int]) -> dict[int, tuple[int, ...]]:

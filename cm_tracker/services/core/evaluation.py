@@ -21,8 +21,8 @@ from cm_tracker.engine.rules import ProgramRules
 from cm_tracker.extensions import db
 from cm_tracker.models import Enrollment, EntryKind, EventType, LedgerEntry, User
 from cm_tracker.services.core.clinic import clinic_date
-from cm_tracker.services.core.events import events_for, rules_for
-from cm_tracker.services.core.ledger import Held, held_by_event
+from cm_tracker.services.core.events import ActivityRow, AttendanceRow, SpecimenRow, events_for, events_from, rules_for
+from cm_tracker.services.core.ledger import Held, enrollment_version, held_by_event
 
 EventKey = tuple[str, int]
 
@@ -57,18 +57,56 @@ def snapshot(enrollment: Enrollment) -> Snapshot:
     return Snapshot(rules, events_for(enrollment, rules), _spends(enrollment))
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What re-evaluating an enrollment reads, read before the write takes the enrollment's lock.
+
+    A write computes first and locks after (docs/architecture.md, "Writes"): it reads `version`, then the history
+    and the ledger; ledger.claim_enrollment(enrollment.id, version) then succeeds only if no other write of the
+    enrollment committed in between, so what was read is still what the database holds, and only the rows the
+    write itself adds or changes need to be turned into events again (`with_rows`), in memory."""
+
+    enrollment: Enrollment
+    version: int
+    snapshot: Snapshot
+    held: dict[tuple[str, int, str], Held]
+    # Read under the enrollment's lock already (the last attempt after others lost the race): nothing to claim.
+    locked: bool = False
+
+    def with_rows(self, specimens: Sequence[SpecimenRow] = (), attendance: Sequence[AttendanceRow] = (),
+                  activities: Sequence[ActivityRow] = ()) -> Snapshot:
+        """The history as read, with the events of these rows (new or changed) in place of any they had."""
+        fresh = events_from(self.snapshot.rules, specimens, attendance, activities)
+        keys = {e.key for found in fresh.values() for e in found}
+        keys |= {("specimen", r.id) for r in specimens} | {("attendance", r.id) for r in attendance}
+        keys |= {("activity", r.id) for r in activities}
+        events: dict[Hashable, list[TargetEvent]] = {
+            target: [e for e in found if e.key not in keys] for target, found in self.snapshot.events.items()}
+        for target, found in fresh.items():
+            events.setdefault(target, []).extend(found)
+        return Snapshot(self.snapshot.rules, events, self.snapshot.spends)
+
+
+def prepare(enrollment: Enrollment) -> Prepared:
+    """Read the version, then the history and what the ledger holds per event; nothing is written."""
+    version = enrollment_version(enrollment.id)
+    return Prepared(enrollment, version, snapshot(enrollment), held_by_event(enrollment.id))
+
+
 def post_differences(
     enrollment: Enrollment,
     evaluation: ProgramEvaluation,
     *,
     because: str,
     actor: User | None,
+    held: dict[tuple[str, int, str], Held] | None = None,
 ) -> list[LedgerEntry]:
     """Post an award for each event seen for the first time and an adjustment for each that now earns otherwise.
 
-    `because` says why a re-evaluation happened (a correction's reason, a late entry), for the adjustments' text.
+    `because` says why a re-evaluation happened (a correction's reason, a late entry), for the adjustments' text;
+    `held` is what the ledger holds per event, when the caller read it already (Prepared).
     """
-    held = held_by_event(enrollment.id)
+    held = held_by_event(enrollment.id) if held is None else held
     posted: list[LedgerEntry] = []
     for (target_key, event_key), award in sorted(evaluation.awards.items(), key=lambda item: _order(item[1])):
         event_type, event_id = event_key
@@ -114,19 +152,25 @@ def _amount(points: int, draws: int) -> str:
 
 @dataclass(frozen=True)
 class Reevaluated:
-    """The evaluation of the whole history and the entries it posted (empty when nothing differed)."""
+    """The evaluation of the whole history, the entries it posted (empty when nothing differed) and the snapshot it
+    evaluated (for the stored state)."""
 
     evaluation: ProgramEvaluation
     posted: list[LedgerEntry]
+    snapshot: Snapshot
 
 
-def reevaluate(enrollment: Enrollment, *, because: str, actor: User | None) -> Reevaluated:
+def reevaluate(enrollment: Enrollment, *, because: str, actor: User | None, taken: Snapshot | None = None,
+               held: dict[tuple[str, int, str], Held] | None = None) -> Reevaluated:
     """Evaluate the whole history again and post what differs; the caller holds the enrollment lock and commits.
 
-    Use cases call usecases.reevaluation.reevaluate_and_refresh, which also rebuilds the report cache from the
-    same evaluation."""
-    evaluation = snapshot(enrollment).evaluate()
-    return Reevaluated(evaluation, post_differences(enrollment, evaluation, because=because, actor=actor))
+    `taken` and `held` are the history and the ledger when the caller read them before it locked (Prepared);
+    otherwise they are read now. Use cases call usecases.reevaluation.reevaluate_and_refresh, which also rebuilds
+    the report cache from the same evaluation."""
+    taken = taken or snapshot(enrollment)
+    evaluation = taken.evaluate()
+    posted = post_differences(enrollment, evaluation, because=because, actor=actor, held=held)
+    return Reevaluated(evaluation, posted, taken)
 
 
 def awards_of_event(entries: Sequence[LedgerEntry]) -> list[dict[str, object]]:

@@ -36,6 +36,20 @@ def lock_enrollment(enrollment_id: int) -> None:
     )
 
 
+def enrollment_version(enrollment_id: int) -> int:
+    """The enrollment's write version as committed now: read it before what a write is computed from."""
+    return int(db.session.scalar(select(Enrollment.version).where(Enrollment.id == enrollment_id)) or 0)
+
+
+def claim_enrollment(enrollment_id: int, version: int) -> bool:
+    """lock_enrollment for a write computed before it locked: the version moves on only if it is still `version`,
+    that is, if no other write of the enrollment committed since the caller read what it computed from. False means
+    the caller must roll back and compute again; True holds the same lock as lock_enrollment until commit."""
+    done = db.session.execute(update(Enrollment).where(Enrollment.id == enrollment_id, Enrollment.version == version)
+                              .values(version=version + 1))
+    return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
 def held_by_event(enrollment_id: int) -> dict[tuple[str, int, str], Held]:
     """Engine entries already posted, summed per (event type, event id, target)."""
     rows = db.session.execute(

@@ -1,17 +1,16 @@
 """The counselor's desk dashboard: who is due today, who is overdue, balances, streaks and what needs attention.
 
 Every figure is one query for the whole caseload (never one per patient), so the page costs the same for five
-patients or five hundred. Streaks come from evaluating each enrollment's history in memory, with the events of the
-whole caseload loaded by a fixed handful of queries (queries.streaks).
+patients or five hundred. Streaks are the stored state of each target (queries.streaks, core.target_states). Only
+today's visits are loaded as rows; overdue visits are counted in the database, since a patient may have dozens.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cm_tracker.extensions import db
@@ -51,12 +50,11 @@ class DueVisit:
 
 @dataclass(frozen=True)
 class Overdue:
-    patient: Patient
-    visits: tuple[ScheduledVisit, ...]
+    """A patient with past visits nothing fulfils and nothing excuses: how many, and since when."""
 
-    @property
-    def oldest(self) -> date:
-        return self.visits[0].due_on
+    patient: Patient
+    count: int
+    oldest: date
 
 
 @dataclass(frozen=True)
@@ -89,26 +87,23 @@ def dashboard_for(user: User, today: date) -> Dashboard:
     active = {pid: e for pid, e in current.items() if e is not None and e.status == EnrollmentStatus.ACTIVE}
     balances = balances_for(ids, today)
     streaks = streaks_for(list(active.values()))
-    visits = _open_visits(list(active.values()), today)
-    excused = _excused_days([e.id for e in active.values()], {v.due_on for v in visits})
+    visits = _due_today(list(active.values()), today)
+    excused = _excused_days([e.id for e in active.values()], {today} if visits else set())
     board = Dashboard(today)
     by_patient = {p.id: p for p in patients}
     labels = {(e.program_id, t.key): t.label for e in active.values() for t in e.program.targets}
-    overdue: dict[int, list[ScheduledVisit]] = defaultdict(list)
     for visit in visits:
-        pid = visit.enrollment.patient_id
-        if visit.due_on == today:
-            is_excused = (visit.enrollment_id, today) in excused or (None, today) in excused
-            board.due.append(DueVisit(visit, by_patient[pid], _what(visit, labels), is_excused,
-                                      streaks.get(visit.enrollment_id, ())))
-        elif (visit.enrollment_id, visit.due_on) not in excused and (None, visit.due_on) not in excused:
-            overdue[pid].append(visit)
-    board.overdue = [Overdue(by_patient[pid], tuple(v)) for pid, v in overdue.items()]
+        is_excused = (visit.enrollment_id, today) in excused or (None, today) in excused
+        board.due.append(DueVisit(visit, by_patient[visit.enrollment.patient_id], _what(visit, labels), is_excused,
+                                  streaks.get(visit.enrollment_id, ())))
+    overdue = _overdue(list(active.values()), today)
+    board.overdue = sorted((Overdue(by_patient[pid], count, oldest) for pid, (count, oldest) in overdue.items()),
+                           key=lambda o: (o.oldest, o.patient.display_name, o.patient.id))
     last_events, next_visits = last_event_times(ids), next_visit_dates(ids, today)
     for p in patients:
         enrollment = current[p.id]
         row = CaseloadRow(p, enrollment, balances.get(p.id, Balance()), last_events.get(p.id), next_visits.get(p.id))
-        board.rows.append(Row(row, streaks.get(enrollment.id, ()) if enrollment else (), len(overdue.get(p.id, []))))
+        board.rows.append(Row(row, streaks.get(enrollment.id, ()) if enrollment else (), overdue.get(p.id, (0,))[0]))
     board.alerts = _alerts(patients, active, balances, today)
     return board
 
@@ -119,21 +114,39 @@ def _what(visit: ScheduledVisit, labels: dict[tuple[int, str], str]) -> str:
     return f"Session: {labels.get((visit.enrollment.program_id, visit.target_key or ''), visit.target_key)}"
 
 
-def _open_visits(enrollments: list[Enrollment], today: date) -> list[ScheduledVisit]:
-    """Visits due up to today that nothing fulfils, within each enrollment's dates (an ended one's are not due)."""
+def _open(enrollments: list[Enrollment]) -> list[object]:
+    """The conditions of a visit nothing fulfils, within its enrollment's dates (an ended one's are not due)."""
+    return [ScheduledVisit.enrollment_id.in_([e.id for e in enrollments]),
+            ScheduledVisit.due_on >= Enrollment.start_on,
+            or_(Enrollment.end_on.is_(None), ScheduledVisit.due_on <= Enrollment.end_on), ~is_taken(ScheduledVisit.id)]
+
+
+def _due_today(enrollments: list[Enrollment], today: date) -> list[ScheduledVisit]:
+    """Today's visits that nothing fulfils yet."""
     if not enrollments:
         return []
     query = (select(ScheduledVisit).join(Enrollment, ScheduledVisit.enrollment_id == Enrollment.id)
-             .where(ScheduledVisit.enrollment_id.in_([e.id for e in enrollments]), ScheduledVisit.due_on <= today,
-                    ScheduledVisit.due_on >= Enrollment.start_on,
-                    or_(Enrollment.end_on.is_(None), ScheduledVisit.due_on <= Enrollment.end_on),
-                    ~is_taken(ScheduledVisit.id))
+             .where(ScheduledVisit.due_on == today, *_open(enrollments))
              .order_by(ScheduledVisit.due_on, ScheduledVisit.kind, ScheduledVisit.id))
     found = list(db.session.scalars(query))
     loaded = {e.id: e for e in enrollments}
     for visit in found:  # the enrollments are in memory already: no query per visit
         set_committed_value(visit, "enrollment", loaded[visit.enrollment_id])
     return found
+
+
+def _overdue(enrollments: list[Enrollment], today: date) -> dict[int, tuple[int, date]]:
+    """Per patient: the past visits nothing fulfils and no excuse or clinic closure covers, and the oldest one."""
+    if not enrollments:
+        return {}
+    excused = exists().where(Excuse.enrollment_id == ScheduledVisit.enrollment_id,
+                             Excuse.excused_on == ScheduledVisit.due_on, Excuse.revoked_at.is_(None))
+    closed = exists().where(ClinicClosure.closed_on == ScheduledVisit.due_on)
+    query = (select(Enrollment.patient_id, func.count(ScheduledVisit.id), func.min(ScheduledVisit.due_on))
+             .join(Enrollment, ScheduledVisit.enrollment_id == Enrollment.id)
+             .where(ScheduledVisit.due_on < today, *_open(enrollments), ~excused, ~closed)
+             .group_by(Enrollment.patient_id))
+    return {pid: (int(count), oldest) for pid, count, oldest in db.session.execute(query)}
 
 
 def _excused_days(enrollment_ids: list[int], days: set[date]) -> set[tuple[int | None, date]]:

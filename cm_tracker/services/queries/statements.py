@@ -1,14 +1,17 @@
-"""A patient's balance with the cap and what the next success of each target earns (docs/api.md balance)."""
+"""A patient's balance with the cap and what the next success of each target earns (docs/api.md balance).
+
+What comes next is the stored state of the enrolment's targets (core.target_states), fitted to the cap use of the
+balance read beside it, so a statement costs a fixed handful of queries whatever the length of the history."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cm_tracker.engine.program import fit_preview
 from cm_tracker.models import EnrollmentStatus, Patient
-from cm_tracker.services.core.balances import Balance, CapUse, balance_of
+from cm_tracker.services.core.balances import Balance, CapUse, balance_and_enrollment
 from cm_tracker.services.core.clinic import clinic_today
-from cm_tracker.services.core.enrollments import current_enrollment
-from cm_tracker.services.core.evaluation import snapshot
+from cm_tracker.services.core.target_states import states_for
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,7 @@ class NextReward:
     reset_points: int
     reset_draws: int
     reset_explanation: str
+    run: int  # the target's successes in a row now (its stored state)
 
 
 @dataclass(frozen=True)
@@ -42,13 +46,15 @@ class Statement:
 
 def statement_for(patient: Patient) -> Statement:
     today = clinic_today()
-    balance = balance_of(patient.id, today)
-    enrollment = current_enrollment(patient)
+    balance, enrollment = balance_and_enrollment(patient.id, today)
     if enrollment is None:
         return Statement(balance, 0, [])
+    program = enrollment.program
     upcoming: list[NextReward] = []
     if enrollment.status == EnrollmentStatus.ACTIVE:
-        for key, p in snapshot(enrollment).preview(today).items():
-            upcoming.append(NextReward(str(key), p.points, p.draws, p.explanation, p.reset_points, p.reset_draws,
-                                       p.reset_explanation))
-    return Statement(balance, enrollment.program.point_value_cents, upcoming)
+        used = balance.cap.used_cents if balance.cap else 0
+        for key, now in states_for([enrollment], today)[enrollment.id].items():
+            p = fit_preview(now.next, program.cap_cents, program.max_award_cents, used, program.point_value_cents)
+            upcoming.append(NextReward(key, p.points, p.draws, p.explanation, p.reset_points, p.reset_draws,
+                                       p.reset_explanation, now.run))
+    return Statement(balance, program.point_value_cents, upcoming)

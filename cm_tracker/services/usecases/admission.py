@@ -26,8 +26,9 @@ from cm_tracker.models import (
     User,
 )
 from cm_tracker.services.core import audit
-from cm_tracker.services.core.clinic import start_of_day
+from cm_tracker.services.core.clinic import clinic_today, start_of_day
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
+from cm_tracker.services.core.target_states import store_first_states
 from cm_tracker.services.core.visit_calendar import visits_for, weekday_codes
 from cm_tracker.services.usecases import accounts
 
@@ -64,6 +65,7 @@ def admit_patient(*, display_name: str, record_number: str, program_id: int, sta
     db.session.add_all([patient, enrollment])
     db.session.flush()
     db.session.add_all(visits_for(enrollment, program))
+    store_first_states(enrollment, clinic_today())
     audit.record("patient.create", user=actor, patient_id=patient.id, object_type="patient", object_id=patient.id,
                  detail={"program_id": program.id, "enrollment_id": enrollment.id})
     try:

@@ -28,8 +28,9 @@ from cm_tracker.services.core.enrollments import enrollment_on
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
 from cm_tracker.services.core.ledger import entries_for_event, lock_enrollment
 from cm_tracker.services.core.visit_links import visit_for
-from cm_tracker.services.usecases.reevaluation import reevaluate_and_refresh
+from cm_tracker.services.usecases.reevaluation import attempts, claim, reevaluate_and_refresh
 from cm_tracker.services.usecases.specimens import FUTURE_TOLERANCE
+from cm_tracker.services.usecases.transactions import commit_keeping_loaded
 from cm_tracker.timeutil import utcnow
 
 
@@ -58,29 +59,33 @@ def record_attendance(patient: Patient, *, occurred_at: datetime, target_key: st
         fields["occurred_at"] = "The session time is in the future."
     if fields:
         raise ValidationFailed("The attendance was not recorded.", fields=fields)
-    lock_enrollment(enrollment.id)
-    existing = db.session.scalar(select(AttendanceRecord).where(
-        AttendanceRecord.enrollment_id == enrollment.id, AttendanceRecord.target_key == target_key,
-        AttendanceRecord.occurred_at == occurred_at))
     outcome = {target_key: str(classify_attendance(status).outcome)}
-    if existing is not None:
-        db.session.rollback()
-        if existing.status != status:
-            raise Conflict("This session is already marked for the patient; correct it instead.", code="duplicate")
-        return AttendanceRecorded(existing, outcome, list(entries_for_event(EventType.ATTENDANCE, existing.id)), [],
-                                  True)
-    visit_id = visit_for(enrollment.id, VisitKind.SESSION, clinic_date(occurred_at), visit_id=visit_id,
-                         target_key=target_key)
+    # Read and check first, lock after (usecases.reevaluation.prepare / claim), as record_specimen does.
+    for prepared in attempts(enrollment):
+        existing = db.session.scalar(select(AttendanceRecord).where(
+            AttendanceRecord.enrollment_id == enrollment.id, AttendanceRecord.target_key == target_key,
+            AttendanceRecord.occurred_at == occurred_at))
+        if existing is not None:
+            db.session.rollback()
+            if existing.status != status:
+                raise Conflict("This session is already marked for the patient; correct it instead.",
+                               code="duplicate")
+            return AttendanceRecorded(existing, outcome, list(entries_for_event(EventType.ATTENDANCE, existing.id)),
+                                      [], True)
+        found_visit = visit_for(enrollment.id, VisitKind.SESSION, clinic_date(occurred_at), visit_id=visit_id,
+                                target_key=target_key)
+        if claim(prepared):
+            break
     record = AttendanceRecord(patient_id=patient.id, enrollment_id=enrollment.id, target_key=target_key,
                               occurred_at=occurred_at, status=status, note=note,
-                              recorded_by_id=actor.id if actor else None, visit_id=visit_id)
+                              recorded_by_id=actor.id if actor else None, visit_id=found_visit)
     db.session.add(record)
     db.session.flush()
     posted = reevaluate_and_refresh(enrollment, because=f"a session of {occurred_at:%Y-%m-%d} was entered late",
-                                    actor=actor)
+                                    actor=actor, prepared=prepared, attendance=[record])
     audit.record("attendance.create", user=actor, patient_id=patient.id, object_type="attendance",
                  object_id=record.id, detail={"status": str(status), "target": target_key})
-    db.session.commit()
+    commit_keeping_loaded()
     mine = [e for e in posted if e.event_type == EventType.ATTENDANCE and e.event_id == record.id]
     return AttendanceRecorded(record, outcome, mine, [e for e in posted if e not in mine])
 

@@ -18,6 +18,7 @@ from cm_tracker.extensions import db
 from cm_tracker.models import Program, ProgramTarget, ScheduleVersion, User
 from cm_tracker.services.core import audit
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
+from cm_tracker.services.core.target_states import end_states_before
 from cm_tracker.services.queries.program_schedules import (
     check_schedule,
     default_effective_on,
@@ -60,6 +61,7 @@ def add_schedule_version(program: Program, key: str, data: Mapping[str, Any], *,
     row = ScheduleVersion(version=newest + 1, effective_on=effective_on, schedule=stored, created_by_id=actor.id)
     target.schedule_versions.append(row)
     db.session.flush()
+    end_states_before(program.id, key, effective_on)
     audit.record("program.schedule_version", user=actor, object_type="program", object_id=program.id,
                  detail={"target": key, "version": row.version, "effective_on": effective_on.isoformat()})
     try:

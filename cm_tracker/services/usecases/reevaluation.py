@@ -1,22 +1,72 @@
-"""Re-evaluating an enrollment from a use case: the differences posted and the report cache rebuilt from the same
-evaluation, in the caller's transaction.
+"""Re-evaluating an enrollment from a use case: the differences posted, the report cache rebuilt and the targets'
+state stored, all from the same evaluation, in the caller's transaction.
 
 Every use case that can change what a patient earned (a new result, a late entry, a correction, an excuse, an
-activity's verdict) re-evaluates through here, never through core.evaluation.reevaluate alone, so the reports never
-lag the ledger. The cache is written from this tier, above both the evaluation and the report queries, so neither
-imports the other (tests/test_architecture.py).
+activity's verdict) re-evaluates through here, never through core.evaluation.reevaluate alone, so the reports and
+the stored state never lag the ledger. The cache is written from this tier, above both the evaluation and the
+report queries, so neither imports the other (tests/test_architecture.py).
+
+Two ways in: `reevaluate_and_refresh` reads and evaluates under the lock the caller already holds; the desk's
+writes instead `prepare` before they lock and `claim` (docs/architecture.md, "Writes"), so the lock is held only
+while they write.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+from cm_tracker.extensions import db
 from cm_tracker.models import Enrollment, LedgerEntry, User
-from cm_tracker.services.core.evaluation import reevaluate
+from cm_tracker.services.core.clinic import clinic_today
+from cm_tracker.services.core.evaluation import Prepared, prepare, reevaluate
+from cm_tracker.services.core.events import ActivityRow, AttendanceRow, SpecimenRow
+from cm_tracker.services.core.ledger import claim_enrollment, lock_enrollment
+from cm_tracker.services.core.target_states import store_states
 from cm_tracker.services.queries.reports.summaries import refresh_outcomes
 
+# How often a write computed before it locked starts again because another write of the same enrollment committed
+# first; after that it locks first and reads under the lock, as a write did before, so it always gets through.
+OPTIMISTIC_ATTEMPTS = 3
 
-def reevaluate_and_refresh(enrollment: Enrollment, *, because: str, actor: User | None) -> list[LedgerEntry]:
-    """Post what the whole history now earns differently and rewrite the enrollment's cached outcomes; the caller
-    holds the enrollment lock and commits."""
-    done = reevaluate(enrollment, because=because, actor=actor)
+__all__ = ["Prepared", "attempts", "claim", "reevaluate_and_refresh"]
+
+
+def attempts(enrollment: Enrollment) -> Iterator[Prepared]:
+    """What to compute a write from, once per attempt: the caller reads and checks what it needs, then `claim`s;
+    if the claim fails it goes on to the next attempt (this rolls back first). The last attempt is read under the
+    enrollment's lock, so its claim cannot fail:
+
+        for prepared in attempts(enrollment):
+            ...  # reads and checks, no writes
+            if claim(prepared):
+                break
+        ...  # the writes
+    """
+    for _ in range(OPTIMISTIC_ATTEMPTS):
+        yield prepare(enrollment)
+        db.session.rollback()
+    lock_enrollment(enrollment.id)
+    yield replace(prepare(enrollment), locked=True)
+
+
+def claim(prepared: Prepared) -> bool:
+    """Lock the enrollment if nothing changed it since `prepared` was read (core.ledger.claim_enrollment)."""
+    return prepared.locked or claim_enrollment(prepared.enrollment.id, prepared.version)
+
+
+def reevaluate_and_refresh(enrollment: Enrollment, *, because: str, actor: User | None,
+                           prepared: Prepared | None = None, specimens: Sequence[SpecimenRow] = (),
+                           attendance: Sequence[AttendanceRow] = (),
+                           activities: Sequence[ActivityRow] = ()) -> list[LedgerEntry]:
+    """Post what the whole history now earns differently, rewrite the enrollment's cached outcomes and store its
+    targets' state (core.target_states); the caller holds the enrollment lock and commits.
+
+    With `prepared` (claimed), the history is the one read before the lock, with the events of the rows this write
+    added or changed (`specimens`, `attendance`, `activities`, flushed so they have ids) put in."""
+    taken = prepared.with_rows(specimens, attendance, activities) if prepared else None
+    done = reevaluate(enrollment, because=because, actor=actor, taken=taken,
+                      held=prepared.held if prepared else None)
     refresh_outcomes(enrollment, done.evaluation)
+    store_states(enrollment, done.snapshot.rules, done.evaluation, done.snapshot.events, clinic_today())
     return done.posted

@@ -33,9 +33,10 @@ from cm_tracker.services.core.clinic import clinic_date
 from cm_tracker.services.core.enrollments import enrollment_on
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
 from cm_tracker.services.core.events import rules_for, specimen_outcomes
-from cm_tracker.services.core.ledger import entries_for_event, lock_enrollment
+from cm_tracker.services.core.ledger import entries_for_event
 from cm_tracker.services.core.visit_links import visit_for
-from cm_tracker.services.usecases.reevaluation import reevaluate_and_refresh
+from cm_tracker.services.usecases.reevaluation import Prepared, attempts, claim, reevaluate_and_refresh
+from cm_tracker.services.usecases.transactions import commit_keeping_loaded
 from cm_tracker.timeutil import utcnow
 
 # A clock a few minutes fast on a tablet should not refuse a real specimen.
@@ -128,16 +129,27 @@ def record_specimen(patient: Patient, data: SpecimenInput, *, actor: User | None
     """Record a specimen and post its awards (and any adjustments a late entry causes) in one transaction.
 
     Recording the same specimen again (same time, same facts) is a retry: it returns the first record and posts
-    nothing. Another specimen at the same time is refused as a duplicate.
+    nothing. Another specimen at the same time is refused as a duplicate. Everything is read and checked before the
+    enrollment is locked (usecases.reevaluation.prepare / claim); if another write of the same enrollment commits in
+    between, the recording starts again from the new state.
     """
     enrollment = enrollment_on(patient, data.collected_at)
     _check(data, _abstinence_analytes(enrollment.program))
-    lock_enrollment(enrollment.id)
-    existing = db.session.scalar(select(Specimen).where(Specimen.enrollment_id == enrollment.id,
-                                                        Specimen.collected_at == data.collected_at))
-    if existing is not None:
-        return _replay_or_refuse(existing, data)
-    visit_id = visit_for(enrollment.id, VisitKind.TEST, clinic_date(data.collected_at), visit_id=data.visit_id)
+    for prepared in attempts(enrollment):
+        existing = db.session.scalar(select(Specimen).where(Specimen.enrollment_id == enrollment.id,
+                                                            Specimen.collected_at == data.collected_at))
+        if existing is not None:
+            return _replay_or_refuse(existing, data)
+        visit_id = visit_for(enrollment.id, VisitKind.TEST, clinic_date(data.collected_at), visit_id=data.visit_id)
+        if claim(prepared):
+            return _write_specimen(patient, data, prepared, visit_id, actor)
+    raise AssertionError("the last attempt holds the lock")  # pragma: no cover
+
+
+def _write_specimen(patient: Patient, data: SpecimenInput, prepared: Prepared, visit_id: int | None,
+                    actor: User | None) -> Recorded:
+    """The writes of record_specimen, once the enrollment is claimed: nothing is read but what the inserts return."""
+    enrollment = prepared.enrollment
     # actor None: the nightly day-closing job, which the audit row names by its source ("cli").
     actor_id = actor.id if actor else None
     specimen = Specimen(patient_id=patient.id, enrollment_id=enrollment.id, recorded_by_id=actor_id,
@@ -148,11 +160,12 @@ def record_specimen(patient: Patient, data: SpecimenInput, *, actor: User | None
     db.session.add(RecordVersion(record_type=RecordType.SPECIMEN, record_id=specimen.id, version=1,
                                  data=_snapshot(specimen), reason="recorded", changed_by_id=actor_id))
     posted = reevaluate_and_refresh(enrollment, because=f"a specimen of {data.collected_at:%Y-%m-%d} was entered late",
-                                    actor=actor)
+                                    actor=actor, prepared=prepared, specimens=[specimen])
     audit.record("specimen.create", user=actor, patient_id=patient.id, object_type="specimen", object_id=specimen.id,
                  detail={"status": str(data.status)})
-    db.session.commit()
-    return _result(specimen, posted)
+    outcomes = {key: str(found[0]) for key, found in specimen_outcomes(prepared.snapshot.rules, specimen).items()}
+    commit_keeping_loaded()
+    return _result(specimen, posted, outcomes)
 
 
 def _facts_key(data: SpecimenInput) -> tuple[object, ...]:
@@ -175,17 +188,17 @@ def _outcomes(specimen: Specimen) -> dict[str, str]:
     return {key: str(found[0]) for key, found in specimen_outcomes(rules, specimen).items()}
 
 
-def _result(specimen: Specimen, posted: list[LedgerEntry]) -> Recorded:
+def _result(specimen: Specimen, posted: list[LedgerEntry], outcomes: dict[str, str]) -> Recorded:
     mine = [e for e in posted if e.event_type == EventType.SPECIMEN and e.event_id == specimen.id]
     others = [e for e in posted if e not in mine]
-    return Recorded(specimen, _outcomes(specimen), mine, others)
+    return Recorded(specimen, outcomes, mine, others)
 
 
 def correct_specimen(specimen: Specimen, *, version: int, reason: str, changes: Mapping[str, Any],
                      actor: User | None) -> Recorded:
     """A new version of a specimen with who, when and why; the history is re-evaluated and differences posted."""
     recorded = apply_specimen_correction(specimen, version=version, reason=reason, changes=changes, actor=actor)
-    db.session.commit()
+    commit_keeping_loaded()
     return recorded
 
 
@@ -194,26 +207,29 @@ def apply_specimen_correction(specimen: Specimen, *, version: int, reason: str, 
     """correct_specimen without the commit, so that a preview (usecases.corrections) runs exactly this code."""
     if not reason.strip():
         raise ValidationFailed("Say why the specimen is corrected.", fields={"reason": "Give a reason."})
-    lock_enrollment(specimen.enrollment_id)
-    db.session.refresh(specimen)
-    if specimen.version != version:
-        db.session.rollback()
-        raise Conflict(f"This specimen changed since you loaded it (now version {specimen.version}); "
-                       "reload and try again.", code="stale_version")
-    current = _input_of(specimen)
-    data = replace(current, **changes)
     enrollment = specimen.enrollment
-    _check(data, _abstinence_analytes(enrollment.program))
+    for prepared in attempts(enrollment):
+        db.session.refresh(specimen)
+        if specimen.version != version:
+            db.session.rollback()
+            raise Conflict(f"This specimen changed since you loaded it (now version {specimen.version}); "
+                           "reload and try again.", code="stale_version")
+        data = replace(_input_of(specimen), **changes)
+        _check(data, _abstinence_analytes(enrollment.program))
+        if claim(prepared):
+            break
     _apply(specimen, data)
     specimen.version += 1
     specimen.updated_at = utcnow()
     db.session.add(RecordVersion(record_type=RecordType.SPECIMEN, record_id=specimen.id, version=specimen.version,
                                  data=_snapshot(specimen), reason=reason.strip(),
                                  changed_by_id=actor.id if actor else None))
-    posted = reevaluate_and_refresh(enrollment, because=reason.strip(), actor=actor)
+    posted = reevaluate_and_refresh(enrollment, because=reason.strip(), actor=actor, prepared=prepared,
+                                    specimens=[specimen])
     audit.record("specimen.correct", user=actor, patient_id=specimen.patient_id, object_type="specimen",
                  object_id=specimen.id, detail={"version": specimen.version, "reason": reason.strip()})
-    return Recorded(specimen, _outcomes(specimen), [], posted)
+    outcomes = {key: str(found[0]) for key, found in specimen_outcomes(prepared.snapshot.rules, specimen).items()}
+    return Recorded(specimen, outcomes, [], posted)
 
 
 def _input_of(specimen: Specimen) -> SpecimenInput:
