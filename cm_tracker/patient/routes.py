@@ -69,7 +69,7 @@ def _portal_helpers() -> dict[str, Any]:
 @page("home")
 def home(patient: Patient) -> str:
     return render_template("patient/home.html", home=portal_reads.home(patient, clinic_today()),
-                           recent=portal_history.history(patient)[:RECENT])
+                           recent=portal_history.recent(patient, RECENT))
 
 
 @bp.route("/progress")
@@ -84,12 +84,9 @@ def progress(patient: Patient) -> str:
 @bp.route("/history")
 @page("history")
 def history(patient: Patient) -> str:
-    # Every line is built (a correction's "before" needs the entries before it) and one page of them is shown.
-    lines = portal_history.history(patient)
-    pages = max(1, -(-len(lines) // HISTORY_PAGE))
-    number = min(max(request.args.get("page", 1, type=int), 1), pages)  # an odd ?page= shows the nearest page
-    shown = lines[(number - 1) * HISTORY_PAGE:number * HISTORY_PAGE]
-    return render_template("patient/history.html", lines=shown, page=number, pages=pages)
+    # Only the page's lines are built; an odd ?page= shows the nearest page.
+    shown = portal_history.history_page(patient, request.args.get("page", 1, type=int), HISTORY_PAGE)
+    return render_template("patient/history.html", lines=shown.lines, page=shown.page, pages=shown.pages)
 
 
 @bp.route("/rewards")

@@ -1,9 +1,9 @@
 """The portal's sentences, in the patient's language, built from structured facts (never from the stored reason).
 
 "Negative for stimulants, 4th in a row: 25 points" / "Negativo para estimulantes, 4.º seguido: 25 puntos".
-services/portal_history.py supplies each ledger entry with the engine's award, the cause of the outcome and the
-amounts before and after a correction; this module only chooses words. Staff-written text (an activity's
-description, a manual adjustment's note, reward names) is shown as written.
+services/queries/portal_history.py supplies each ledger entry with what its event earns now (outcome, streak, bonus),
+the cause of the outcome and the amounts before and after a correction; this module only chooses words.
+Staff-written text (an activity's description, a manual adjustment's note, reward names) is shown as written.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from helpers import sign_in
+from helpers import PASSWORD, sign_in
+from worlds.clinic import record
 
 
 def _text(html: str) -> str:
@@ -189,3 +190,25 @@ def test_an_account_not_linked_to_a_record_is_told_so_kindly(app, client, person
 def test_a_patient_lands_on_the_portal(client, personas):
     sign_in(client, "pat")
     assert client.get("/").headers["Location"].endswith("/portal/")
+
+
+def test_history_tells_bonus_draws_and_a_recovered_value_apart(app, client, make_clinic):
+    """A prize-draw schedule's bonus is what the award holds above the ladder's value at its level (the report
+    cache stores the total only), so the history still says "(1 + 2 bonus)" and "your earlier value is back"."""
+    from cm_tracker.services.usecases import accounts
+
+    bowl = [{"tier": "good_job", "slips": 1, "value_cents": 0}, {"tier": "small", "slips": 1, "value_cents": 100}]
+    clinic = make_clinic({"kind": "prize_draws", "start_draws": 1, "step_draws": 1, "recovery_after": 2,
+                          "bonus_draws": 2, "bonus_analytes": ["opiates"], "bowl": bowl})
+    record(clinic, [(0, "N/N"), (3, "N"), (7, "P"), (10, "N/N"), (14, "N/N")])
+    accounts.create_user(username="dora", password=PASSWORD, role="patient", display_name="Dora",
+                         patient_id=clinic.patient_id)
+    sign_in(client, "dora")
+    html = client.get("/portal/history").get_data(as_text=True)
+    assert re.findall(r'<p class="line-text">(.*?)</p>', html) == [
+        "Negative for stimulants, 2nd in a row: 5 prize draws (3 + 2 bonus): your earlier value is back",
+        "Negative for stimulants, 1st in a row: 3 prize draws (1 + 2 bonus)",
+        "Positive for cocaine and methamphetamine: nothing this time",
+        "Negative for stimulants, 2nd in a row: 2 prize draws",
+        "Negative for stimulants, 1st in a row: 3 prize draws (1 + 2 bonus)",
+    ]

@@ -32,7 +32,7 @@ from cm_tracker.money import points_value_cents
 from cm_tracker.services.core.balances import CapUse, balance_of
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.errors import Conflict
-from cm_tracker.services.core.evaluation import snapshot
+from cm_tracker.services.core.events import rules_for
 from cm_tracker.services.core.spending import MAX_QUANTITY, pending_points
 from cm_tracker.services.queries.catalog import CatalogItem, catalog
 from cm_tracker.services.queries.statements import Statement, statement_for
@@ -102,7 +102,7 @@ def home(patient: Patient, today: date) -> Home:
     statement = statement_for(patient)
     enrollment = current_enrollment(patient)
     labels = target_labels(enrollment)
-    streaks = _streaks(enrollment, statement) if enrollment else []
+    streaks = _streaks(enrollment, statement, today) if enrollment else []
     return Home(statement, streaks, upcoming_visits(patient, today), labels, prizes_waiting(patient),
                 open_requests(patient), enrollment is not None)
 
@@ -111,18 +111,20 @@ def target_labels(enrollment: Enrollment | None) -> dict[str, str]:
     return {t.key: t.label for t in enrollment.program.targets} if enrollment else {}
 
 
-def _streaks(enrollment: Enrollment, statement: Statement) -> list[Streak]:
-    snap = snapshot(enrollment)
-    by_target = snap.evaluate().by_target
+def _streaks(enrollment: Enrollment, statement: Statement, today: date) -> list[Streak]:
+    """Each target's run and what comes next, from the statement (the stored state, core.target_states, already
+    fitted to the programme's limits): no replay of the history."""
     upcoming = {n.target: n for n in statement.next}
+    if not upcoming:  # an episode that is over earns nothing next, so it shows no streak
+        return []
+    rules = rules_for(enrollment.program, today)
     point_value = enrollment.program.point_value_cents
     streaks = []
-    for target in snap.rules.targets:
-        awards = by_target.get(target.key, ())
+    for target in rules.targets:
         nxt = upcoming.get(str(target.key))
         if nxt is None:
             continue
-        streaks.append(Streak(str(target.key), target.label, target.kind, awards[-1].run if awards else 0,
+        streaks.append(Streak(str(target.key), target.label, target.kind, nxt.run,
                               nxt.points, nxt.draws, points_value_cents(nxt.points, point_value), nxt.reset_points,
                               nxt.reset_draws, not isinstance(target.schedule, FixedSchedule)))
     return streaks

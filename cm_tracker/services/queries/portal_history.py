@@ -1,30 +1,37 @@
 """The patient's history and weekly progress as structured facts, so the portal can say them in any language.
 
 The ledger's stored `reason` is the English audit text; the portal never translates it. Instead each entry is paired
-with what explains it: the engine's current award for its event (outcome, streak, bonus, recovery), the cause of
-that outcome (which analytes were positive, a missed visit...), the amounts before and after a correction, and the
-redemption or draw it belongs to. patient/wording.py turns these into sentences.
+with what explains it: what its event earns now (outcome, streak, bonus, recovery, as the last evaluation left it in
+the report cache), the cause of that outcome (which analytes were positive, a missed visit...), the amounts before and
+after a correction, and the redemption or draw it belongs to. patient/wording.py turns these into sentences.
+
+Only the lines shown are built (the home's latest few, or one page of the history): the page's entries are selected
+by id, and then what they need in a fixed handful of queries (the earlier and later entries of their events, the
+cached outcomes of those events, their causes, redemptions and draws), so a page costs the same for a history of
+ten events as for one of a thousand, and no page replays the history through the engine.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
-from cm_tracker.engine.events import Award
+from cm_tracker.engine.ladder import ladder_of
 from cm_tracker.engine.outcomes import DilutePolicy, Outcome, classify_specimen
-from cm_tracker.engine.rules import TargetKind
+from cm_tracker.engine.rules import ProgramRules, TargetKind
+from cm_tracker.engine.schedules import FixedSchedule
 from cm_tracker.extensions import db
 from cm_tracker.models import (
     AttendanceRecord,
     Draw,
     Enrollment,
     EntryKind,
+    EventOutcome,
     GoalActivity,
     LedgerEntry,
     Patient,
@@ -35,11 +42,13 @@ from cm_tracker.models import (
 from cm_tracker.money import points_value_cents
 from cm_tracker.services.core.clinic import clinic_date
 from cm_tracker.services.core.enrollments import current_enrollment
-from cm_tracker.services.core.evaluation import snapshot
-from cm_tracker.services.core.events import specimen_facts
+from cm_tracker.services.core.events import rules_for, specimen_facts
 from cm_tracker.services.core.ledger import EARNING_KINDS, ENGINE_KINDS
 
 MAX_WEEKS = 26
+
+EventKey = tuple[int | None, str, int | None, str | None]  # enrollment, event type, event id, target
+Held = list[tuple[int, tuple[int, int]]]  # an event's engine entries for one target, oldest first: (id, amount)
 
 
 @dataclass(frozen=True)
@@ -52,13 +61,28 @@ class Cause:
 
 
 @dataclass(frozen=True)
+class Standing:
+    """What an event earns now for one target, as the last evaluation computed it (the report cache's row, with the
+    bonus part of the amount told apart): the facts a history sentence says."""
+
+    outcome: Outcome
+    points: int
+    draws: int
+    run: int  # successes in a row after this event
+    bonus_points: int  # included in `points`
+    bonus_draws: int  # included in `draws`
+    recovered: bool
+    capped: bool
+
+
+@dataclass(frozen=True)
 class Line:
     """One ledger entry with everything needed to say it in plain words."""
 
     entry: LedgerEntry
     label: str
     target_kind: TargetKind | None
-    award: Award | None  # the engine's current award for the event, when it is what this entry now stands for
+    award: Standing | None  # what the event earns now, when it is what this entry now stands for
     cause: Cause | None
     before: tuple[int, int] | None  # points and draws the event held before this correction
     after: tuple[int, int] | None
@@ -75,6 +99,13 @@ class Line:
 
 
 @dataclass(frozen=True)
+class HistoryPage:
+    lines: list[Line]  # newest first
+    page: int  # 1 first, within 1..pages
+    pages: int  # at least 1, even for an empty history
+
+
+@dataclass(frozen=True)
 class Week:
     starts_on: date
     negative: int
@@ -85,44 +116,143 @@ class Week:
     value_cents: int
 
 
-def history(patient: Patient) -> list[Line]:
-    """Every ledger entry of the patient, newest first, each with its explanation."""
-    entries = list(db.session.scalars(
-        select(LedgerEntry).where(LedgerEntry.patient_id == patient.id).order_by(LedgerEntry.id)
-    ))
+def recent(patient: Patient, limit: int) -> list[Line]:
+    """The patient's latest `limit` ledger entries, newest first, each with its explanation."""
+    return _lines(patient, _newest(patient, 0, limit))
+
+
+def history_page(patient: Patient, asked: int, per_page: int) -> HistoryPage:
+    """One page of the patient's ledger, newest first; a page number out of range shows the nearest page."""
+    total = db.session.scalar(select(func.count(LedgerEntry.id)).where(LedgerEntry.patient_id == patient.id)) or 0
+    pages = max(1, -(-total // per_page))
+    number = min(max(asked, 1), pages)
+    return HistoryPage(_lines(patient, _newest(patient, (number - 1) * per_page, per_page)), number, pages)
+
+
+def _newest(patient: Patient, skip: int, limit: int) -> list[LedgerEntry]:
+    query = select(LedgerEntry).where(LedgerEntry.patient_id == patient.id).order_by(LedgerEntry.id.desc())
+    return list(db.session.scalars(query.offset(skip).limit(limit)))
+
+
+def _lines(patient: Patient, entries: Sequence[LedgerEntry]) -> list[Line]:
+    """The lines of these entries (newest first), from what their events hold and earn now."""
     enrollments = {e.id: e for e in patient.enrollments}
-    evaluations = {eid: snapshot(enrollments[eid]).evaluate().awards
-                   for eid in {e.enrollment_id for e in entries} if eid in enrollments}
-    last_of_event = {_event_key(e): e.id for e in entries if e.kind in ENGINE_KINDS and e.event_type}
-    causes = _causes(entries, enrollments)
-    redemptions = _by_id(Redemption, {e.redemption_id for e in entries if e.redemption_id})
+    events = [e for e in entries if e.kind in ENGINE_KINDS and e.event_type]
+    amounts = _event_amounts(patient, events)
+    standings = _standings(events, enrollments)
+    facts = {e.id: _event_facts(e, amounts.get(_event_key(e), []), standings.get(_event_key(e))) for e in events}
+    causes = _causes([e for e in events if facts[e.id].standing], enrollments)
+    redemptions = _redemptions({e.redemption_id for e in entries if e.redemption_id})
     draws = _by_id(Draw, {e.draw_id for e in entries if e.draw_id})
-    held: dict[tuple[object, ...], tuple[int, int]] = defaultdict(lambda: (0, 0))
     lines = []
     for entry in entries:
         target = _target(enrollments.get(entry.enrollment_id), entry.target_key)
         label, kind = (target.label, target.kind) if target else (entry.target_key or "", None)
-        award = before = after = None
-        superseded = False
-        if entry.kind in ENGINE_KINDS and entry.event_type:
-            key = _event_key(entry)
-            before = held[key]
-            after = held[key] = (before[0] + entry.points, before[1] + entry.draws)
-            current = evaluations.get(entry.enrollment_id, {}).get(
-                (entry.target_key, (str(entry.event_type), entry.event_id)))
-            superseded = last_of_event[key] != entry.id
-            if current is not None and not superseded and (current.points, current.draws) == after:
-                award = current
-        cause = causes.get((entry.enrollment_id, entry.target_key, str(entry.event_type), entry.event_id))
-        lines.append(Line(entry, label, kind, award, cause if award else None,
-                          before if entry.kind == EntryKind.ADJUSTMENT else None,
-                          after if entry.kind == EntryKind.ADJUSTMENT else None, superseded,
-                          redemptions.get(entry.redemption_id), draws.get(entry.draw_id)))
-    return lines[::-1]
+        fact = facts.get(entry.id, _NOT_AN_EVENT)
+        correction = entry.kind == EntryKind.ADJUSTMENT
+        lines.append(Line(entry, label, kind, fact.standing,
+                          causes.get(_cause_key(entry)) if fact.standing else None,
+                          fact.before if correction else None, fact.after if correction else None,
+                          fact.superseded, redemptions.get(entry.redemption_id), draws.get(entry.draw_id)))
+    return lines
 
 
-def _event_key(entry: LedgerEntry) -> tuple[object, ...]:
+@dataclass(frozen=True)
+class _EventFacts:
+    before: tuple[int, int]
+    after: tuple[int, int]
+    superseded: bool
+    standing: Standing | None
+
+
+_NOT_AN_EVENT = _EventFacts((0, 0), (0, 0), False, None)
+
+
+def _event_facts(entry: LedgerEntry, held: Held, current: Standing | None) -> _EventFacts:
+    """What the event held before this entry and after it, whether a later entry changed it, and what it earns now
+    when that is what this entry stands for (the last entry of its event, with the same amount)."""
+    before = _sum(amount for entry_id, amount in held if entry_id < entry.id)
+    after = (before[0] + entry.points, before[1] + entry.draws)
+    superseded = bool(held) and held[-1][0] != entry.id
+    stands = current is not None and not superseded and (current.points, current.draws) == after
+    return _EventFacts(before, after, superseded, current if stands else None)
+
+
+def _event_key(entry: LedgerEntry) -> EventKey:
     return (entry.enrollment_id, str(entry.event_type), entry.event_id, entry.target_key)
+
+
+def _cause_key(entry: LedgerEntry) -> tuple[object, ...]:
+    return (entry.enrollment_id, entry.target_key, str(entry.event_type), entry.event_id)
+
+
+def _sum(amounts: Iterable[tuple[int, int]]) -> tuple[int, int]:
+    points = draws = 0
+    for p, d in amounts:
+        points, draws = points + p, draws + d
+    return points, draws
+
+
+def _event_amounts(patient: Patient, events: Sequence[LedgerEntry]) -> dict[EventKey, Held]:
+    """Every engine entry of these entries' events and targets, oldest first: (id, (points, draws)), for what an event
+    held before a correction and whether a later one changed it."""
+    found: dict[EventKey, Held] = defaultdict(list)
+    if not events:
+        return found
+    wanted = {_event_key(e) for e in events}
+    rows = db.session.execute(
+        select(LedgerEntry.id, LedgerEntry.enrollment_id, LedgerEntry.event_type, LedgerEntry.event_id,
+               LedgerEntry.target_key, LedgerEntry.points, LedgerEntry.draws)
+        .where(LedgerEntry.patient_id == patient.id, LedgerEntry.kind.in_(ENGINE_KINDS),
+               LedgerEntry.event_id.in_({e.event_id for e in events}))
+        .order_by(LedgerEntry.id)
+    )
+    for entry_id, enrollment_id, event_type, event_id, target_key, points, draws in rows:
+        key = (enrollment_id, str(event_type), event_id, target_key)
+        if key in wanted:
+            found[key].append((entry_id, (points, draws)))
+    return found
+
+
+def _standings(events: Sequence[LedgerEntry], enrollments: dict[int, Enrollment]) -> dict[EventKey, Standing]:
+    """What each of these events earns now for its target: the report cache's row (event_outcomes), which every
+    re-evaluation rewrites with the ledger (usecases.reevaluation)."""
+    ids = {e.enrollment_id for e in events if e.enrollment_id in enrollments}
+    if not ids:
+        return {}
+    wanted = {_event_key(e) for e in events}
+    rows = [r for r in db.session.scalars(select(EventOutcome).where(
+        EventOutcome.enrollment_id.in_(ids), EventOutcome.event_id.in_({e.event_id for e in events})))
+        if (r.enrollment_id, str(r.event_type), r.event_id, r.target_key) in wanted]
+    if not rows:
+        return {}
+    # The engine's view of each programme, for the bonus part of an amount (the home has loaded it already).
+    rules = {e.program_id: rules_for(e.program) for e in {enrollments[r.enrollment_id] for r in rows}}
+    return {(r.enrollment_id, str(r.event_type), r.event_id, r.target_key):
+            _standing(r, rules[enrollments[r.enrollment_id].program_id]) for r in rows}
+
+
+def _standing(row: EventOutcome, rules: ProgramRules) -> Standing:
+    bonus_points, bonus_draws = _bonus(row, rules)
+    return Standing(Outcome(row.outcome), row.points, row.draws, row.run, bonus_points, bonus_draws,
+                    row.is_recovered, row.is_capped)
+
+
+def _bonus(row: EventOutcome, rules: ProgramRules) -> tuple[int, int]:
+    """The bonus part of a success's award (points, draws), as the engine's escalation grants it (engine/evaluate.py
+    `_climb`): the run bonus of a points ladder on every `bonus_every`-th success in a row, kept by an award the
+    limits cut; in draws, what the award holds above the ladder's value at its level (draws are never cut)."""
+    if Outcome(row.outcome) != Outcome.SUCCESS:
+        return 0, 0
+    target = next((t for t in rules.targets if str(t.key) == row.target_key), None)
+    schedule = target.schedule_on(row.occurred_on) if target else None
+    if schedule is None or isinstance(schedule, FixedSchedule):
+        return 0, 0
+    ladder = ladder_of(schedule)
+    if ladder.unit == "draw":
+        return 0, max(row.draws - ladder.value(row.level), 0)
+    every = ladder.bonus_every
+    return (ladder.bonus if every and row.run % every == 0 else 0), 0
 
 
 def _target(enrollment: Enrollment | None, key: str | None) -> ProgramTarget | None:
@@ -137,28 +267,36 @@ def _by_id(model: type, ids: set[int]) -> dict[int, object]:
     return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
 
 
+def _redemptions(ids: set[int]) -> dict[int, Redemption]:
+    """The redemptions of these ids with their reward, which the sentence names."""
+    if not ids:
+        return {}
+    query = select(Redemption).where(Redemption.id.in_(ids)).options(joinedload(Redemption.reward))
+    return {row.id: row for row in db.session.scalars(query)}
+
+
 def _causes(entries: Iterable[LedgerEntry], enrollments: dict[int, Enrollment]) -> dict[tuple[object, ...], Cause]:
     """The cause of each engine entry's event outcome, per (enrollment, target, event type, event id)."""
-    wanted = {(e.enrollment_id, e.target_key, str(e.event_type), e.event_id)
-              for e in entries if e.kind in ENGINE_KINDS and e.event_type and e.event_id}
+    wanted = {_cause_key(e) for e in entries if e.kind in ENGINE_KINDS and e.event_type and e.event_id}
     ids: dict[str, set[int]] = defaultdict(set)
     for _, _, event_type, event_id in wanted:
-        ids[event_type].add(int(event_id))
+        ids[str(event_type)].add(int(event_id))  # type: ignore[call-overload]
     specimens = {s.id: s for s in db.session.scalars(
-        select(Specimen).where(Specimen.id.in_(ids["specimen"])).options(selectinload(Specimen.results)))}
+        select(Specimen).where(Specimen.id.in_(ids["specimen"])).options(selectinload(Specimen.results)))
+    } if ids["specimen"] else {}
     attendance = _by_id(AttendanceRecord, ids["attendance"])
     activities = _by_id(GoalActivity, ids["activity"])
     found: dict[tuple[object, ...], Cause] = {}
     for enrollment_id, target_key, event_type, event_id in wanted:
-        target = _target(enrollments.get(int(enrollment_id)), target_key)
+        target = _target(enrollments.get(int(enrollment_id)), target_key)  # type: ignore[call-overload, arg-type]
         if event_type == "specimen" and event_id in specimens and target is not None:
-            program = enrollments[int(enrollment_id)].program
+            program = enrollments[int(enrollment_id)].program  # type: ignore[call-overload]
             cause = specimen_cause(specimens[event_id], frozenset(target.analytes), str(program.dilute_policy))
         elif event_type == "attendance" and event_id in attendance:
-            cause = Cause(f"attendance_{attendance[event_id].status}")
+            cause = Cause(f"attendance_{attendance[event_id].status}")  # type: ignore[attr-defined]
         elif event_type == "activity" and event_id in activities:
             activity = activities[event_id]
-            cause = Cause(f"activity_{activity.status}", note=activity.description)
+            cause = Cause(f"activity_{activity.status}", note=activity.description)  # type: ignore[attr-defined]
         else:
             continue
         found[(enrollment_id, target_key, event_type, event_id)] = cause
@@ -199,21 +337,17 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def main_target(enrollment: Enrollment) -> Hashable | None:
-    """The programme's first abstinence target (its tests), else its first target."""
-    targets = enrollment.program.targets
-    chosen = next((t for t in targets if t.kind == TargetKind.ABSTINENCE), targets[0] if targets else None)
-    return chosen.key if chosen else None
-
-
 def _weekly_results(enrollment: Enrollment) -> dict[date, tuple[int, int, int]]:
-    key = main_target(enrollment)
-    if key is None:
-        return {}
+    """Outcomes of the main target per week, counted from the report cache (one grouped query, no evaluation)."""
+    rows = db.session.execute(
+        select(EventOutcome.week_on, EventOutcome.outcome, func.count())
+        .where(EventOutcome.enrollment_id == enrollment.id, EventOutcome.is_primary.is_(True))
+        .group_by(EventOutcome.week_on, EventOutcome.outcome)
+    ).all()
     counts: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0])
     slot = {Outcome.SUCCESS: 0, Outcome.FAILURE: 1, Outcome.NEUTRAL: 2}
-    for award in snapshot(enrollment).evaluate().by_target.get(key, ()):
-        counts[_monday(award.on)][slot[Outcome(award.outcome)]] += 1
+    for week_on, outcome, n in rows:
+        counts[week_on][slot[Outcome(outcome)]] += int(n)
     return {day: (c[0], c[1], c[2]) for day, c in counts.items()}
 
 
