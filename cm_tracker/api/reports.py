@@ -88,7 +88,8 @@ def _with_params(op: dict[str, object]) -> dict[str, object]:
 
 
 _csv_op = _with_params(operation("The per-patient table of the outcome report as CSV (admin, manager).",
-                                 ("200", None, "CSV, one row per patient."), errors=("404", "422")))
+                                 ("200", None, "CSV, one row per patient, then a last row "
+                                  "`# end of export: N rows` (docs/reports.md)."), errors=("404", "422")))
 _csv_op["responses"]["200"]["content"] = {"text/csv": {"schema": {"type": "string"}}}  # type: ignore[index]
 
 document({

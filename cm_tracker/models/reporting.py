@@ -2,8 +2,9 @@
 
 Outcomes are not part of the record (the engine derives them from specimens and the programme's rules), yet period
 reports over thousands of enrolments need them in the database. `EventOutcome` is a cache, not a ledger: the
-services replace an enrollment's rows every time they re-evaluate it (queries.reports.summaries), so it always
-says what the ledger was last reconciled with.
+services bring an enrollment's rows up to date every time they re-evaluate it (queries.reports.summaries), so it
+always says what the ledger was last reconciled with. `EnrollmentSummary` and `EnrollmentWeek` condense the same
+rows per enrolment and per enrolment-week for whole-programme reports.
 """
 
 from __future__ import annotations
@@ -91,9 +92,41 @@ class EnrollmentSummary(db.Model):
     scheduled_days: Mapped[int] = mapped_column(default=0)
     # The clinic date the summary was computed on: scheduled visits up to the day before count in its LDA weeks.
     computed_on: Mapped[date]
+    # The ledger's non-engine entries (manual adjustments, redemptions, prizes) up to ledger_through_id: redemptions
+    # and draws post without a re-evaluation, so reports add live only the enrolment's entries after that id
+    # (queries.reports.whole_episode). Each entry up to it happened before the end of computed_on.
+    ledger_through_id: Mapped[int] = mapped_column(default=0)
+    manual_cents: Mapped[int] = mapped_column(default=0)
+    manual_points: Mapped[int] = mapped_column(default=0)
+    redeemed_points: Mapped[int] = mapped_column(default=0)
+    prize_cents: Mapped[int] = mapped_column(default=0)
+
+
+class EnrollmentWeek(db.Model):
+    """One enrolment's primary-target counts in one ISO week as of its last evaluation, so the whole-programme
+    weekly percent negative sums a few rows per enrolment instead of every event and visit."""
+
+    __tablename__ = "enrollment_weeks"
+    # Covers the weekly chart of a whole programme: read from the index alone.
+    __table_args__ = (Index("ix_enrollment_weeks_program", "program_id", "week_on", "successes", "submitted",
+                            "failures", "excused", "scheduled_tests"),)
+
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), primary_key=True)
+    week_on: Mapped[date] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    successes: Mapped[int] = mapped_column(default=0)
+    submitted: Mapped[int] = mapped_column(default=0)
+    failures: Mapped[int] = mapped_column(default=0)
+    # Excused events (an excused specimen), as the weekly chart counts them.
+    excused: Mapped[int] = mapped_column(default=0)
+    # Scheduled test visits due before the summary's computed_on (reports add those due since, live).
+    scheduled_tests: Mapped[int] = mapped_column(default=0)
 
 
 # Reports read the ledger's non-engine entries (manual, redemptions, prizes) per enrolment; this covering index lets
 # them skip the engine's award rows, which are most of the ledger (and are summed from event_outcomes instead).
 Index("ix_ledger_entries_enrollment_kind", LedgerEntry.enrollment_id, LedgerEntry.kind, LedgerEntry.occurred_at,
       LedgerEntry.created_at, LedgerEntry.points, LedgerEntry.value_cents)
+# The whole-episode reports ask each enrolment for its last entry id (one index seek) to find the few whose ledger
+# moved since their summary, and read only the entries after its ledger_through_id.
+Index("ix_ledger_entries_enrollment_id", LedgerEntry.enrollment_id, LedgerEntry.id)

@@ -37,8 +37,10 @@ from cm_tracker.models import (
     StockMovement,
     StockMovementKind,
     TargetKind,
+    TargetState,
     User,
 )
+from cm_tracker.models.reporting import EnrollmentWeek
 from cm_tracker.services.core import audit
 from cm_tracker.services.core.clinic import clinic_date, clinic_zone
 from cm_tracker.services.core.events import rules_for
@@ -51,9 +53,10 @@ TABLES: dict[str, Any] = {
     "patients": Patient, "enrollments": Enrollment, "scheduled_visits": ScheduledVisit, "specimens": Specimen,
     "specimen_results": SpecimenResult, "attendance_records": AttendanceRecord, "redemptions": Redemption,
     "draws": Draw, "ledger_entries": LedgerEntry, "event_outcomes": EventOutcome,
-    "enrollment_summaries": EnrollmentSummary,
+    "enrollment_weeks": EnrollmentWeek, "enrollment_summaries": EnrollmentSummary, "target_states": TargetState,
 }
-EXPLICIT_IDS = ("patients", "enrollments", "specimens", "attendance_records", "draws", "redemptions")
+EXPLICIT_IDS = ("patients", "enrollments", "specimens", "attendance_records", "draws", "redemptions",
+                "ledger_entries")
 # Programme mix: (preset, share of patients, budget per patient in cents).
 MIX = (("california_rip", 0.5, 60_000), ("petry_prize_draws", 0.25, 30_000), ("higgins_vouchers", 0.25, 90_000))
 PATIENTS_PER_COUNSELOR = 120
@@ -116,7 +119,7 @@ def _next_ids() -> Ids:
         return int(db.session.scalar(select(func.coalesce(func.max(model.id), 0))) or 0) + 1
 
     return Ids(after(Patient), after(Enrollment), after(Specimen), after(AttendanceRecord), after(Draw),
-               after(Redemption))
+               after(Redemption), after(LedgerEntry))
 
 
 def _insert(rows: Rows) -> None:
@@ -166,10 +169,18 @@ def _staff(patients: int, seed: int) -> tuple[User, User, list[int]]:
     admin = make(username=f"scale{seed}admin", password=password, role=Role.ADMIN, display_name="Scale Admin")
     manager = make(username=f"scale{seed}manager", password=password, role=Role.MANAGER,
                    display_name="Scale Manager")
-    counselors = [make(username=f"scale{seed}c{i}", password=password, role=Role.COUNSELOR,
-                       display_name=f"Counselor {i + 1:02d}").id
+    # Dozens of counselors share the admin's password hash (hashing is deliberately slow: a second each would
+    # be most of a build); they are audited as accounts.create_user audits one, and nobody signs in as them.
+    counselors = [User(username=f"scale{seed}c{i}", display_name=f"Counselor {i + 1:02d}", role=Role.COUNSELOR,
+                       password_hash=admin.password_hash)
                   for i in range(max(1, -(-patients // PATIENTS_PER_COUNSELOR)))]
-    return admin, manager, counselors
+    db.session.add_all(counselors)
+    db.session.flush()
+    for user in counselors:
+        audit.record("user.create", user=None, object_type="user", object_id=user.id,
+                     detail={"username": user.username, "role": str(Role.COUNSELOR)})
+    db.session.commit()
+    return admin, manager, [user.id for user in counselors]
 
 
 def build_scale(patients: int, *, seed: int, today: date, chunk: int = 400,

@@ -1,5 +1,5 @@
 """One synthetic patient's episode for `demo scale`: visits, specimens, sessions, draws, redemptions, and the
-ledger and report rows the services would have written for them.
+ledger, report and target-state rows the services would have written for them.
 
 Awards are computed exactly as core.evaluation computes them: the rows built in memory become events through
 core.events.events_from, the translation every evaluation uses, and Snapshot.evaluate pays them, so re-evaluating
@@ -24,6 +24,7 @@ from cm_tracker.models import EnrollmentStatus, EntryKind, EventType, Redemption
 from cm_tracker.money import points_value_cents
 from cm_tracker.services.core.evaluation import Snapshot
 from cm_tracker.services.core.events import events_from
+from cm_tracker.services.core.target_states import state_rows
 from cm_tracker.services.queries.reports import summaries
 from cm_tracker.services.usecases.draws import _reason as draw_reason
 from cm_tracker.timeutil import utcnow
@@ -91,6 +92,7 @@ class Ids:
     attendance: int
     draw: int
     redemption: int
+    ledger: int
 
     def take(self, name: str) -> int:
         value = getattr(self, name)
@@ -146,6 +148,7 @@ def build_patient(plan: ProgramPlan, ids: Ids, rows: Rows, rng: random.Random, *
     """Every row of one patient's episode, appended to `rows`."""
     reliability = rng.choice(PROFILES)
     patient_id, enrollment_id = ids.take("patient"), ids.take("enrollment")
+    first_entry = rows.count("ledger_entries")
     dates = plan.dates(start)
     drop_at = rng.randrange(3, len(dates)) if rng.random() < 0.22 else None
     status, end_on = EnrollmentStatus.ACTIVE, None
@@ -194,13 +197,30 @@ def build_patient(plan: ProgramPlan, ids: Ids, rows: Rows, rng: random.Random, *
             "created_by_id": counselor_id})
     if plan.voucher is not None:
         _redemptions(plan, ids, rows, rng, evaluation, patient_id, enrollment_id, counselor_id)
-    outcome_rows = list(summaries.outcome_rows(enrollment_id, patient_id, plan.id, evaluation,
-                                                   recorded.facts))
+    ledger = _number_entries(ids, rows.tables.get("ledger_entries", [])[first_entry:], today, zone)
+    outcome_rows = list(summaries.outcome_rows(enrollment_id, patient_id, plan.id, evaluation, recorded.facts))
     for row in outcome_rows:
         rows.add("event_outcomes", row)
     past = [d for d in dates if d < today]
+    for row in summaries.week_rows(enrollment_id, plan.id, outcome_rows, past):
+        rows.add("enrollment_weeks", row)
     rows.add("enrollment_summaries", summaries.summary_of(
-        enrollment_id, patient_id, plan.id, outcome_rows, past, set(), today, len(set(past))))
+        enrollment_id, patient_id, plan.id, outcome_rows, past, set(), today, len(set(past)), ledger))
+    for row in state_rows(enrollment_id, patient_id, plan.rules, evaluation, events, today):
+        rows.add("target_states", row)
+
+
+def _number_entries(ids: Ids, entries: list[dict[str, Any]], today: date, zone: Any) -> dict[str, int]:
+    """Give the episode's ledger entries their ids in the order they were made (the ledger export's order), and
+    total them for the summary as queries.reports.summaries does from the stored rows."""
+    for entry in entries:
+        entry["id"] = ids.take("ledger")
+    if not entries:
+        return summaries.ledger_totals([], 0, datetime.min.replace(tzinfo=UTC))
+    before = datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    return summaries.ledger_totals(
+        [(e["id"], e["kind"], e["occurred_at"] or e["created_at"], e["points"], e["value_cents"])
+         for e in entries if e["kind"] in summaries.OTHER_KINDS], entries[-1]["id"], before)
 
 
 def _record_specimen(ids: Ids, rows: Rows, rng: random.Random, recorded: Recorded, patient_id: int,

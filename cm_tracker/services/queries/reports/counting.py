@@ -14,8 +14,6 @@ from sqlalchemy import Integer, and_, case, cast, func, literal, select, true, u
 from cm_tracker.engine.outcomes import Outcome
 from cm_tracker.extensions import db
 from cm_tracker.models import (
-    Enrollment,
-    EnrollmentSummary,
     EntryKind,
     EventOutcome,
     LedgerEntry,
@@ -58,19 +56,6 @@ def event_counts(scope: Scope) -> dict[int, dict[str, Any]]:
     return {row[0]: dict(zip(names, row[1:], strict=True)) for row in db.session.execute(query)}
 
 
-def summary_counts(scope: Scope) -> dict[int, dict[str, Any]]:
-    """The same figures as event_counts plus both LDAs, for the whole episode, from one summary row per enrolment."""
-    s = EnrollmentSummary
-    query = select(s.enrollment_id, s.successes, s.failures, s.submitted, s.excused_tests, s.attended_days,
-                   s.excused_days, s.last_attended_on, s.engine_cents, s.engine_points, s.lda_samples,
-                   s.lda_weeks).where(s.program_id == scope.program_id)
-    if scope.counselor_id is not None:
-        query = query.where(s.enrollment_id.in_(scope.enrollments()))
-    names = ("successes", "failures", "submitted", "excused_tests", "attended_days", "excused_days",
-             "last_attended_on", "engine_cents", "engine_points", "lda_samples", "lda_weeks")
-    return {row[0]: dict(zip(names, row[1:], strict=True)) for row in db.session.execute(query)}
-
-
 def _scope_to_end(scope: Scope) -> list[Any]:
     """The scope's event filters without the period start (for figures "up to the end of the period")."""
     return Scope(scope.program_id, scope.counselor_id, None, scope.end, scope.due_before).events()
@@ -82,26 +67,6 @@ def visit_counts(scope: Scope) -> dict[int, tuple[int, int]]:
                     func.count(func.distinct(ScheduledVisit.due_on)))
              .where(*scope.visits()).group_by(ScheduledVisit.enrollment_id))
     return {eid: (int(tests), int(days)) for eid, tests, days in db.session.execute(query)}
-
-
-def visit_counts_since_summary(scope: Scope) -> dict[int, tuple[int, int]]:
-    """Whole episode: the visits each summary counted when it was computed, plus those due since (a few per
-    enrolment, found through the (enrollment, due date) index)."""
-    s, v = EnrollmentSummary, ScheduledVisit
-    base = {eid: (int(t), int(d)) for eid, t, d in db.session.execute(
-        select(s.enrollment_id, s.scheduled_tests, s.scheduled_days).where(s.program_id == scope.program_id))}
-    since = (select(v.enrollment_id, _flag(v.kind == VisitKind.TEST), func.count(func.distinct(v.due_on)))
-             .join(s, and_(s.enrollment_id == v.enrollment_id, v.due_on >= s.computed_on))
-             .where(s.program_id == scope.program_id, v.due_on < scope.due_before).group_by(v.enrollment_id))
-    never = (select(v.enrollment_id, _flag(v.kind == VisitKind.TEST), func.count(func.distinct(v.due_on)))
-             .join(Enrollment, Enrollment.id == v.enrollment_id)
-             .outerjoin(s, s.enrollment_id == Enrollment.id)
-             .where(Enrollment.program_id == scope.program_id, s.enrollment_id.is_(None),
-                    v.due_on < scope.due_before).group_by(v.enrollment_id))  # enrolments never evaluated yet
-    for eid, tests, days in [*db.session.execute(since), *db.session.execute(never)]:
-        old_tests, old_days = base.get(eid, (0, 0))
-        base[eid] = (old_tests + int(tests), old_days + int(days))
-    return base
 
 
 def excused_counts(scope: Scope) -> dict[int, int]:

@@ -1,24 +1,32 @@
-"""CSV exports, streamed line by line: every report table, the full ledger, and the de-identified funders' export.
+"""CSV exports, streamed in chunks: every report table, the full ledger, and the de-identified funders' export.
 
-The ledger export reads with a server-side cursor in batches (yield_per), so memory stays flat however long the
-ledger is. The funders' export leaves the programme, so it follows docs/rules.md 8: aggregate rows per programme and
-year only, no names, record numbers or dates finer than the year, and every count from 1 to 10 shown as "<11"
-(with the rates computed from such a small group withheld too, since a rate over a handful of people can point
-at one of them).
+Every export is written about a thousand rows at a time (one chunk of the response each) and ends with a last row
+that states how many rows came before it (`# end of export: 608123 rows`, docs/reports.md): a file cut short by
+a dropped connection, a timeout or an error has no such row, so it can never pass for a complete one. An error
+while streaming is logged and raised, which ends the response before that row (the server also drops the
+connection, so the transfer itself is incomplete).
+
+The ledger export reads with a server-side cursor in batches (yield_per; SQLite's cursor steps through the rows),
+so memory stays flat however long the ledger is. The funders' export leaves the programme, so it follows
+docs/rules.md 8: aggregate rows per programme and year only, no names, record numbers or dates finer than the
+year, and every count from 1 to 10 shown as "<11" (with the rates computed from such a small group withheld too,
+since a rate over a handful of people can point at one of them).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from cm_tracker.extensions import db
-from cm_tracker.models import Enrollment, EventType, LedgerEntry, Program
+from cm_tracker.models import Enrollment, LedgerEntry, Program
 from cm_tracker.money import plain_dollars
 from cm_tracker.services.queries.reports.measures import Measures, pool
 from cm_tracker.services.queries.reports.outcomes import enrollment_counts
@@ -27,18 +35,35 @@ from cm_tracker.services.queries.reports.sql import Scope
 SUPPRESSED = "<11"
 WITHHELD = "suppressed"
 SMALL_CELL = 10
-LEDGER_BATCH = 2000
+CHUNK_ROWS = 1000
+END_OF_EXPORT = "# end of export: {rows} rows"
+log = logging.getLogger(__name__)
 
 
-def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    """One CSV line at a time (RFC 4180 quoting, CRLF), so a response can stream a table of any length."""
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]], chunk: int = CHUNK_ROWS) -> Iterator[str]:
+    """The CSV text (RFC 4180 quoting, CRLF; None written empty) in chunks of `chunk` rows, the header first and
+    the end-of-export row last; an error on the way raises before that row is written."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     yield _take(buffer)
-    for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
-        yield _take(buffer)
+    count = 0
+    batch: list[Sequence[Any]] = []
+    try:
+        for row in rows:
+            batch.append(row)
+            if len(batch) == chunk:
+                writer.writerows(batch)
+                count += len(batch)
+                batch.clear()
+                yield _take(buffer)
+        writer.writerows(batch)
+        count += len(batch)
+    except Exception:
+        log.exception("CSV export stopped after %d rows; it ends without its end-of-export row", count)
+        raise
+    writer.writerow([END_OF_EXPORT.format(rows=count)])
+    yield _take(buffer)
 
 
 def _take(buffer: io.StringIO) -> str:
@@ -52,8 +77,24 @@ LEDGER_HEADER = ("entry_id", "created_at", "occurred_at", "patient_id", "enrollm
                  "points", "draws", "value_usd", "event_type", "event_id", "reason")
 
 
+def _utc_text(value: datetime | str) -> str:
+    """A stored time as models.types.UTCDateTime would load it, written as ISO 8601 ("2026-11-02T17:00:00+00:00"):
+    SQLite's driver hands back the naive UTC text it stored, PostgreSQL's an aware time in the session's zone."""
+    if isinstance(value, str):
+        if len(value) == 26 and value[10] == " ":  # SQLAlchemy's SQLite format, "2026-11-02 17:00:00.000000"
+            return (value[:10] + "T" + (value[11:19] if value.endswith(".000000") else value[11:])) + "+00:00"
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.isoformat() + "+00:00"
+    return value.astimezone(UTC).isoformat()
+
+
 def ledger_rows(program_id: int | None) -> Iterator[Sequence[Any]]:
-    """Every ledger entry (of one programme, or all), oldest first, read in batches from a server-side cursor."""
+    """Every ledger entry (of one programme, or all), oldest first, read in batches from a server-side cursor.
+
+    The export is hundreds of thousands of rows, so they are read from the driver's cursor itself (kinds as the
+    strings they are stored as, times as `_utc_text` writes them), without SQLAlchemy's per-row and per-value
+    processing; a few hundred distinct amounts recur, so each is written as dollars once (money.plain_dollars)."""
     query = (select(LedgerEntry.id, LedgerEntry.created_at, LedgerEntry.occurred_at, LedgerEntry.patient_id,
                     LedgerEntry.enrollment_id, Program.name, LedgerEntry.kind, LedgerEntry.target_key,
                     LedgerEntry.points, LedgerEntry.draws, LedgerEntry.value_cents, LedgerEntry.event_type,
@@ -62,12 +103,34 @@ def ledger_rows(program_id: int | None) -> Iterator[Sequence[Any]]:
              .join(Program, Program.id == Enrollment.program_id).order_by(LedgerEntry.id))
     if program_id is not None:
         query = query.where(Enrollment.program_id == program_id)
-    result = db.session.execute(query.execution_options(yield_per=LEDGER_BATCH, stream_results=True))
-    for (eid, created, occurred, pid, enr, program, kind, target, points, draws, cents, etype, event_id,
-         reason) in result:
-        yield (eid, created.isoformat(), occurred.isoformat() if occurred else "", pid, enr, program, str(kind),
-               target or "", points, draws, plain_dollars(cents), str(etype) if isinstance(etype, EventType) else "",
-               event_id if event_id is not None else "", reason)
+    dollars: dict[int, str] = {}
+    with _driver_cursor(query) as cursor:
+        while batch := cursor.fetchmany(CHUNK_ROWS):
+            for (eid, created, occurred, pid, enr, program, kind, target, points, draws, cents, etype, event_id,
+                 reason) in batch:
+                shown = dollars.get(cents)
+                if shown is None:
+                    shown = dollars[cents] = plain_dollars(cents)
+                yield (eid, _utc_text(created), _utc_text(occurred) if occurred else None, pid, enr, program,
+                       kind, target, points, draws, shown, etype, event_id, reason)
+
+
+@contextmanager
+def _driver_cursor(query: Select[Any]) -> Iterator[Any]:
+    """The driver's own cursor over `query`, in the session's transaction: on PostgreSQL a named (server-side)
+    cursor, which sends rows as they are fetched; SQLite's cursor steps through the rows as they are fetched."""
+    connection = db.session.connection()
+    compiled = query.compile(dialect=connection.dialect)
+    params: Any = compiled.params
+    if compiled.positional:
+        params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    raw = connection.connection.driver_connection
+    cursor = raw.cursor(name="cm_export") if connection.dialect.name == "postgresql" else raw.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), params)
+        yield cursor
+    finally:
+        cursor.close()
 
 
 def suppress(count: int) -> int | str:
@@ -101,7 +164,13 @@ def _years(program: Program, today: date) -> list[int]:
 
 
 def funder_rows(programs: Iterable[Program], today: date) -> Iterator[list[Any]]:
-    """Per programme and calendar year: the outcome measures pooled over the enrolments active that year."""
+    """Per programme and calendar year: the outcome measures pooled over the enrolments active that year. The
+    programmes are read now, before the response streams (their rows may be expired by then)."""
+    return _funder_rows([Program(id=p.id, name=p.name, funding_source=p.funding_source,
+                                 point_value_cents=p.point_value_cents) for p in programs], today)
+
+
+def _funder_rows(programs: list[Program], today: date) -> Iterator[list[Any]]:
     for program in programs:
         for year in _years(program, today):
             start, end = date(year, 1, 1), min(date(year, 12, 31), today)

@@ -14,8 +14,8 @@ from cm_tracker.extensions import db
 from cm_tracker.models import Enrollment, Patient, Program, User
 from cm_tracker.money import points_value_cents
 from cm_tracker.services.core.errors import NotFound, ValidationFailed
-from cm_tracker.services.queries.reports import counting
-from cm_tracker.services.queries.reports.measures import Counts, Measures, percent, pool
+from cm_tracker.services.queries.reports import counting, whole_episode
+from cm_tracker.services.queries.reports.measures import Counts, Measures, measures_of, percent, pool
 from cm_tracker.services.queries.reports.sql import Scope
 
 
@@ -89,18 +89,15 @@ def _enrollments(scope: Scope) -> list[Any]:
 
 
 def enrollment_counts(scope: Scope, point_value_cents: int) -> tuple[list[Any], dict[int, Counts]]:
-    """Every enrolment in scope with its Counts: a fixed number of grouped queries, whatever the caseload."""
+    """Every enrolment in scope with its Counts: a fixed number of grouped queries, whatever the caseload. The
+    whole episode reads the summaries (queries.reports.whole_episode), a period the outcome rows."""
+    if scope.whole_episode:
+        return whole_episode.enrollment_counts(scope, point_value_cents)
     enrollments = _enrollments(scope)
     ledger = counting.ledger_counts(scope)
-    if scope.whole_episode:
-        events, excused = counting.summary_counts(scope), {}
-        visits = counting.visit_counts_since_summary(scope)
-        samples = {eid: row["lda_samples"] for eid, row in events.items()}
-        weeks = {eid: row["lda_weeks"] for eid, row in events.items()}
-    else:
-        events, excused = counting.event_counts(scope), counting.excused_counts(scope)
-        visits = counting.visit_counts(scope)
-        samples, weeks = counting.lda_samples(scope), counting.lda_weeks(scope)
+    events, excused = counting.event_counts(scope), counting.excused_counts(scope)
+    visits = counting.visit_counts(scope)
+    samples, weeks = counting.lda_samples(scope), counting.lda_weeks(scope)
     found: dict[int, Counts] = {}
     for row in enrollments:
         ev, lg = events.get(row.id, {}), ledger.get(row.id, {})
@@ -129,11 +126,16 @@ def outcome_report(program: Program, scope: Scope) -> OutcomeReport:
         by_patient[row.patient_id].append(row)
     patients = []
     for rows in by_patient.values():
-        mine = [counts[r.id] for r in rows]
         last = rows[-1]
-        patients.append(PatientOutcome(
-            last.patient_id, last.display_name, last.record_number, str(last.status), last.start_on, pool(mine),
-            max(c.retention_weeks for c in mine), max(c.lda_samples for c in mine), max(c.lda_weeks for c in mine)))
+        if len(rows) == 1:  # most patients: their one enrolment's measures, without pooling
+            c = counts[last.id]
+            figures = (measures_of(c), c.retention_weeks, c.lda_samples, c.lda_weeks)
+        else:
+            mine = [counts[r.id] for r in rows]
+            figures = (pool(mine), max(c.retention_weeks for c in mine), max(c.lda_samples for c in mine),
+                       max(c.lda_weeks for c in mine))
+        patients.append(PatientOutcome(last.patient_id, last.display_name, last.record_number, str(last.status),
+                                       last.start_on, *figures))
     status_counts: dict[str, int] = defaultdict(int)
     for row in enrollments:
         status_counts[str(row.status)] += 1
@@ -143,8 +145,8 @@ def outcome_report(program: Program, scope: Scope) -> OutcomeReport:
 
 
 def weekly_points(scope: Scope) -> list[WeekPoint]:
-    return [WeekPoint(week, s, sub, itt, percent(s, sub), percent(s, itt))
-            for week, s, sub, itt in counting.weekly_negative(scope)]
+    weeks = whole_episode.weekly_negative(scope) if scope.whole_episode else counting.weekly_negative(scope)
+    return [WeekPoint(week, s, sub, itt, percent(s, sub), percent(s, itt)) for week, s, sub, itt in weeks]
 
 
 def retention_curve(program: Program, scope: Scope, enrollments: list[Any],

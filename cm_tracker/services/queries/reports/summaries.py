@@ -1,20 +1,22 @@
-"""Keeping the report cache (EventOutcome rows and one EnrollmentSummary per enrolment) in step with the engine.
+"""Keeping the report cache (EventOutcome rows, EnrollmentWeek rows and one EnrollmentSummary per enrolment) in
+step with the engine.
 
 usecases.reevaluation.reevaluate_and_refresh calls `refresh_outcomes` after core.evaluation.reevaluate posts the
 differences, with the evaluation it just computed, so every write that can change an outcome (a result, a late
-entry, a correction, an excuse) rewrites the enrollment's rows in the same transaction; usecases.report_cache
-rebuilds every enrollment's. `outcome_rows` is shared with the bulk builder (tooling.scale), which has the same facts
-in memory, so both write exactly the same rows.
+entry, a correction, an excuse) brings the enrollment's rows up to date in the same transaction, writing only the
+rows that differ; usecases.report_cache rebuilds every enrollment's. `outcome_rows`,
+`week_rows`, `summary_of` and `ledger_totals` are shared with the bulk builder (tooling.scale), which has the same
+facts in memory, so both write exactly the same rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from cm_tracker.engine.outcomes import ActivityStatus, AttendanceStatus, Outcome, SpecimenStatus
 from cm_tracker.engine.program import ProgramEvaluation
@@ -25,14 +27,17 @@ from cm_tracker.models import (
     ClinicClosure,
     Enrollment,
     EnrollmentSummary,
+    EntryKind,
     EventOutcome,
     Excuse,
     GoalActivity,
+    LedgerEntry,
     ScheduledVisit,
     Specimen,
     VisitKind,
 )
-from cm_tracker.services.core.clinic import clinic_today
+from cm_tracker.models.reporting import EnrollmentWeek
+from cm_tracker.services.core.clinic import clinic_today, start_of_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +115,10 @@ def _longest(flags: list[bool | None]) -> int:
 
 def summary_of(enrollment_id: int, patient_id: int, program_id: int, rows: list[dict[str, Any]],
                scheduled: list[date], excused_visits: set[date], computed_on: date,
-               scheduled_days: int) -> dict[str, Any]:
+               scheduled_days: int, ledger: Mapping[str, int] | None = None) -> dict[str, Any]:
     """The whole-episode counts of queries.reports.counting, for one enrolment, from its outcome rows, its test
-    visits due before `computed_on` and the visit dates excused by an excuse or a closure."""
+    visits due before `computed_on`, the visit dates excused by an excuse or a closure, and its ledger totals
+    (`ledger_totals`; None: through entry 0, so reports count every entry live)."""
     primary = sorted((r for r in rows if r["is_primary"]),
                      key=lambda r: (r["occurred_at"], str(r["event_type"]), r["event_id"]))
     recorded_days = {r["occurred_on"] for r in primary}
@@ -144,7 +150,57 @@ def summary_of(enrollment_id: int, patient_id: int, program_id: int, rows: list[
         "lda_weeks": _longest(week_flags),
         "engine_points": sum(r["points"] for r in rows), "engine_cents": sum(r["value_cents"] for r in rows),
         "scheduled_tests": len(scheduled), "scheduled_days": scheduled_days, "computed_on": computed_on,
+        **(ledger or NO_LEDGER),
     }  # fmt: skip
+
+
+def week_rows(enrollment_id: int, program_id: int, rows: list[dict[str, Any]],
+              scheduled: list[date]) -> list[dict[str, Any]]:
+    """Per ISO week: the primary target's successes, specimens with a final result, failures and excused events,
+    and the test visits due before the summary's day, as queries.reports.counting.weekly_negative counts them."""
+    weeks: dict[date, list[int]] = {}
+    for r in rows:
+        if r["is_primary"]:
+            week = weeks.setdefault(r["week_on"], [0, 0, 0, 0, 0])
+            week[0] += r["outcome"] == Outcome.SUCCESS
+            week[1] += bool(r["is_submitted"])
+            week[2] += r["outcome"] == Outcome.FAILURE
+            week[3] += bool(r["is_excused"])
+    for day in scheduled:
+        weeks.setdefault(monday_of(day), [0, 0, 0, 0, 0])[4] += 1
+    return [{"enrollment_id": enrollment_id, "week_on": week, "program_id": program_id, "successes": s,
+             "submitted": sub, "failures": f, "excused": x, "scheduled_tests": n}
+            for week, (s, sub, f, x, n) in sorted(weeks.items())]
+
+
+NO_LEDGER = {"ledger_through_id": 0, "manual_cents": 0, "manual_points": 0, "redeemed_points": 0, "prize_cents": 0}
+# The ledger's kinds reports count apart from the engine's (queries.reports.counting.ledger_counts).
+OTHER_KINDS = (EntryKind.MANUAL, EntryKind.REDEMPTION, EntryKind.DRAW)
+
+
+def ledger_totals(entries: Iterable[tuple[int, str, datetime, int, int]], last_id: int,
+                  before: datetime) -> dict[str, int]:
+    """The non-engine totals through the enrolment's last entry `last_id`, from its (id, kind, moment, points,
+    value_cents) entries of OTHER_KINDS. An entry dated from `before` on (the end of the summary's day) stops the
+    totals just before it, so every entry a summary counts is one a whole-episode report on any later day counts;
+    reports add the entries after `ledger_through_id` live (queries.reports.whole_episode)."""
+    found = sorted(entries)
+    through = last_id
+    for entry_id, _, moment, _, _ in found:
+        if moment >= before:
+            through = min(through, entry_id - 1)
+    totals = dict(NO_LEDGER, ledger_through_id=through)
+    for entry_id, kind, _, points, cents in found:
+        if entry_id > through:
+            break
+        if kind == EntryKind.MANUAL:
+            totals["manual_cents"] += cents
+            totals["manual_points"] += points
+        elif kind == EntryKind.REDEMPTION:
+            totals["redeemed_points"] += points
+        else:
+            totals["prize_cents"] += cents
+    return totals
 
 
 def _visits_of(enrollment_id: int, before: date) -> tuple[list[date], set[date], int]:
@@ -176,16 +232,88 @@ def _facts_of(enrollment_id: int) -> dict[Hashable, EventFacts]:
     return facts
 
 
+# Rows are written by difference: a desk entry re-evaluates the whole episode yet changes one or two of its ~40
+# outcome rows, so deleting and re-inserting them all wrote (and re-indexed) a page of rows per entry.
+
+def _differs(stored: Any, row: dict[str, Any]) -> bool:
+    """Stored enums are StrEnum members and compare equal to their values; booleans, dates and aware times compare
+    as they are."""
+    return any(getattr(stored, name) != value for name, value in row.items())
+
+
+def _apply(model: Any, rows: Sequence[dict[str, Any]], stored: dict[Hashable, Any],
+           key: Callable[[dict[str, Any]], Hashable], identity: Callable[[Any], dict[str, Any]],
+           remove: Callable[[list[Any]], Any]) -> None:
+    """Insert the new keys, update the changed rows by primary key, delete the keys no longer there."""
+    inserts, updates = [], []
+    for row in rows:
+        old = stored.pop(key(row), None)
+        if old is None:
+            inserts.append(row)
+        elif _differs(old, row):
+            updates.append({**row, **identity(old)})
+    if stored:
+        db.session.execute(remove(list(stored.values())))
+    if updates:
+        db.session.execute(update(model), updates)
+    if inserts:
+        db.session.execute(insert(model), inserts)
+
+
+def _stored(columns: Sequence[Any], *where: Any) -> list[Any]:
+    return list(db.session.execute(select(*columns).where(*where)))
+
+
+def _sync_outcomes(enrollment_id: int, rows: Sequence[dict[str, Any]]) -> None:
+    """The enrolment's EventOutcome rows, keyed by target and event (the table's unique key)."""
+    t = EventOutcome.__table__
+    held = {(r.target_key, str(r.event_type), r.event_id): r
+            for r in _stored(list(t.c), t.c.enrollment_id == enrollment_id)}
+    _apply(EventOutcome, rows, held, lambda r: (r["target_key"], str(r["event_type"]), r["event_id"]),
+           lambda old: {"id": old.id}, lambda gone: delete(EventOutcome).where(EventOutcome.id.in_(
+               [g.id for g in gone])))
+
+
+def _sync_weeks(enrollment_id: int, rows: Sequence[dict[str, Any]]) -> None:
+    """The enrolment's EnrollmentWeek rows, keyed by week."""
+    t = EnrollmentWeek.__table__
+    held = {r.week_on: r for r in _stored(list(t.c), t.c.enrollment_id == enrollment_id)}
+    _apply(EnrollmentWeek, rows, held, lambda r: r["week_on"], lambda old: {},
+           lambda gone: delete(EnrollmentWeek).where(EnrollmentWeek.enrollment_id == enrollment_id,
+                                                     EnrollmentWeek.week_on.in_([g.week_on for g in gone])))
+
+
+def _sync_summary(row: dict[str, Any]) -> None:
+    """The enrolment's EnrollmentSummary, written only when a figure (or its day) differs."""
+    t = EnrollmentSummary.__table__
+    held = {r.enrollment_id: r for r in _stored(list(t.c), t.c.enrollment_id == row["enrollment_id"])}
+    _apply(EnrollmentSummary, [row], held, lambda r: r["enrollment_id"], lambda old: {},
+           lambda gone: delete(EnrollmentSummary).where(EnrollmentSummary.enrollment_id.in_(
+               [g.enrollment_id for g in gone])))
+
+
+def _ledger_of(enrollment_id: int, today: date) -> dict[str, int]:
+    last = db.session.scalar(select(func.max(LedgerEntry.id)).where(LedgerEntry.enrollment_id == enrollment_id))
+    if last is None:
+        return dict(NO_LEDGER)
+    entries = db.session.execute(select(
+        LedgerEntry.id, LedgerEntry.kind, LedgerEntry.occurred_at, LedgerEntry.created_at, LedgerEntry.points,
+        LedgerEntry.value_cents).where(LedgerEntry.enrollment_id == enrollment_id,
+                                       LedgerEntry.kind.in_(OTHER_KINDS)))
+    return ledger_totals([(i, k, o or c, p, v) for i, k, o, c, p, v in entries], last,
+                         start_of_day(today + timedelta(days=1)))
+
+
 def refresh_outcomes(enrollment: Enrollment, evaluation: ProgramEvaluation) -> None:
-    """Replace the enrollment's cached outcomes with this evaluation's; the caller's transaction commits them."""
+    """Bring the enrollment's cached outcomes, weeks and summary to this evaluation's, writing only the rows that
+    differ (a desk entry changes one or two of an episode's rows); the caller's transaction commits them."""
     db.session.flush()
     rows = list(outcome_rows(enrollment.id, enrollment.patient_id, enrollment.program_id, evaluation,
                              _facts_of(enrollment.id)))
-    db.session.execute(delete(EventOutcome).where(EventOutcome.enrollment_id == enrollment.id))
-    if rows:
-        db.session.execute(insert(EventOutcome), rows)
     today = clinic_today()
     scheduled, excused, days = _visits_of(enrollment.id, today)
-    db.session.execute(delete(EnrollmentSummary).where(EnrollmentSummary.enrollment_id == enrollment.id))
-    db.session.execute(insert(EnrollmentSummary), [summary_of(
-        enrollment.id, enrollment.patient_id, enrollment.program_id, rows, scheduled, excused, today, days)])
+    summary = summary_of(enrollment.id, enrollment.patient_id, enrollment.program_id, rows, scheduled, excused,
+                         today, days, _ledger_of(enrollment.id, today))
+    _sync_outcomes(enrollment.id, rows)
+    _sync_weeks(enrollment.id, week_rows(enrollment.id, enrollment.program_id, rows, scheduled))
+    _sync_summary(summary)
