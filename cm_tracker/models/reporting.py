@@ -58,6 +58,9 @@ class EventOutcome(db.Model):
     points: Mapped[int] = mapped_column(default=0)
     draws: Mapped[int] = mapped_column(default=0)
     value_cents: Mapped[int] = mapped_column(default=0)
+    # The part of points / draws that is a bonus (a run bonus, bonus-analyte draws), for the portal's sentences.
+    bonus_points: Mapped[int] = mapped_column(default=0)
+    bonus_draws: Mapped[int] = mapped_column(default=0)
     level: Mapped[int] = mapped_column(default=0)
     run: Mapped[int] = mapped_column(default=0)
     is_recovered: Mapped[bool] = mapped_column(default=False)

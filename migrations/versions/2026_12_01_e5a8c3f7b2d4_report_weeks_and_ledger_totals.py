@@ -1,4 +1,5 @@
-"""report cache: per-week counts of each enrolment, and the ledger's non-engine totals in its summary
+"""report cache: per-week counts of each enrolment, the ledger's non-engine totals in its summary, and the bonus parts
+of cached awards
 
 Revision ID: e5a8c3f7b2d4
 Revises: d7b3e5a1c9f2
@@ -65,6 +66,11 @@ def upgrade():
     with op.batch_alter_table('enrollment_summaries', schema=None) as batch_op:
         for name in ('ledger_through_id', 'manual_cents', 'manual_points', 'redeemed_points', 'prize_cents'):
             batch_op.alter_column(name, server_default=None)
+    # Bonus parts of cached awards: zero until `flask reports rebuild` (or the enrolment's next evaluation)
+    # recomputes them, so the portal may word an older bonus award without its "(+ bonus)" until then.
+    with op.batch_alter_table('event_outcomes', schema=None) as batch_op:
+        for name in ('bonus_points', 'bonus_draws'):
+            batch_op.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default='0'))
     op.create_index('ix_ledger_entries_enrollment_id', 'ledger_entries', ['enrollment_id', 'id'], unique=False)
     bind = op.get_bind()
     op.execute(FILL_WEEKS.format(monday=MONDAY[bind.dialect.name]))
@@ -72,6 +78,9 @@ def upgrade():
 
 def downgrade():
     op.drop_index('ix_ledger_entries_enrollment_id', table_name='ledger_entries')
+    with op.batch_alter_table('event_outcomes', schema=None) as batch_op:
+        batch_op.drop_column('bonus_draws')
+        batch_op.drop_column('bonus_points')
     with op.batch_alter_table('enrollment_summaries', schema=None) as batch_op:
         for name in ('prize_cents', 'redeemed_points', 'manual_points', 'manual_cents', 'ledger_through_id'):
             batch_op.drop_column(name)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
@@ -21,20 +21,32 @@ pytestmark = pytest.mark.time_machine(datetime(2026, 11, 20, 20, 0, tzinfo=UTC),
 
 @pytest.fixture
 def kill_pooled(app: Flask, database_url: str) -> Iterator[object]:
-    """A function that ends, from another connection, every backend of the test database but its own: the app's
-    pooled connections are dead, and the app does not know it yet."""
+    """A function that ends, from another connection, the backends of every connection the app has checked out of
+    its pool during the test: they are dead, and the app does not know it yet. Only those: other test runs may use
+    the same database at the same time."""
     if not database_url.startswith("postgresql"):
         pytest.skip("needs PostgreSQL (TEST_POSTGRES_URL)")
+    from cm_tracker.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    pids: set[int] = set()
+
+    def checked_out(dbapi_connection: object, _record: object, _proxy: object) -> None:
+        pids.add(dbapi_connection.info.backend_pid)  # type: ignore[attr-defined]
+
+    event.listen(engine, "checkout", checked_out)
     killer = create_engine(database_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
 
     def kill() -> int:
         with killer.connect() as conn:
-            return len(conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )).all())
+            ended = conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+                                 {"pids": sorted(pids)}).all()
+        pids.clear()
+        return len(ended)
 
     yield kill
+    event.remove(engine, "checkout", checked_out)
     killer.dispose()
 
 

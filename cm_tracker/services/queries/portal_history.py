@@ -21,10 +21,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from cm_tracker.engine.ladder import ladder_of
 from cm_tracker.engine.outcomes import DilutePolicy, Outcome, classify_specimen
-from cm_tracker.engine.rules import ProgramRules, TargetKind
-from cm_tracker.engine.schedules import FixedSchedule
+from cm_tracker.engine.rules import TargetKind
 from cm_tracker.extensions import db
 from cm_tracker.models import (
     AttendanceRecord,
@@ -42,7 +40,7 @@ from cm_tracker.models import (
 from cm_tracker.money import points_value_cents
 from cm_tracker.services.core.clinic import clinic_date
 from cm_tracker.services.core.enrollments import current_enrollment
-from cm_tracker.services.core.events import rules_for, specimen_facts
+from cm_tracker.services.core.events import specimen_facts
 from cm_tracker.services.core.ledger import EARNING_KINDS, ENGINE_KINDS
 
 MAX_WEEKS = 26
@@ -224,35 +222,12 @@ def _standings(events: Sequence[LedgerEntry], enrollments: dict[int, Enrollment]
     rows = [r for r in db.session.scalars(select(EventOutcome).where(
         EventOutcome.enrollment_id.in_(ids), EventOutcome.event_id.in_({e.event_id for e in events})))
         if (r.enrollment_id, str(r.event_type), r.event_id, r.target_key) in wanted]
-    if not rows:
-        return {}
-    # The engine's view of each programme, for the bonus part of an amount (the home has loaded it already).
-    rules = {e.program_id: rules_for(e.program) for e in {enrollments[r.enrollment_id] for r in rows}}
-    return {(r.enrollment_id, str(r.event_type), r.event_id, r.target_key):
-            _standing(r, rules[enrollments[r.enrollment_id].program_id]) for r in rows}
+    return {(r.enrollment_id, str(r.event_type), r.event_id, r.target_key): _standing(r) for r in rows}
 
 
-def _standing(row: EventOutcome, rules: ProgramRules) -> Standing:
-    bonus_points, bonus_draws = _bonus(row, rules)
-    return Standing(Outcome(row.outcome), row.points, row.draws, row.run, bonus_points, bonus_draws,
+def _standing(row: EventOutcome) -> Standing:
+    return Standing(Outcome(row.outcome), row.points, row.draws, row.run, row.bonus_points, row.bonus_draws,
                     row.is_recovered, row.is_capped)
-
-
-def _bonus(row: EventOutcome, rules: ProgramRules) -> tuple[int, int]:
-    """The bonus part of a success's award (points, draws), as the engine's escalation grants it (engine/evaluate.py
-    `_climb`): the run bonus of a points ladder on every `bonus_every`-th success in a row, kept by an award the
-    limits cut; in draws, what the award holds above the ladder's value at its level (draws are never cut)."""
-    if Outcome(row.outcome) != Outcome.SUCCESS:
-        return 0, 0
-    target = next((t for t in rules.targets if str(t.key) == row.target_key), None)
-    schedule = target.schedule_on(row.occurred_on) if target else None
-    if schedule is None or isinstance(schedule, FixedSchedule):
-        return 0, 0
-    ladder = ladder_of(schedule)
-    if ladder.unit == "draw":
-        return 0, max(row.draws - ladder.value(row.level), 0)
-    every = ladder.bonus_every
-    return (ladder.bonus if every and row.run % every == 0 else 0), 0
 
 
 def _target(enrollment: Enrollment | None, key: str | None) -> ProgramTarget | None:

@@ -96,6 +96,7 @@ def outcome_rows(enrollment_id: int, patient_id: int, program_id: int, evaluatio
                 "occurred_on": award.on, "week_on": monday_of(award.on), "outcome": award.outcome,
                 "is_submitted": fact.is_submitted, "is_excused": fact.is_excused, "is_attended": fact.is_attended,
                 "points": award.points, "draws": award.draws, "value_cents": award.value_cents,
+                "bonus_points": award.bonus_points, "bonus_draws": award.bonus_draws,
                 "level": award.level, "run": award.run, "is_recovered": award.recovered,
                 "is_reset": award.outcome == Outcome.FAILURE and previous_run > 0, "is_capped": award.capped,
             }  # fmt: skip
