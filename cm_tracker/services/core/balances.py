@@ -12,8 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from cm_tracker.engine.caps import window_start
@@ -94,27 +96,49 @@ def _balances(patient_ids: Iterable[int], on: date | None) -> tuple[dict[int, Ba
     return found, current
 
 
-def _sums(ids: list[int]) -> dict[int, tuple[int, ...]]:
+# The balance's statements are built once per process, each patient or enrollment list bound at execution: a
+# balance is read on every desk page and API call, and building a statement and its cache key cost about as much as
+# running it.
+IDS = bindparam("ids", expanding=True)
+
+
+@cache
+def _sums_query() -> Select[Any]:
     """Per patient: points, draws, earned points, redeemed points and value; the one place points are valued for
     a balance: each entry at the point value of its programme, by money.points_value_cents."""
     earned = case((LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points), else_=0)
     redeemed = case((LedgerEntry.kind == EntryKind.REDEMPTION, -LedgerEntry.points), else_=0)
-    query = (
+    return (
         select(LedgerEntry.patient_id, *(func.coalesce(func.sum(column), 0) for column in (
             LedgerEntry.points, LedgerEntry.draws, earned, redeemed,
             points_value_cents(LedgerEntry.points, Program.point_value_cents))))
         .join(Enrollment, LedgerEntry.enrollment_id == Enrollment.id)
         .join(Program, Enrollment.program_id == Program.id)
-        .where(LedgerEntry.patient_id.in_(ids))
+        .where(LedgerEntry.patient_id.in_(IDS))
         .group_by(LedgerEntry.patient_id)
     )
-    return {pid: tuple(int(value) for value in values) for pid, *values in db.session.execute(query)}
+
+
+@cache
+def _enrollments_query() -> Select[Any]:
+    return select(Enrollment).where(Enrollment.patient_id.in_(IDS)).options(joinedload(Enrollment.program))
+
+
+@cache
+def _episode_cap_query() -> Select[Any]:
+    return (select(LedgerEntry.enrollment_id, func.sum(LedgerEntry.value_cents))
+            .where(LedgerEntry.kind != EntryKind.REDEMPTION, LedgerEntry.enrollment_id.in_(IDS))
+            .group_by(LedgerEntry.enrollment_id))
+
+
+def _sums(ids: list[int]) -> dict[int, tuple[int, ...]]:
+    return {pid: tuple(int(value) for value in values)
+            for pid, *values in db.session.execute(_sums_query(), {"ids": ids})}
 
 
 def _current_enrollments(ids: list[int]) -> dict[int, Enrollment]:
     episodes: dict[int, list[Enrollment]] = defaultdict(list)
-    for e in db.session.scalars(select(Enrollment).where(Enrollment.patient_id.in_(ids))
-                                .options(joinedload(Enrollment.program))):
+    for e in db.session.scalars(_enrollments_query(), {"ids": ids}):
         episodes[e.patient_id].append(e)
     return {pid: e for pid, found in episodes.items() if (e := current_of(found)) is not None}
 
@@ -142,13 +166,11 @@ def cap_used_by_enrollment(enrollments: Iterable[Enrollment], on: date) -> dict[
 
 
 def _cap_used(window: CapWindow, enrollments: list[Enrollment], on: date) -> dict[int, int]:
+    if window == CapWindow.EPISODE:
+        rows = db.session.execute(_episode_cap_query(), {"ids": [e.id for e in enrollments]})
+        return {eid: int(cents or 0) for eid, cents in rows}
     valued = LedgerEntry.kind != EntryKind.REDEMPTION
     total = func.sum(LedgerEntry.value_cents)
-    if window == CapWindow.EPISODE:
-        rows = db.session.execute(select(LedgerEntry.enrollment_id, total)
-                                  .where(valued, LedgerEntry.enrollment_id.in_([e.id for e in enrollments]))
-                                  .group_by(LedgerEntry.enrollment_id))
-        return {eid: int(cents or 0) for eid, cents in rows}
     patients: dict[int, set[int]] = defaultdict(set)
     for e in enrollments:
         patients[e.program_id].add(e.patient_id)

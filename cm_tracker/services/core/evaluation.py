@@ -70,8 +70,6 @@ class Prepared:
     version: int
     snapshot: Snapshot
     held: dict[tuple[str, int, str], Held]
-    # Read under the enrollment's lock already (the last attempt after others lost the race): nothing to claim.
-    locked: bool = False
 
     def with_rows(self, specimens: Sequence[SpecimenRow] = (), attendance: Sequence[AttendanceRow] = (),
                   activities: Sequence[ActivityRow] = ()) -> Snapshot:

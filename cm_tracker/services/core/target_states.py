@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from cm_tracker.engine.evaluate import NextPreview, preview_next
 from cm_tracker.engine.events import TargetEvent
@@ -71,12 +71,19 @@ def state_rows(enrollment_id: int, patient_id: int, rules: ProgramRules, evaluat
     return rows
 
 
+def stored_states(enrollment_id: int) -> dict[str, TargetState]:
+    """The enrolment's rows as stored, by target (store_states compares with them)."""
+    return {s.target_key: s for s in db.session.scalars(
+        select(TargetState).where(TargetState.enrollment_id == enrollment_id))}
+
+
 def store_states(enrollment: Enrollment, rules: ProgramRules, evaluation: ProgramEvaluation,
-                 events: Mapping[Hashable, Sequence[TargetEvent]], on: date) -> None:
-    """Replace the enrolment's rows with this evaluation's, in the caller's transaction (only rows that differ)."""
+                 events: Mapping[Hashable, Sequence[TargetEvent]], on: date,
+                 held: dict[str, TargetState] | None = None) -> None:
+    """Replace the enrolment's rows with this evaluation's, in the caller's transaction (only rows that differ);
+    `held` is stored_states read earlier (before the write locked), else it is read now."""
     rows = state_rows(enrollment.id, enrollment.patient_id, rules, evaluation, events, on)
-    held = {s.target_key: s for s in db.session.scalars(
-        select(TargetState).where(TargetState.enrollment_id == enrollment.id))}
+    held = dict(stored_states(enrollment.id) if held is None else held)
     for row in rows:
         stored = held.pop(row["target_key"], None)
         if stored is None:
@@ -113,6 +120,10 @@ def _now_of(row: TargetState) -> TargetNow:
         row.reset_explanation))
 
 
+# Built once: the balance, the caseload and the portal read it on every request.
+_STATES = select(TargetState).where(TargetState.enrollment_id.in_(bindparam("ids", expanding=True)))
+
+
 def _holds(row: TargetState, on: date) -> bool:
     return row.computed_on <= on and (row.valid_until is None or on <= row.valid_until)
 
@@ -129,7 +140,7 @@ def states_for(enrollments: Iterable[Enrollment], on: date, *,
     if not wanted:
         return {}
     stored: dict[int, dict[str, TargetState]] = {}
-    for row in db.session.scalars(select(TargetState).where(TargetState.enrollment_id.in_(list(wanted)))):
+    for row in db.session.scalars(_STATES, {"ids": list(wanted)}):
         stored.setdefault(row.enrollment_id, {})[row.target_key] = row
     found: dict[int, dict[str, TargetNow]] = {}
     stale: list[Enrollment] = []

@@ -6,30 +6,55 @@ activity's verdict) re-evaluates through here, never through core.evaluation.ree
 the stored state never lag the ledger. The cache is written from this tier, above both the evaluation and the
 report queries, so neither imports the other (tests/test_architecture.py).
 
-Two ways in: `reevaluate_and_refresh` reads and evaluates under the lock the caller already holds; the desk's
-writes instead `prepare` before they lock and `claim` (docs/architecture.md, "Writes"), so the lock is held only
-while they write.
+Two ways in: `reevaluate_and_refresh` alone reads and evaluates under the lock the caller already holds; the desk's
+writes instead go through `attempts` and `claim` (docs/architecture.md, "Writes: compute, then lock"), so
+everything is read before the lock and the lock is held only while they write.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from cm_tracker.extensions import db
-from cm_tracker.models import Enrollment, LedgerEntry, User
+from cm_tracker.models import Enrollment, LedgerEntry, TargetState, User
+from cm_tracker.services.core import evaluation
 from cm_tracker.services.core.clinic import clinic_today
-from cm_tracker.services.core.evaluation import Prepared, prepare, reevaluate
+from cm_tracker.services.core.evaluation import Snapshot, reevaluate
 from cm_tracker.services.core.events import ActivityRow, AttendanceRow, SpecimenRow
 from cm_tracker.services.core.ledger import claim_enrollment, lock_enrollment
-from cm_tracker.services.core.target_states import store_states
-from cm_tracker.services.queries.reports.summaries import refresh_outcomes
+from cm_tracker.services.core.target_states import store_states, stored_states
+from cm_tracker.services.queries.reports.cache import CacheRead, facts_of_rows, read_cache, refresh_outcomes
 
 # How often a write computed before it locked starts again because another write of the same enrollment committed
 # first; after that it locks first and reads under the lock, as a write did before, so it always gets through.
 OPTIMISTIC_ATTEMPTS = 3
 
 __all__ = ["Prepared", "attempts", "claim", "reevaluate_and_refresh"]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a re-evaluation of the enrollment reads: its history and ledger (core.evaluation.prepare, which
+    reads the version first), its report cache and its stored state."""
+
+    history: evaluation.Prepared
+    cache: CacheRead
+    states: dict[str, TargetState]
+    # Read under the enrollment's lock already (the last attempt, after others lost the race): nothing to claim.
+    locked: bool = False
+
+    @property
+    def enrollment(self) -> Enrollment:
+        return self.history.enrollment
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.history.snapshot
+
+
+def _prepare(enrollment: Enrollment) -> Prepared:
+    return Prepared(evaluation.prepare(enrollment), read_cache(enrollment.id), stored_states(enrollment.id))
 
 
 def attempts(enrollment: Enrollment) -> Iterator[Prepared]:
@@ -44,15 +69,15 @@ def attempts(enrollment: Enrollment) -> Iterator[Prepared]:
         ...  # the writes
     """
     for _ in range(OPTIMISTIC_ATTEMPTS):
-        yield prepare(enrollment)
+        yield _prepare(enrollment)
         db.session.rollback()
     lock_enrollment(enrollment.id)
-    yield replace(prepare(enrollment), locked=True)
+    yield replace(_prepare(enrollment), locked=True)
 
 
 def claim(prepared: Prepared) -> bool:
     """Lock the enrollment if nothing changed it since `prepared` was read (core.ledger.claim_enrollment)."""
-    return prepared.locked or claim_enrollment(prepared.enrollment.id, prepared.version)
+    return prepared.locked or claim_enrollment(prepared.enrollment.id, prepared.history.version)
 
 
 def reevaluate_and_refresh(enrollment: Enrollment, *, because: str, actor: User | None,
@@ -62,11 +87,16 @@ def reevaluate_and_refresh(enrollment: Enrollment, *, because: str, actor: User 
     """Post what the whole history now earns differently, rewrite the enrollment's cached outcomes and store its
     targets' state (core.target_states); the caller holds the enrollment lock and commits.
 
-    With `prepared` (claimed), the history is the one read before the lock, with the events of the rows this write
-    added or changed (`specimens`, `attendance`, `activities`, flushed so they have ids) put in."""
-    taken = prepared.with_rows(specimens, attendance, activities) if prepared else None
-    done = reevaluate(enrollment, because=because, actor=actor, taken=taken,
-                      held=prepared.held if prepared else None)
-    refresh_outcomes(enrollment, done.evaluation)
-    store_states(enrollment, done.snapshot.rules, done.evaluation, done.snapshot.events, clinic_today())
+    With `prepared` (claimed), nothing is read again: the history is the one read before the lock, with the events
+    of the rows this write added or changed (`specimens`, `attendance`, `activities`, flushed so they have ids)."""
+    if prepared is None:
+        done = reevaluate(enrollment, because=because, actor=actor)
+        refresh_outcomes(enrollment, done.evaluation)
+        store_states(enrollment, done.snapshot.rules, done.evaluation, done.snapshot.events, clinic_today())
+        return done.posted
+    taken = prepared.history.with_rows(specimens, attendance, activities)
+    done = reevaluate(enrollment, because=because, actor=actor, taken=taken, held=prepared.history.held)
+    refresh_outcomes(enrollment, done.evaluation, prepared.cache,
+                     changed=facts_of_rows(specimens, attendance, activities), posted=done.posted)
+    store_states(enrollment, taken.rules, done.evaluation, taken.events, prepared.cache.today, prepared.states)
     return done.posted

@@ -10,7 +10,7 @@ from cm_tracker.models import Enrollment
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.evaluation import snapshot
 from cm_tracker.services.core.target_states import store_states
-from cm_tracker.services.queries.reports.summaries import refresh_outcomes
+from cm_tracker.services.queries.reports.cache import refresh_outcomes
 
 
 def rebuild_all(chunk: int = 500) -> int:

@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from cm_tracker.extensions import db
@@ -98,11 +98,15 @@ def issue_token(user: User, lifetime: timedelta) -> tuple[str, datetime]:
     return raw, expires_at
 
 
+# Built once: every API request runs it (core.balances says why that matters).
+_TOKEN_WITH_USER = (select(ApiToken).options(joinedload(ApiToken.user))
+                    .where(ApiToken.token_hash == bindparam("digest")))
+
+
 def user_for_token(raw: str, now: datetime | None = None) -> tuple[User, ApiToken] | None:
     """The live token's user and the token, read in one statement (every API request asks)."""
     now = now or utcnow()
-    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
-                              .where(ApiToken.token_hash == _digest(raw)))
+    token = db.session.scalar(_TOKEN_WITH_USER, {"digest": _digest(raw)})
     if token is None or token.revoked_at is not None or token.expires_at <= now or token.user.is_disabled:
         return None
     if token.last_used_at is None or now - token.last_used_at > TOUCH_INTERVAL:

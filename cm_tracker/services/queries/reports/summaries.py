@@ -1,43 +1,27 @@
-"""Keeping the report cache (EventOutcome rows, EnrollmentWeek rows and one EnrollmentSummary per enrolment) in
-step with the engine.
+"""The rows of the report cache (EventOutcome rows, EnrollmentWeek rows and one EnrollmentSummary per enrolment), as
+the engine's evaluation and the stored facts make them.
 
-usecases.reevaluation.reevaluate_and_refresh calls `refresh_outcomes` after core.evaluation.reevaluate posts the
-differences, with the evaluation it just computed, so every write that can change an outcome (a result, a late
-entry, a correction, an excuse) brings the enrollment's rows up to date in the same transaction, writing only the
-rows that differ; usecases.report_cache rebuilds every enrollment's. `outcome_rows`,
+usecases.reevaluation.reevaluate_and_refresh calls queries.reports.cache.refresh_outcomes after
+core.evaluation.reevaluate posts the differences, with the evaluation it just computed, so every write that can
+change an outcome (a result, a late entry, a correction, an excuse) brings the enrollment's rows up to date in the
+same transaction, writing only the rows that differ; usecases.report_cache rebuilds every enrollment's. `outcome_rows`,
 `week_rows`, `summary_of` and `ledger_totals` are shared with the bulk builder (tooling.scale), which has the same
 facts in memory, so both write exactly the same rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-
 from cm_tracker.engine.outcomes import ActivityStatus, AttendanceStatus, Outcome, SpecimenStatus
 from cm_tracker.engine.program import ProgramEvaluation
 from cm_tracker.engine.rules import ProgramRules, TargetKind
-from cm_tracker.extensions import db
 from cm_tracker.models import (
-    AttendanceRecord,
-    ClinicClosure,
-    Enrollment,
-    EnrollmentSummary,
     EntryKind,
-    EventOutcome,
-    Excuse,
-    GoalActivity,
-    LedgerEntry,
-    ScheduledVisit,
-    Specimen,
-    VisitKind,
 )
-from cm_tracker.models.reporting import EnrollmentWeek
-from cm_tracker.services.core.clinic import clinic_today, start_of_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,119 +186,3 @@ def ledger_totals(entries: Iterable[tuple[int, str, datetime, int, int]], last_i
         else:
             totals["prize_cents"] += cents
     return totals
-
-
-def _visits_of(enrollment_id: int, before: date) -> tuple[list[date], set[date], int]:
-    """Test visit dates and the number of visit days due before `before`, and the dates excused."""
-    visits = db.session.execute(select(ScheduledVisit.due_on, ScheduledVisit.kind).where(
-        ScheduledVisit.enrollment_id == enrollment_id, ScheduledVisit.due_on < before)).all()
-    scheduled = [due for due, kind in visits if kind == VisitKind.TEST]
-    days = len({due for due, _ in visits})
-    if not scheduled:
-        return scheduled, set(), days
-    excused = set(db.session.scalars(select(Excuse.excused_on).where(
-        Excuse.enrollment_id == enrollment_id, Excuse.revoked_at.is_(None))))
-    excused |= set(db.session.scalars(select(ClinicClosure.closed_on).where(
-        ClinicClosure.closed_on.in_(scheduled))))
-    return scheduled, excused, days
-
-
-def _facts_of(enrollment_id: int) -> dict[Hashable, EventFacts]:
-    facts: dict[Hashable, EventFacts] = {}
-    for sid, status in db.session.execute(
-            select(Specimen.id, Specimen.status).where(Specimen.enrollment_id == enrollment_id)):
-        facts[("specimen", sid)] = specimen_facts(status)
-    attendance = select(AttendanceRecord.id, AttendanceRecord.status)
-    for aid, status in db.session.execute(attendance.where(AttendanceRecord.enrollment_id == enrollment_id)):
-        facts[("attendance", aid)] = attendance_facts(status)
-    for gid, status in db.session.execute(
-            select(GoalActivity.id, GoalActivity.status).where(GoalActivity.enrollment_id == enrollment_id)):
-        facts[("activity", gid)] = activity_facts(status)
-    return facts
-
-
-# Rows are written by difference: a desk entry re-evaluates the whole episode yet changes one or two of its ~40
-# outcome rows, so deleting and re-inserting them all wrote (and re-indexed) a page of rows per entry.
-
-def _differs(stored: Any, row: dict[str, Any]) -> bool:
-    """Stored enums are StrEnum members and compare equal to their values; booleans, dates and aware times compare
-    as they are."""
-    return any(getattr(stored, name) != value for name, value in row.items())
-
-
-def _apply(model: Any, rows: Sequence[dict[str, Any]], stored: dict[Hashable, Any],
-           key: Callable[[dict[str, Any]], Hashable], identity: Callable[[Any], dict[str, Any]],
-           remove: Callable[[list[Any]], Any]) -> None:
-    """Insert the new keys, update the changed rows by primary key, delete the keys no longer there."""
-    inserts, updates = [], []
-    for row in rows:
-        old = stored.pop(key(row), None)
-        if old is None:
-            inserts.append(row)
-        elif _differs(old, row):
-            updates.append({**row, **identity(old)})
-    if stored:
-        db.session.execute(remove(list(stored.values())))
-    if updates:
-        db.session.execute(update(model), updates)
-    if inserts:
-        db.session.execute(insert(model), inserts)
-
-
-def _stored(columns: Sequence[Any], *where: Any) -> list[Any]:
-    return list(db.session.execute(select(*columns).where(*where)))
-
-
-def _sync_outcomes(enrollment_id: int, rows: Sequence[dict[str, Any]]) -> None:
-    """The enrolment's EventOutcome rows, keyed by target and event (the table's unique key)."""
-    t = EventOutcome.__table__
-    held = {(r.target_key, str(r.event_type), r.event_id): r
-            for r in _stored(list(t.c), t.c.enrollment_id == enrollment_id)}
-    _apply(EventOutcome, rows, held, lambda r: (r["target_key"], str(r["event_type"]), r["event_id"]),
-           lambda old: {"id": old.id}, lambda gone: delete(EventOutcome).where(EventOutcome.id.in_(
-               [g.id for g in gone])))
-
-
-def _sync_weeks(enrollment_id: int, rows: Sequence[dict[str, Any]]) -> None:
-    """The enrolment's EnrollmentWeek rows, keyed by week."""
-    t = EnrollmentWeek.__table__
-    held = {r.week_on: r for r in _stored(list(t.c), t.c.enrollment_id == enrollment_id)}
-    _apply(EnrollmentWeek, rows, held, lambda r: r["week_on"], lambda old: {},
-           lambda gone: delete(EnrollmentWeek).where(EnrollmentWeek.enrollment_id == enrollment_id,
-                                                     EnrollmentWeek.week_on.in_([g.week_on for g in gone])))
-
-
-def _sync_summary(row: dict[str, Any]) -> None:
-    """The enrolment's EnrollmentSummary, written only when a figure (or its day) differs."""
-    t = EnrollmentSummary.__table__
-    held = {r.enrollment_id: r for r in _stored(list(t.c), t.c.enrollment_id == row["enrollment_id"])}
-    _apply(EnrollmentSummary, [row], held, lambda r: r["enrollment_id"], lambda old: {},
-           lambda gone: delete(EnrollmentSummary).where(EnrollmentSummary.enrollment_id.in_(
-               [g.enrollment_id for g in gone])))
-
-
-def _ledger_of(enrollment_id: int, today: date) -> dict[str, int]:
-    last = db.session.scalar(select(func.max(LedgerEntry.id)).where(LedgerEntry.enrollment_id == enrollment_id))
-    if last is None:
-        return dict(NO_LEDGER)
-    entries = db.session.execute(select(
-        LedgerEntry.id, LedgerEntry.kind, LedgerEntry.occurred_at, LedgerEntry.created_at, LedgerEntry.points,
-        LedgerEntry.value_cents).where(LedgerEntry.enrollment_id == enrollment_id,
-                                       LedgerEntry.kind.in_(OTHER_KINDS)))
-    return ledger_totals([(i, k, o or c, p, v) for i, k, o, c, p, v in entries], last,
-                         start_of_day(today + timedelta(days=1)))
-
-
-def refresh_outcomes(enrollment: Enrollment, evaluation: ProgramEvaluation) -> None:
-    """Bring the enrollment's cached outcomes, weeks and summary to this evaluation's, writing only the rows that
-    differ (a desk entry changes one or two of an episode's rows); the caller's transaction commits them."""
-    db.session.flush()
-    rows = list(outcome_rows(enrollment.id, enrollment.patient_id, enrollment.program_id, evaluation,
-                             _facts_of(enrollment.id)))
-    today = clinic_today()
-    scheduled, excused, days = _visits_of(enrollment.id, today)
-    summary = summary_of(enrollment.id, enrollment.patient_id, enrollment.program_id, rows, scheduled, excused,
-                         today, days, _ledger_of(enrollment.id, today))
-    _sync_outcomes(enrollment.id, rows)
-    _sync_weeks(enrollment.id, week_rows(enrollment.id, enrollment.program_id, rows, scheduled))
-    _sync_summary(summary)
