@@ -50,7 +50,14 @@ def _dollars(cents: int) -> Decimal:
 
 def format_cents(cents: int, locale: str = DEFAULT_LOCALE) -> str:
     """99950 -> "$999.50", -250 -> "-$2.50", 0 -> "$0.00"; in Spanish "999,50 US$" (a no-break space before US$)."""
-    return format_currency(_dollars(cents), CURRENCY, locale=locale)
+    return _formatted(_dollars(cents), locale)
+
+
+@lru_cache(maxsize=4096)
+def _formatted(dollars: Decimal, locale: str) -> str:
+    # A caseload page writes a hundred or more amounts, many alike (prices, caps, balances), and Babel's
+    # formatting is the costliest step of writing one; the text depends only on the amount and the language.
+    return format_currency(dollars, CURRENCY, locale=locale)
 
 
 @lru_cache(maxsize=16)

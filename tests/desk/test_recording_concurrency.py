@@ -97,3 +97,19 @@ def test_a_patient_written_to_by_many_at_once_still_gets_every_entry_through(app
 
     assert [e.points for e in recorded.awards] == [10]
     assert db.session.scalar(select(func.sum(LedgerEntry.points))) == 10
+
+
+def test_a_desk_entry_only_writes_once_it_holds_the_lock(app, make_clinic):
+    """Everything is read before the claim of the enrolment's version; from the claim to the commit (the time the
+    lock is held, the whole database's on SQLite) the entry runs no SELECT."""
+    from helpers import statements
+    from worlds.clinic import record
+
+    clinic = make_clinic()
+    record(clinic, [(0, "N"), (3, "N"), (7, "P")])
+    with statements(app) as seen:
+        record(clinic, [(10, "N")])
+    claim = next(i for i, s in enumerate(seen) if s.startswith("UPDATE enrollments SET version"))
+    assert seen[:claim] and all(s.lstrip().startswith("SELECT") for s in seen[:claim])
+    assert [s.split()[0] for s in seen[claim:] if s.lstrip().startswith("SELECT")] == []
+    assert any(s.startswith("INSERT INTO ledger_entries") for s in seen[claim:])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -27,7 +27,15 @@ from cm_tracker.engine.outcomes import (
 from cm_tracker.engine.rules import ProgramRules, TargetKind, TargetRules
 from cm_tracker.engine.schedules import PrizeDrawSchedule, parse_schedule, schedule_in_force
 from cm_tracker.extensions import db
-from cm_tracker.models import AttendanceRecord, Enrollment, GoalActivity, Program, ProgramTarget, Specimen
+from cm_tracker.models import (
+    AttendanceRecord,
+    Enrollment,
+    GoalActivity,
+    Program,
+    ProgramTarget,
+    Specimen,
+    SpecimenResult,
+)
 from cm_tracker.services.core.clinic import clinic_date, clinic_today
 
 Events = dict[Hashable, list[TargetEvent]]
@@ -141,6 +149,35 @@ def events_for(enrollment: Enrollment, rules: ProgramRules) -> Events:
     return events_for_many([enrollment], {enrollment.program_id: rules}).get(enrollment.id, defaultdict(list))
 
 
+class _Result(NamedTuple):
+    analyte: str
+    result: str
+
+
+class _Specimen(NamedTuple):
+    id: int
+    collected_at: datetime
+    status: str
+    results: list[_Result]
+    validity: str | None
+    temperature_ok: bool | None
+
+
+class _Attendance(NamedTuple):
+    id: int
+    target_key: str
+    occurred_at: datetime
+    status: str
+
+
+class _Activity(NamedTuple):
+    id: int
+    target_key: str
+    occurred_at: datetime | None
+    status: str
+    description: str
+
+
 def events_for_many(enrollments: Iterable[Enrollment],
                     rules_by_program: Mapping[int, ProgramRules]) -> dict[int, Events]:
     """Each enrollment's events, keyed by enrollment id, with four queries whatever the number of enrollments."""
@@ -148,16 +185,29 @@ def events_for_many(enrollments: Iterable[Enrollment],
     if not program_of:
         return {}
     ids = list(program_of)
-    specimens: dict[int, list[Specimen]] = defaultdict(list)
-    for s in db.session.scalars(select(Specimen).where(Specimen.enrollment_id.in_(ids))
-                                .options(selectinload(Specimen.results))):
-        specimens[s.enrollment_id].append(s)
-    attendance: dict[int, list[AttendanceRecord]] = defaultdict(list)
-    for r in db.session.scalars(select(AttendanceRecord).where(AttendanceRecord.enrollment_id.in_(ids))):
-        attendance[r.enrollment_id].append(r)
-    activities: dict[int, list[GoalActivity]] = defaultdict(list)
-    for a in db.session.scalars(select(GoalActivity).where(GoalActivity.enrollment_id.in_(ids),
-                                                          GoalActivity.occurred_at.is_not(None))):
-        activities[a.enrollment_id].append(a)
+    # Plain rows, not ORM objects: a history is read on every desk entry and building objects cost more than the
+    # queries (the evaluation needs only these columns).
+    results: dict[int, list[_Result]] = defaultdict(list)
+    for specimen_id, analyte, result in db.session.execute(
+            select(SpecimenResult.specimen_id, SpecimenResult.analyte, SpecimenResult.result)
+            .join(Specimen, SpecimenResult.specimen_id == Specimen.id).where(Specimen.enrollment_id.in_(ids))):
+        results[specimen_id].append(_Result(analyte, result))
+    specimens: dict[int, list[_Specimen]] = defaultdict(list)
+    for sid, eid, at, status, validity, temperature_ok in db.session.execute(
+            select(Specimen.id, Specimen.enrollment_id, Specimen.collected_at, Specimen.status, Specimen.validity,
+                   Specimen.temperature_ok).where(Specimen.enrollment_id.in_(ids))):
+        specimens[eid].append(_Specimen(sid, at, status, results.get(sid, []), validity, temperature_ok))
+    attendance: dict[int, list[_Attendance]] = defaultdict(list)
+    for rid, eid, key, at, status in db.session.execute(
+            select(AttendanceRecord.id, AttendanceRecord.enrollment_id, AttendanceRecord.target_key,
+                   AttendanceRecord.occurred_at, AttendanceRecord.status)
+            .where(AttendanceRecord.enrollment_id.in_(ids))):
+        attendance[eid].append(_Attendance(rid, key, at, status))
+    activities: dict[int, list[_Activity]] = defaultdict(list)
+    for gid, eid, key, at, status, description in db.session.execute(
+            select(GoalActivity.id, GoalActivity.enrollment_id, GoalActivity.target_key, GoalActivity.occurred_at,
+                   GoalActivity.status, GoalActivity.description)
+            .where(GoalActivity.enrollment_id.in_(ids), GoalActivity.occurred_at.is_not(None))):
+        activities[eid].append(_Activity(gid, key, at, status, description))
     return {eid: events_from(rules_by_program[pid], specimens[eid], attendance[eid], activities[eid])
             for eid, pid in program_of.items()}
