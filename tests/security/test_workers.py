@@ -49,8 +49,9 @@ def gunicorn(tmp_path):
     subprocess.run([*flask, "users", "create", "cora", "--role", "counselor"], cwd=ROOT, env=env, check=True,
                    input=b"correct horse battery staple\n", capture_output=True)
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "4", "--bind", f"127.0.0.1:{port}",
-                               "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "4",
+                               "--threads", "4", "--timeout", "30", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60  # four workers booting on a busy CI machine
