@@ -30,6 +30,10 @@ def kill_pooled(app: Flask, database_url: str) -> Iterator[object]:
 
     with app.app_context():
         engine = db.engine
+        db.session.remove()
+    # The pool starts empty, so the connections the test kills are the ones its next request checks out; and it ends
+    # empty, so no dead connection is left for the tests after it.
+    engine.dispose()
     pids: set[int] = set()
 
     def checked_out(dbapi_connection: object, _record: object, _proxy: object) -> None:
@@ -48,6 +52,9 @@ def kill_pooled(app: Flask, database_url: str) -> Iterator[object]:
     yield kill
     event.remove(engine, "checkout", checked_out)
     killer.dispose()
+    with app.app_context():
+        db.session.remove()
+    engine.dispose()
 
 
 def test_a_read_after_the_pooled_connection_died_still_answers(app, client, personas: Personas, kill_pooled,
