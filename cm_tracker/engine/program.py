@@ -13,13 +13,15 @@ explanation is read (engine/explain.py says why sentences are lazy).
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from operator import attrgetter
 
 from cm_tracker.engine.caps import CAP, CEILING, cap_cuts, cap_used_cents, limit_phrase
 from cm_tracker.engine.evaluate import NextPreview, evaluate_ordered, evaluate_versions, preview_next
 from cm_tracker.engine.events import Award, TargetEvent, Why, build_award, in_order
+from cm_tracker.engine.ladder import ladder_of
 from cm_tracker.engine.rules import ProgramRules, TargetRules
+from cm_tracker.engine.schedules import FixedSchedule
 from cm_tracker.engine.text import count, money
 
 
@@ -199,3 +201,18 @@ def fit_preview(preview: NextPreview, cap_cents: int, max_award_cents: int | Non
         fit, preview.draws, preview.explanation + note,
         min(preview.reset_points, fit), preview.reset_draws, preview.reset_explanation,
     )  # fmt: skip
+
+
+def preview_holds_until(target: TargetRules, on: date) -> date | None:
+    """The last date on which a preview of `target` made on `on` still says the same for the same history (None:
+    until the history changes), so a reader may keep it (services.core.target_states).
+
+    Two things change it without an event: another schedule version taking effect (docs/rules.md 4.5), and, for a
+    schedule that escalates per calendar week, a new week (4.1: a success next week climbs where one this week would
+    not); the limits are left out, being fitted on reading (fit_preview)."""
+    ends = [effective - timedelta(days=1) for effective, _ in target.timeline if effective > on]
+    schedule = target.schedule_on(on)
+    if not isinstance(schedule, FixedSchedule) and ladder_of(schedule).per_week:
+        ends.append(on + timedelta(days=6 - on.weekday()))
+    return min(ends, default=None)
+

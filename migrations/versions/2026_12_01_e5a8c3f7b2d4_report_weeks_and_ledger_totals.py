@@ -1,5 +1,4 @@
-"""report cache: per-week counts of each enrolment, the ledger's non-engine totals in its summary, and the bonus parts
-of cached awards
+"""report cache: per-week counts, the ledger's non-engine totals in the summary, the bonus parts of cached awards
 
 Revision ID: e5a8c3f7b2d4
 Revises: d7b3e5a1c9f2

@@ -113,3 +113,21 @@ def test_a_desk_entry_only_writes_once_it_holds_the_lock(app, make_clinic):
     assert seen[:claim] and all(s.lstrip().startswith("SELECT") for s in seen[:claim])
     assert [s.split()[0] for s in seen[claim:] if s.lstrip().startswith("SELECT")] == []
     assert any(s.startswith("INSERT INTO ledger_entries") for s in seen[claim:])
+
+
+def test_the_answer_of_a_desk_entry_is_built_without_reading_again(app, make_clinic):
+    """The commit keeps what the entry wrote (usecases.transactions.commit_keeping_loaded): nothing is read after the
+    entry's writes, neither to build its result nor when the caller reads the specimen and its awards."""
+    from cm_tracker.extensions import db
+    from cm_tracker.models import Patient, User
+    from cm_tracker.services.usecases.specimens import record_specimen
+
+    from helpers import statements
+
+    clinic = make_clinic()
+    patient, actor = db.session.get(Patient, clinic.patient_id), db.session.get(User, clinic.counselor_id)
+    with statements(app) as seen:
+        recorded = record_specimen(patient, specimen("N", collected_at=at(0)), actor=actor)
+        answer = (recorded.specimen.id, recorded.specimen.version, [(e.points, e.reason) for e in recorded.awards])
+    assert seen[-1].split()[0] in {"INSERT", "UPDATE"}, seen[-1][:80]
+    assert answer[2][0][0] == 10

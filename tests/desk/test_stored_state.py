@@ -137,3 +137,17 @@ def test_the_balance_and_the_desk_result_cost_the_same_statements_for_a_short_or
     short = counted(_recorded(app, desk, personas.counselor, range(3)))
     long = counted(_recorded(app, desk, personas.counselor, range(3, 21)))
     assert short == long
+
+
+def test_a_new_enrolment_has_its_state_stored_so_no_reader_evaluates_it(app, desk, monkeypatch):
+    """Admission stores the first state (nothing in a row yet, the schedule's first award next)."""
+    from cm_tracker.extensions import db
+    from cm_tracker.models import Enrollment
+    from cm_tracker.services.core import target_states
+
+    monkeypatch.setattr(target_states, "live_states", lambda found, on: {} if not found else pytest.fail("live"))
+    with app.app_context():
+        enrollment = db.session.get(Enrollment, desk.enrollment)
+        now = target_states.states_for([enrollment], desk.today, every_target=True)[enrollment.id]
+    assert [(key, state.run, state.next.points) for key, state in now.items()] == [
+        ("stimulants", 0, 10), ("groups", 0, 5), ("goals", 0, 20)]

@@ -163,3 +163,31 @@ def test_the_preview_matches_what_the_next_success_earns_across_versions(old, ne
 
 def _success(on: date) -> TargetEvent:
     return TargetEvent(("z", 0), datetime.combine(on, time(23), UTC), on, Outcome.SUCCESS)
+
+
+def test_a_preview_holds_until_the_day_before_the_next_version_or_the_end_of_a_weekly_schedule_s_week():
+    """engine.program.preview_holds_until: what a stored preview may be kept for; past that day preview_next says
+    something else for the same history."""
+    from datetime import date, timedelta
+
+    from cm_tracker.engine import EscalatingSchedule, Outcome, TargetEvent, TargetKind, TargetRules
+    from cm_tracker.engine.evaluate import preview_next
+    from cm_tracker.engine.program import preview_holds_until
+    from cm_tracker.engine.schedules import EscalatePer, FixedSchedule
+
+    thursday = date(2026, 1, 15)
+    weekly = EscalatingSchedule(start=10, step=5, escalate_per=EscalatePer.WEEK)
+    history = [TargetEvent(("specimen", 1), datetime(2026, 1, 12, 17, tzinfo=UTC), date(2026, 1, 12), Outcome.SUCCESS)]
+    target = TargetRules("t", TargetKind.ABSTINENCE, "t", frozenset({"cocaine"}), weekly)
+    sunday = preview_holds_until(target, thursday)
+    assert sunday == date(2026, 1, 18)
+    assert preview_next(weekly, history, sunday).points == preview_next(weekly, history, thursday).points == 10
+    assert preview_next(weekly, history, sunday + timedelta(days=1)).points == 15
+
+    richer = EscalatingSchedule(start=20, step=10)
+    versions = ((date(2026, 1, 1), EscalatingSchedule(start=10, step=5)), (date(2026, 1, 20), richer))
+    changing = TargetRules("t", TargetKind.ABSTINENCE, "t", frozenset({"cocaine"}), versions[0][1], versions)
+    assert preview_holds_until(changing, thursday) == date(2026, 1, 19)
+    assert preview_holds_until(changing, date(2026, 1, 20)) is None
+    fixed = TargetRules("t", TargetKind.ABSTINENCE, "t", frozenset({"cocaine"}), FixedSchedule(points=5))
+    assert preview_holds_until(fixed, thursday) is None

@@ -75,8 +75,8 @@ class Prepared:
                   activities: Sequence[ActivityRow] = ()) -> Snapshot:
         """The history as read, with the events of these rows (new or changed) in place of any they had."""
         fresh = events_from(self.snapshot.rules, specimens, attendance, activities)
-        keys = {e.key for found in fresh.values() for e in found}
-        keys |= {("specimen", r.id) for r in specimens} | {("attendance", r.id) for r in attendance}
+        # Every row's old events go, even a row that makes no event now (an activity no longer verified).
+        keys = {("specimen", r.id) for r in specimens} | {("attendance", r.id) for r in attendance}
         keys |= {("activity", r.id) for r in activities}
         events: dict[Hashable, list[TargetEvent]] = {
             target: [e for e in found if e.key not in keys] for target, found in self.snapshot.events.items()}

@@ -7,9 +7,9 @@ one query for any number of enrolments, and fit the stored preview to the progra
 read live (`engine.program.fit_preview`), because prizes, adjustments and the calendar move the cap without an
 evaluation.
 
-A row answers for dates up to its `valid_until`: the day before another schedule version takes effect, and for a
-schedule that escalates per calendar week the last day of the week it was computed in (a success next week climbs
-where one this week would not). A missing or outdated row is evaluated live by `live_states`, which loads every
+A row answers for dates up to its `valid_until`, which the engine gives (`engine.program.preview_holds_until`: the day
+before another schedule version takes effect, and for a schedule that escalates per calendar week the last day of
+the week it was computed in). A missing or outdated row is evaluated live by `live_states`, which loads every
 such enrolment's history at once, so the number of queries never grows with the caseload.
 """
 
@@ -24,10 +24,8 @@ from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from cm_tracker.engine.evaluate import NextPreview, preview_next
 from cm_tracker.engine.events import TargetEvent
-from cm_tracker.engine.ladder import ladder_of
-from cm_tracker.engine.program import ProgramEvaluation, evaluate_program
-from cm_tracker.engine.rules import ProgramRules, TargetRules
-from cm_tracker.engine.schedules import FixedSchedule
+from cm_tracker.engine.program import ProgramEvaluation, evaluate_program, preview_holds_until
+from cm_tracker.engine.rules import ProgramRules
 from cm_tracker.extensions import db
 from cm_tracker.models import Enrollment, TargetState
 from cm_tracker.services.core.events import events_for_many, rules_by_program, rules_for
@@ -41,15 +39,6 @@ class TargetNow:
     run: int
     level: int
     next: NextPreview
-
-
-def _valid_until(target: TargetRules, on: date) -> date | None:
-    """The last date a preview computed on `on` holds (None: until the history changes)."""
-    ends = [effective - timedelta(days=1) for effective, _ in target.timeline if effective > on]
-    schedule = target.schedule_on(on)
-    if not isinstance(schedule, FixedSchedule) and ladder_of(schedule).per_week:
-        ends.append(on + timedelta(days=6 - on.weekday()))
-    return min(ends, default=None)
 
 
 def state_rows(enrollment_id: int, patient_id: int, rules: ProgramRules, evaluation: ProgramEvaluation,
@@ -66,7 +55,7 @@ def state_rows(enrollment_id: int, patient_id: int, rules: ProgramRules, evaluat
             "next_points": preview.points, "next_draws": preview.draws, "next_explanation": preview.explanation,
             "reset_points": preview.reset_points, "reset_draws": preview.reset_draws,
             "reset_explanation": preview.reset_explanation, "computed_on": on,
-            "valid_until": _valid_until(target, on),
+            "valid_until": preview_holds_until(target, on),
         })  # fmt: skip
     return rows
 
@@ -114,10 +103,15 @@ def end_states_before(program_id: int, target_key: str, effective_on: date) -> N
         or_(TargetState.valid_until.is_(None), TargetState.valid_until > last)).values(valid_until=last))
 
 
-def _now_of(row: TargetState) -> TargetNow:
-    return TargetNow(row.target_key, row.run, row.level, NextPreview(
-        row.next_points, row.next_draws, row.next_explanation, row.reset_points, row.reset_draws,
-        row.reset_explanation))
+_READ = ("target_key", "run", "level", "next_points", "next_draws", "next_explanation", "reset_points", "reset_draws",
+         "reset_explanation")
+
+
+def _now_of(row: Mapping[str, Any]) -> TargetNow:
+    """A stored row (its mapping) or a row of state_rows as a reader sees it."""
+    return TargetNow(row["target_key"], row["run"], row["level"], NextPreview(
+        row["next_points"], row["next_draws"], row["next_explanation"], row["reset_points"], row["reset_draws"],
+        row["reset_explanation"]))
 
 
 # Built once: the balance, the caseload and the portal read it on every request.
@@ -150,7 +144,7 @@ def states_for(enrollments: Iterable[Enrollment], on: date, *,
         # are enrolled), so the programme need not be loaded to know them.
         covered = not every_target or {r.target_key for r in rows} >= {t.key for t in enrollment.program.targets}
         if rows and covered and all(_holds(r, on) for r in rows):
-            found[eid] = {r.target_key: _now_of(r) for r in rows}
+            found[eid] = {r.target_key: _now_of({name: getattr(r, name) for name in _READ}) for r in rows}
         else:
             stale.append(enrollment)
     found.update(live_states(stale, on))
@@ -167,7 +161,5 @@ def live_states(enrollments: Sequence[Enrollment], on: date) -> dict[int, dict[s
     for e in enrollments:
         program_rules, history = rules[e.program_id], events.get(e.id, {})
         rows = state_rows(e.id, e.patient_id, program_rules, evaluate_program(program_rules, history), history, on)
-        found[e.id] = {r["target_key"]: TargetNow(r["target_key"], r["run"], r["level"], NextPreview(
-            r["next_points"], r["next_draws"], r["next_explanation"], r["reset_points"], r["reset_draws"],
-            r["reset_explanation"])) for r in rows}
+        found[e.id] = {r["target_key"]: _now_of(r) for r in rows}
     return found
