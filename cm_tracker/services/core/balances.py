@@ -16,12 +16,12 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, case, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 from cm_tracker.engine.caps import window_start
 from cm_tracker.engine.rules import CapWindow
 from cm_tracker.extensions import db
-from cm_tracker.models import Enrollment, EntryKind, LedgerEntry, Program
+from cm_tracker.models import Enrollment, EntryKind, LedgerEntry, Program, TargetState
 from cm_tracker.money import points_value_cents
 from cm_tracker.services.core.clinic import clinic_today, start_of_day
 from cm_tracker.services.core.enrollments import current_of
@@ -66,81 +66,114 @@ def balance_of(patient_id: int, on: date | None = None) -> Balance:
     return balances_for([patient_id], on)[patient_id]
 
 
-def balance_and_enrollment(patient_id: int, on: date | None = None) -> tuple[Balance, Enrollment | None]:
-    """The balance and the current enrollment it took the cap use of (with its programme loaded), for a reader
-    that needs both without loading the enrollments twice."""
-    found, current = _balances([patient_id], on)
-    return found[patient_id], current.get(patient_id)
-
-
 def balances_for(patient_ids: Iterable[int], on: date | None = None) -> dict[int, Balance]:
     """Every patient's balance, with the cap use of the window ending `on` (the clinic's today unless given)."""
-    return _balances(patient_ids, on)[0]
+    return {pid: s.balance for pid, s in standings(patient_ids, on, with_states=False).items()}
 
 
-def _balances(patient_ids: Iterable[int], on: date | None) -> tuple[dict[int, Balance], dict[int, Enrollment]]:
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """One patient's balance, current enrollment (its programme loaded) and that enrollment's stored target rows
+    (empty unless asked for)."""
+
+    balance: Balance
+    enrollment: Enrollment | None
+    states: list[TargetState]
+
+
+def standing_of(patient_id: int, on: date | None = None) -> Standing:
+    """The balance, the current enrollment and its stored target states in one statement, for the readers of a
+    single patient on every request (the balance API, the desk result, the portal)."""
+    return standings([patient_id], on)[patient_id]
+
+
+def standings(patient_ids: Iterable[int], on: date | None = None, *, with_states: bool = True) -> dict[int, Standing]:
+    """Each patient's standing in one statement: per enrollment its programme and its ledger sums, with the cap use
+    of every kind of window summed beside them (`_CAP_SUMS`), and its stored target states when asked.
+
+    Points are valued per enrollment at its programme's point value (money.points_value_cents). The cap use is the
+    current enrollment's window: an episode counts that enrollment; a calendar-year or rolling window counts the
+    patient's entries in the same programme, whichever enrollment they belong to (as `cap_used_by_enrollment`)."""
     ids = list(dict.fromkeys(patient_ids))
     if not ids:
-        return {}, {}
-    sums = _sums(ids)
-    current = _current_enrollments(ids)
-    used = cap_used_by_enrollment(current.values(), on or clinic_today())
+        return {}
+    on = on or clinic_today()
+    rows = db.session.execute(_standing_query(with_states), {
+        "ids": ids, "year_start": start_of_day(window_start(CapWindow.CALENDAR_YEAR, on)),
+        "rolling_start": start_of_day(window_start(CapWindow.ROLLING_365, on))})
+    episodes: dict[int, dict[int, Enrollment]] = defaultdict(dict)
+    sums: dict[int, tuple[int, ...]] = {}
+    states: dict[int, list[TargetState]] = defaultdict(list)
+    for row in rows:
+        enrollment = row[0]
+        episodes[enrollment.patient_id][enrollment.id] = enrollment
+        sums[enrollment.id] = tuple(int(v or 0) for v in row[-len(_SUMS):])
+        if with_states and row[1] is not None:
+            states[enrollment.id].append(row[1])
     found = {}
     for pid in ids:
-        enrollment = current.get(pid)
-        cap = None
-        if enrollment is not None:
-            program, cents = enrollment.program, used.get(enrollment.id, 0)
-            cap = CapUse(program.cap_cents, cents, CapWindow(program.cap_window), is_near_cap(program, cents))
-        found[pid] = Balance(*sums.get(pid, (0, 0, 0, 0, 0)), cap=cap)
-    return found, current
+        mine = episodes.get(pid, {})
+        current = current_of(mine.values())
+        own = [(e, sums[e.id]) for e in mine.values()]
+        balance = Balance(
+            *(sum(s[i] for _, s in own) for i in range(4)),
+            value_cents=sum(points_value_cents(s[0], e.program.point_value_cents) for e, s in own),
+            cap=_cap_use(current, own) if current is not None else None)
+        found[pid] = Standing(balance, current, states.get(current.id, []) if current is not None else [])
+    return found
+
+
+def _cap_use(current: Enrollment, own: list[tuple[Enrollment, tuple[int, ...]]]) -> CapUse:
+    program, window = current.program, CapWindow(current.program.cap_window)
+    index = len(_SUMS) - len(_CAP_SUMS) + list(_CAP_SUMS).index(window)
+    counted = [s for e, s in own if (e.id == current.id if window == CapWindow.EPISODE
+                                     else e.program_id == current.program_id)]
+    used = sum(s[index] for s in counted)
+    return CapUse(program.cap_cents, used, window, is_near_cap(program, used))
 
 
 # The balance's statements are built once per process, each patient or enrollment list bound at execution: a
 # balance is read on every desk page and API call, and building a statement and its cache key cost about as much as
 # running it.
 IDS = bindparam("ids", expanding=True)
+# What counts against a cap: every valued entry but redemptions (docs/rules.md 5).
+_VALUED = LedgerEntry.kind != EntryKind.REDEMPTION
+
+
+def _valued_since(name: str) -> Any:
+    return case((and_(_VALUED, LedgerEntry.occurred_at >= bindparam(name)), LedgerEntry.value_cents), else_=0)
+
+
+# Per enrollment: points, draws, earned points, redeemed points, then the cap use of each kind of window.
+_CAP_SUMS = {CapWindow.EPISODE: lambda: case((_VALUED, LedgerEntry.value_cents), else_=0),
+             CapWindow.CALENDAR_YEAR: lambda: _valued_since("year_start"),
+             CapWindow.ROLLING_365: lambda: _valued_since("rolling_start")}
+_SUMS = (lambda: LedgerEntry.points, lambda: LedgerEntry.draws,
+         lambda: case((LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points), else_=0),
+         lambda: case((LedgerEntry.kind == EntryKind.REDEMPTION, -LedgerEntry.points), else_=0),
+         *_CAP_SUMS.values())
 
 
 @cache
-def _sums_query() -> Select[Any]:
-    """Per patient: points, draws, earned points, redeemed points and value; the one place points are valued for
-    a balance: each entry at the point value of its programme, by money.points_value_cents."""
-    earned = case((LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points), else_=0)
-    redeemed = case((LedgerEntry.kind == EntryKind.REDEMPTION, -LedgerEntry.points), else_=0)
-    return (
-        select(LedgerEntry.patient_id, *(func.coalesce(func.sum(column), 0) for column in (
-            LedgerEntry.points, LedgerEntry.draws, earned, redeemed,
-            points_value_cents(LedgerEntry.points, Program.point_value_cents))))
-        .join(Enrollment, LedgerEntry.enrollment_id == Enrollment.id)
-        .join(Program, Enrollment.program_id == Program.id)
-        .where(LedgerEntry.patient_id.in_(IDS))
-        .group_by(LedgerEntry.patient_id)
-    )
-
-
-@cache
-def _enrollments_query() -> Select[Any]:
-    return select(Enrollment).where(Enrollment.patient_id.in_(IDS)).options(joinedload(Enrollment.program))
+def _standing_query(with_states: bool) -> Select[Any]:
+    """Per enrollment of the patients (its programme eagerly joined), its ledger sums from a grouped subquery, and
+    one row per stored target state when asked, so the ledger is read once whatever the number of targets."""
+    sums = (select(LedgerEntry.enrollment_id, *(func.sum(c()).label(f"s{i}") for i, c in enumerate(_SUMS)))
+            .where(LedgerEntry.patient_id.in_(IDS))
+            .group_by(LedgerEntry.enrollment_id).subquery())
+    query = select(Enrollment, *([TargetState] if with_states else []), *(sums.c[f"s{i}"] for i in range(len(_SUMS))))
+    query = (query.join(Enrollment.program).options(contains_eager(Enrollment.program))
+             .outerjoin(sums, sums.c.enrollment_id == Enrollment.id))
+    if with_states:
+        query = query.outerjoin(TargetState, TargetState.enrollment_id == Enrollment.id)
+    return query.where(Enrollment.patient_id.in_(IDS))
 
 
 @cache
 def _episode_cap_query() -> Select[Any]:
     return (select(LedgerEntry.enrollment_id, func.sum(LedgerEntry.value_cents))
-            .where(LedgerEntry.kind != EntryKind.REDEMPTION, LedgerEntry.enrollment_id.in_(IDS))
+            .where(_VALUED, LedgerEntry.enrollment_id.in_(IDS))
             .group_by(LedgerEntry.enrollment_id))
-
-
-def _sums(ids: list[int]) -> dict[int, tuple[int, ...]]:
-    return {pid: tuple(int(value) for value in values)
-            for pid, *values in db.session.execute(_sums_query(), {"ids": ids})}
-
-
-def _current_enrollments(ids: list[int]) -> dict[int, Enrollment]:
-    episodes: dict[int, list[Enrollment]] = defaultdict(list)
-    for e in db.session.scalars(_enrollments_query(), {"ids": ids}):
-        episodes[e.patient_id].append(e)
-    return {pid: e for pid, found in episodes.items() if (e := current_of(found)) is not None}
 
 
 def cap_used_cents(enrollment: Enrollment, window: CapWindow, on: date) -> int:
@@ -169,14 +202,13 @@ def _cap_used(window: CapWindow, enrollments: list[Enrollment], on: date) -> dic
     if window == CapWindow.EPISODE:
         rows = db.session.execute(_episode_cap_query(), {"ids": [e.id for e in enrollments]})
         return {eid: int(cents or 0) for eid, cents in rows}
-    valued = LedgerEntry.kind != EntryKind.REDEMPTION
     total = func.sum(LedgerEntry.value_cents)
     patients: dict[int, set[int]] = defaultdict(set)
     for e in enrollments:
         patients[e.program_id].add(e.patient_id)
     query = (select(Enrollment.patient_id, Enrollment.program_id, total)
              .join(Enrollment, LedgerEntry.enrollment_id == Enrollment.id)
-             .where(valued, LedgerEntry.occurred_at >= start_of_day(window_start(window, on)),
+             .where(_VALUED, LedgerEntry.occurred_at >= start_of_day(window_start(window, on)),
                     or_(*[and_(Enrollment.program_id == prog, Enrollment.patient_id.in_(sorted(pids)))
                           for prog, pids in patients.items()]))
              .group_by(Enrollment.patient_id, Enrollment.program_id))

@@ -133,18 +133,26 @@ def states_for(enrollments: Iterable[Enrollment], on: date, *,
     wanted = {e.id: e for e in enrollments}
     if not wanted:
         return {}
+    return states_from_rows(wanted.values(), db.session.scalars(_STATES, {"ids": list(wanted)}), on,
+                            every_target=every_target)
+
+
+def states_from_rows(enrollments: Iterable[Enrollment], rows: Iterable[TargetState], on: date, *,
+                     every_target: bool = False) -> dict[int, dict[str, TargetNow]]:
+    """`states_for` from stored rows the caller read already (the balance reads them in its own statement)."""
     stored: dict[int, dict[str, TargetState]] = {}
-    for row in db.session.scalars(_STATES, {"ids": list(wanted)}):
+    for row in rows:
         stored.setdefault(row.enrollment_id, {})[row.target_key] = row
     found: dict[int, dict[str, TargetNow]] = {}
     stale: list[Enrollment] = []
-    for eid, enrollment in wanted.items():
-        rows = sorted(stored.get(eid, {}).values(), key=lambda r: r.position)
+    for enrollment in enrollments:
+        ordered = sorted(stored.get(enrollment.id, {}).values(), key=lambda r: r.position)
         # The rows are the programme's targets as of the evaluation (a programme's targets are fixed once patients
         # are enrolled), so the programme need not be loaded to know them.
-        covered = not every_target or {r.target_key for r in rows} >= {t.key for t in enrollment.program.targets}
-        if rows and covered and all(_holds(r, on) for r in rows):
-            found[eid] = {r.target_key: _now_of({name: getattr(r, name) for name in _READ}) for r in rows}
+        covered = not every_target or {r.target_key for r in ordered} >= {t.key for t in enrollment.program.targets}
+        if ordered and covered and all(_holds(r, on) for r in ordered):
+            found[enrollment.id] = {r.target_key: _now_of({name: getattr(r, name) for name in _READ})
+                                    for r in ordered}
         else:
             stale.append(enrollment)
     found.update(live_states(stale, on))

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from cm_tracker.engine.program import fit_preview
 from cm_tracker.models import EnrollmentStatus, Patient
-from cm_tracker.services.core.balances import Balance, CapUse, balance_and_enrollment
+from cm_tracker.services.core.balances import Balance, CapUse, standing_of
 from cm_tracker.services.core.clinic import clinic_today
-from cm_tracker.services.core.target_states import states_for
+from cm_tracker.services.core.target_states import states_from_rows
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,15 @@ class Statement:
 
 def statement_for(patient: Patient) -> Statement:
     today = clinic_today()
-    balance, enrollment = balance_and_enrollment(patient.id, today)
+    standing = standing_of(patient.id, today)
+    balance, enrollment = standing.balance, standing.enrollment
     if enrollment is None:
         return Statement(balance, 0, [])
     program = enrollment.program
     upcoming: list[NextReward] = []
     if enrollment.status == EnrollmentStatus.ACTIVE:
         used = balance.cap.used_cents if balance.cap else 0
-        for key, now in states_for([enrollment], today)[enrollment.id].items():
+        for key, now in states_from_rows([enrollment], standing.states, today)[enrollment.id].items():
             p = fit_preview(now.next, program.cap_cents, program.max_award_cents, used, program.point_value_cents)
             upcoming.append(NextReward(key, p.points, p.draws, p.explanation, p.reset_points, p.reset_draws,
                                        p.reset_explanation, now.run))
