@@ -47,6 +47,10 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     # None means "a SQLite file in the instance folder"; create_app fills it in.
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
+    # The role that owns the tables, for `flask db upgrade` and `flask db grant-runtime`; the app itself connects as
+    # DATABASE_URL, a role that cannot disable the append-only triggers (README, "Production deployment").
+    # Unset: the migrations use DATABASE_URL too.
+    MIGRATION_DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL") or None
     REDIS_URL = os.environ.get("REDIS_URL") or None
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     # PostgreSQL: a pooled connection older than this is replaced at checkout, before a firewall or the server drops
@@ -61,14 +65,19 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool_env("SESSION_COOKIE_SECURE", False)
+    # Strict-Transport-Security on HTTPS answers. Its own setting, on in production whatever SESSION_COOKIE_SECURE
+    # says: relaxing the cookies (a staging host) must not silently stop telling browsers to insist on HTTPS.
+    HSTS_ENABLED = _bool_env("HSTS_ENABLED", False)
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
 
     API_TOKEN_HOURS = _int_env("API_TOKEN_HOURS", 12, 1)
     MAX_CONTENT_LENGTH = _int_env("MAX_CONTENT_LENGTH", 1024 * 1024, 1024)
 
-    # Rate limits (Flask-Limiter syntax). Per address and per account name.
+    # Rate limits (Flask-Limiter syntax). Per address and per account name. The account's longest window is 15
+    # minutes, not a day: anyone who knows a username can spend its budget, and must not lock its owner out for long;
+    # 20 in any 15 minutes is at most 80 guesses an hour, within ASVS 2.2.1's 100 (docs/security.md).
     SIGN_IN_LIMIT_PER_ADDRESS = os.environ.get("SIGN_IN_LIMIT_PER_ADDRESS", "20 per minute;200 per day")
-    SIGN_IN_LIMIT_PER_ACCOUNT = os.environ.get("SIGN_IN_LIMIT_PER_ACCOUNT", "5 per minute;50 per day")
+    SIGN_IN_LIMIT_PER_ACCOUNT = os.environ.get("SIGN_IN_LIMIT_PER_ACCOUNT", "5 per minute;20 per 15 minutes")
     RATELIMIT_ENABLED = _bool_env("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     # A moving window counts the attempts of the last minute exactly; a fixed window would allow twice the limit to
@@ -89,6 +98,7 @@ class Config:
 class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = _bool_env("SESSION_COOKIE_SECURE", True)
+    HSTS_ENABLED = _bool_env("HSTS_ENABLED", True)
     PREFERRED_URL_SCHEME = "https"
 
 
@@ -97,6 +107,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    MIGRATION_DATABASE_URL = None
     REDIS_URL = None
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False

@@ -19,12 +19,13 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.config.from_object(config_class or config_from_environment())
     check_production_safety(app.config)
 
-    from cm_tracker import database, security
+    from cm_tracker import database, input_guard, security
 
     database.configure(app)
     security.configure(app)
     _register_extensions(app)
     database.attach(app)
+    input_guard.register(app)  # before the blueprints: their <int:...> ids take its converter
     _register_blueprints(app)
 
     from cm_tracker import commands, errors, i18n, request_context, template_helpers

@@ -37,17 +37,28 @@ def configure(app: Flask) -> None:
     if not uri:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         uri = f"sqlite:///{Path(app.instance_path) / 'cm_tracker.db'}"
-    if uri.startswith("postgres://"):  # Heroku-style URLs name an alias SQLAlchemy 2 no longer accepts
-        uri = "postgresql://" + uri.removeprefix("postgres://")
-    if uri.startswith("postgresql://"):
-        uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    uri = normalise_url(uri)
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if app.config.get("MIGRATION_DATABASE_URL"):
+        app.config["MIGRATION_DATABASE_URL"] = normalise_url(app.config["MIGRATION_DATABASE_URL"])
     options: dict[str, Any] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # Bound parameters are names, record numbers, search terms and results: a database error (and its log line,
+    # cm_tracker/logs.py) shows "[SQL parameters hidden]" instead. Not a setting: no deployment should log them.
+    options["hide_parameters"] = True
     if uri.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 30})
     else:
         options.setdefault("pool_recycle", int(app.config.get("DATABASE_POOL_RECYCLE_SECONDS", 300)))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def normalise_url(uri: str) -> str:
+    """The URL with the psycopg 3 driver SQLAlchemy needs named."""
+    if uri.startswith("postgres://"):  # Heroku-style URLs name an alias SQLAlchemy 2 no longer accepts
+        uri = "postgresql://" + uri.removeprefix("postgres://")
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    return uri
 
 
 def attach(app: Flask) -> None:

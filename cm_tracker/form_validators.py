@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import wtforms
 from wtforms import Field, Form, StringField, ValidationError
 
 from cm_tracker.money import parse_dollars
-from cm_tracker.validation import has_control_characters, is_row_id
+from cm_tracker.validation import CALENDAR_MESSAGE, has_control_characters, in_calendar, is_row_id
 
 
 def printable(_form: Any, field: Field) -> None:
@@ -38,3 +39,15 @@ class MoneyField(StringField):
                 self.cents = parse_dollars(self.data)
             except ValueError as exc:
                 raise ValidationError(str(exc)) from None
+
+
+class DateField(wtforms.DateField):
+    """wtforms' date field for every page form, refusing a date outside the calendar's usable years
+    (cm_tracker.validation.in_calendar) as it reads the form, so `data` is None for one even where a page reads the
+    field without validating it (a filter in the query string)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not in_calendar(self.data):
+            self.data = None
+            raise ValueError(CALENDAR_MESSAGE)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort
+from flask import abort, request
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Patient, Role, User
@@ -121,7 +121,8 @@ def can_record_events(user: User, patient: Patient) -> bool:
 
 
 def get_patient_for(user: User, patient_id: int, *, write: bool = False) -> Patient:
-    """The patient if `user` may reach it (and write to it, when asked), else 404; both outcomes are audited."""
+    """The patient if `user` may reach it (and write to it, when asked), else 404; both outcomes are audited (a
+    write's success by the use case that writes, unless the request only shows the record)."""
     patient = db.session.get(Patient, patient_id)
     allowed = patient is not None and (
         can_record_events(user, patient) if write else can_reach_patient(user, patient)
@@ -130,8 +131,10 @@ def get_patient_for(user: User, patient_id: int, *, write: bool = False) -> Pati
     if not allowed or patient is None:
         log_now(action, user=user, outcome=audit.DENIED, patient_id=patient_id, object_type="patient")
         abort(404)
-    if not write:
-        log_now(action, user=user, patient_id=patient.id, object_type="patient", object_id=patient.id)
+    # A page that loads the record to change it shows it first (the form's GET): that is a read like any other.
+    # The change itself is audited by its use case, in its transaction.
+    if not write or request.method in ("GET", "HEAD"):
+        log_now("patient.view", user=user, patient_id=patient.id, object_type="patient", object_id=patient.id)
     return patient
 
 

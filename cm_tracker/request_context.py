@@ -53,20 +53,21 @@ def _commit_reads(response: Response) -> Response:
     """Runs before a streamed body's first byte too: Flask calls it with the response object, before iterating."""
     try:
         access_log.commit_request()
-    except SQLAlchemyError:
-        current_app.logger.exception("The audit rows of a read could not be written; its answer is withheld.")
-        return response if response.status_code >= 500 else _withheld()
+    except SQLAlchemyError as exc:
+        error_id = errors.log_unexpected(exc, "The audit rows of a read could not be written; its answer is withheld")
+        return response if response.status_code >= 500 else _withheld(error_id)
     return response
 
 
-def _withheld() -> Response:
+def _withheld(error_id: str) -> Response:
     if errors.wants_json():
-        response = jsonify(errors.error_body(500))
+        response = jsonify(errors.error_body(500, error_id=error_id))
     else:
         try:
-            response = Response(render_template("errors/error.html", status=500, message=errors.MESSAGES[500]))
+            response = Response(render_template("errors/error.html", status=500, message=errors.MESSAGES[500],
+                                                error_id=error_id))
         except SQLAlchemyError:  # the page names the signed-in user, whom a dead database cannot load again
-            response = Response(errors.MESSAGES[500], mimetype="text/plain")
+            response = Response(f"{errors.MESSAGES[500]} (error id {error_id})", mimetype="text/plain")
     response.status_code = 500
     return response
 

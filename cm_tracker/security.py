@@ -23,6 +23,7 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 SESSION_KEY = "sid"
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def configure(app: Flask) -> None:
@@ -67,8 +68,9 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # HTTPS answers only (RFC 6797 7.2: never over plain HTTP); behind a proxy, PROXY_COUNT tells us the scheme.
+    if current_app.config.get("HSTS_ENABLED") and request.is_secure:
+        headers.setdefault("Strict-Transport-Security", HSTS)
     # Pages and API answers may carry patient data: never let a shared computer's cache keep them.
     if request.endpoint != "static":
         headers["Cache-Control"] = "no-store"

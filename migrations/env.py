@@ -10,6 +10,8 @@ from typing import Any
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 config = context.config
 if config.config_file_name:
@@ -36,7 +38,10 @@ def run_migrations_online() -> None:
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args.setdefault("compare_type", True)
-    engine = target_db.engine
+    # The migrations run as the role that owns the tables when one is configured; the app's own role cannot change
+    # the schema (README, "Production deployment").
+    owner_url = current_app.config.get("MIGRATION_DATABASE_URL")
+    engine = create_engine(owner_url, poolclass=NullPool) if owner_url else target_db.engine
     with engine.connect() as connection:
         conf_args["render_as_batch"] = connection.dialect.name == "sqlite"
         context.configure(

@@ -15,10 +15,11 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from config import TestConfig
 
+from runtime_role import build_as_owner, runtime_role
 from worlds.clinic import Clinic, clinic_world
 from worlds.history import History, history_world
 from worlds.personas import Personas, personas_world
@@ -96,7 +97,19 @@ def _postgres_database() -> Iterator[str | None]:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(owner_database_url: str) -> Iterator[str]:
+    """The database as the app connects to it. With TEST_POSTGRES_RUNTIME_ROLE set on PostgreSQL, as production
+    runs it (README, "Production deployment"): a runtime role that owns nothing and may only read and insert the
+    append-only tables, while the owner builds the schema and empties the tables; otherwise as the owner."""
+    if not (os.environ.get("TEST_POSTGRES_RUNTIME_ROLE") and owner_database_url.startswith("postgresql")):
+        yield owner_database_url
+        return
+    yield from runtime_role(owner_database_url)
+
+
+@pytest.fixture(scope="session")
+def owner_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The database as the role that owns its tables (TEST_POSTGRES_URL's), or the SQLite file."""
     gen = _postgres_database()
     pg = next(gen)
     if pg:
@@ -108,38 +121,66 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Iterator[Flask]:
+def app(database_url: str, owner_database_url: str) -> Iterator[Flask]:
     from cm_tracker import create_app
     from cm_tracker.extensions import db
 
+    restricted = database_url != owner_database_url
+
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = database_url
+        MIGRATION_DATABASE_URL = owner_database_url if restricted else None
 
     application = create_app(Config)
     with application.app_context():
-        db.create_all()
+        if restricted:
+            build_as_owner(application, str(make_url(database_url).username))
+        else:
+            db.create_all()
     yield application
     with application.app_context():
         db.session.remove()
-        db.drop_all()
+        if not restricted:  # the runtime role may not drop; the owner drops the whole database
+            db.drop_all()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def owner_engine(app: Flask) -> Iterator[Engine]:
+    """The engine that empties the tables after each test: the app's, or the owner's when the app runs as the
+    runtime role (which may not delete from the append-only tables)."""
+    from cm_tracker.extensions import db
+
+    owner_url = app.config.get("MIGRATION_DATABASE_URL")
+    if not owner_url:
+        with app.app_context():
+            engine = db.engine
+        yield engine
+        return
+    engine = create_engine(owner_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(autouse=True)
 def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Empty every table after each test that used the app (bulk deletes bypass the append-only ORM guard)."""
+    """Empty every table after each test that used the app, as the owner (bulk deletes bypass the append-only ORM
+    guard)."""
+    uses_app = "app" in request.fixturenames
+    owner: Engine | None = request.getfixturevalue("owner_engine") if uses_app else None
     yield
-    if "app" not in request.fixturenames:
+    if owner is None:
         return
     flask_app: Flask = request.getfixturevalue("app")
     from cm_tracker.extensions import db
 
     with flask_app.app_context():
         db.session.remove()
-        with db.engine.begin() as conn:
+        with owner.begin() as conn:
             if conn.dialect.name == "postgresql":
                 # DELETE with foreign-key triggers off is far quicker than TRUNCATE on tables this small;
-                # sequences restart so that every test sees the same ids whatever ran before it.
+                # sequences restart so that every test sees the same ids whatever ran before it. The replica
+                # role also skips the append-only triggers, where the runtime role's schema has them.
                 conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
                 for table in db.metadata.tables.values():
                     conn.execute(table.delete())

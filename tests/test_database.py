@@ -38,6 +38,16 @@ def test_postgresql_urls_use_psycopg_with_recycled_connections_and_no_pre_ping(g
     assert "pool_pre_ping" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
 
 
+def test_the_migration_url_uses_psycopg_too():
+    from cm_tracker import create_app
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = "postgresql://app@h/db"
+        MIGRATION_DATABASE_URL = "postgres://owner@h/db"
+
+    assert create_app(Config).config["MIGRATION_DATABASE_URL"] == "postgresql+psycopg://owner@h/db"
+
+
 def test_the_recycle_age_is_configurable():
     from cm_tracker import create_app
 

@@ -1,5 +1,5 @@
 """Migrations: one head; upgrading an empty database gives exactly the models' schema; down to base and up again;
-the ledger and the audit trail refuse UPDATE and DELETE at the database level."""
+the ledger, the audit trail and the record versions refuse UPDATE and DELETE at the database level."""
 
 from __future__ import annotations
 
@@ -82,6 +82,25 @@ def test_it_downgrades_to_base_and_upgrades_again(migrated_app: Flask) -> None:
     assert _drift(migrated_app) == []
 
 
+def test_the_migrations_run_as_the_migration_database_url(empty_database: str, tmp_path) -> None:
+    """The owner's URL gets the schema; the app's own (the runtime role's in production) is only read from."""
+    from cm_tracker import create_app
+    from cm_tracker.extensions import db
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'runtime.db'}"
+        MIGRATION_DATABASE_URL = empty_database
+
+    application = create_app(Config)
+    with application.app_context():
+        upgrade()
+        assert inspect(db.engine).get_table_names() == []
+        db.engine.dispose()
+    owner = create_engine(application.config["MIGRATION_DATABASE_URL"])
+    assert {"alembic_version", "ledger_entries", "record_versions"} <= set(inspect(owner).get_table_names())
+    owner.dispose()
+
+
 def test_revision_files_never_import_the_app() -> None:
     from pathlib import Path
 
@@ -90,14 +109,26 @@ def test_revision_files_never_import_the_app() -> None:
         assert "cm_tracker" not in path.read_text(), path.name
 
 
-@pytest.mark.parametrize("table", ["ledger_entries", "audit_events"])
-@pytest.mark.parametrize("statement", ["UPDATE {table} SET id = id", "DELETE FROM {table}"])
-def test_the_database_refuses_to_rewrite_history(migrated_app: Flask, table: str, statement: str) -> None:
+APPEND_ONLY = ["ledger_entries", "audit_events", "record_versions"]
+
+
+def test_every_append_only_model_has_its_guard_here() -> None:
+    import cm_tracker.models  # noqa: F401  (the tables exist once the models are imported)
+    from cm_tracker.extensions import db
+
+    assert sorted(t.name for t in db.metadata.sorted_tables if t.info.get("append_only")) == sorted(APPEND_ONLY)
+
+
+def _seed(table: str) -> None:
+    """One row in `table` (and what it refers to)."""
     from cm_tracker.extensions import db
 
     with db.engine.begin() as conn:
         conn.execute(text("INSERT INTO audit_events (occurred_at, action, outcome) "
                           "VALUES (CURRENT_TIMESTAMP, 'test', 'success')"))
+        if table == "record_versions":
+            conn.execute(text("INSERT INTO record_versions (record_type, record_id, version, data, reason, "
+                              "changed_at) VALUES ('specimen', 1, 1, '{}', 'recorded', CURRENT_TIMESTAMP)"))
         if table == "ledger_entries":
             conn.execute(text("INSERT INTO patients (display_name, record_number, created_at, version) "
                               "VALUES ('x', 'r1', CURRENT_TIMESTAMP, 1)"))
@@ -109,7 +140,29 @@ def test_the_database_refuses_to_rewrite_history(migrated_app: Flask, table: str
                               "created_at, version) VALUES (1, 1, '2026-01-05', 'active', '[]', CURRENT_TIMESTAMP, 1)"))
             conn.execute(text("INSERT INTO ledger_entries (patient_id, enrollment_id, created_at, kind, points, "
                               "draws, value_cents, reason) VALUES (1, 1, CURRENT_TIMESTAMP, 'award', 10, 0, 250, 'x')"))
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY)
+@pytest.mark.parametrize("statement", ["UPDATE {table} SET id = id", "DELETE FROM {table}"])
+def test_the_database_refuses_to_rewrite_history(migrated_app: Flask, table: str, statement: str) -> None:
+    from cm_tracker.extensions import db
+
+    _seed(table)
     with pytest.raises(DatabaseError, match="append-only"), db.engine.begin() as conn:
         conn.execute(text(statement.format(table=table)))
     with db.engine.connect() as conn:
         assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 1
+
+
+def test_the_record_versions_guard_downgrades_and_upgrades_again(migrated_app: Flask) -> None:
+    from cm_tracker.extensions import db
+
+    _seed("record_versions")
+    downgrade(revision="e5a8c3f7b2d4")
+    with db.engine.begin() as conn:  # without its guard a version can be rewritten
+        conn.execute(text("UPDATE record_versions SET reason = 'rewritten'"))
+    upgrade()
+    with pytest.raises(DatabaseError, match="record_versions is append-only"), db.engine.begin() as conn:
+        conn.execute(text("UPDATE record_versions SET reason = 'again'"))
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT reason FROM record_versions")).scalar_one() == "rewritten"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from cm_tracker.form_validators import printable
+from cm_tracker.form_validators import DateField, printable
 from cm_tracker.models import AuditOutcome, Role
 
 ROLE_CHOICES = [

@@ -15,7 +15,7 @@ from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.errors import Conflict, NotFound, ValidationFailed
 from cm_tracker.services.queries import audit_search as audit_search_reads
 from cm_tracker.services.queries import directory, overview
-from cm_tracker.services.usecases import accounts, audit_search
+from cm_tracker.services.usecases import accounts, audit_search, listings
 
 bp = Blueprint("admin", __name__)
 guard_blueprint(bp, {Role.ADMIN})
@@ -23,7 +23,7 @@ guard_blueprint(bp, {Role.ADMIN})
 
 @bp.route("/")
 def index() -> str:
-    return render_template("admin/index.html", users=directory.all_users(),
+    return render_template("admin/index.html", users=listings.accounts(current_user),
                            programmes=overview.programme_rows(clinic_today()),
                            cap_words=overview.CAP_WINDOW_WORDS, visit_days=overview.visit_days_text)
 
@@ -32,8 +32,8 @@ def index() -> str:
 def create_user() -> Response | str:
     form = CreateUserForm()
     form.patient_id.choices = [SelectChoice("", "Not a patient account")] + [
-        SelectChoice(str(p.id), f"{p.display_name} ({p.record_number})") for p in directory.patients_without_account()
-    ]
+        SelectChoice(str(p.id), f"{p.display_name} ({p.record_number})")
+        for p in listings.account_candidates(current_user)]
     if form.validate_on_submit():
         try:
             user = accounts.create_user(

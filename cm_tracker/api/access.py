@@ -80,9 +80,18 @@ def guard() -> None:
 
 
 def _refuse_oversized_body() -> None:
-    """Answer 413 from the declared length alone, before any work is done for a body that will be refused."""
+    """Answer 413 from the declared length alone, before any work is done for a body that will be refused.
+
+    A chunked body declares no length, and Werkzeug stops reading it at the limit and hands over what it read, which
+    would then look like malformed JSON (400): it is read here, and a byte beyond the limit makes it too large."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if limit and request.content_length and request.content_length > limit:
+    if not limit:
+        return
+    if request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        too_large = len(request.get_data(cache=True)) >= limit and bool(request.input_stream.read(1))
+    else:
+        too_large = bool(request.content_length and request.content_length > limit)
+    if too_large:
         raise ApiError(413, "payload_too_large", f"The body is larger than the limit of {limit} bytes.")
 
 

@@ -11,7 +11,8 @@ from cm_tracker.api.blueprint import ID, bp
 from cm_tracker.api.event_schemas import moment
 from cm_tracker.api.events import entry_summary
 from cm_tracker.api.openapi import document, operation
-from cm_tracker.api.openapi_schemas import DATE, DATETIME, obj, ref
+from cm_tracker.api.openapi_schemas import DATE, DATETIME, DAY, MOMENT, body, obj, ref, text
+from cm_tracker.api.openapi_schemas import ID as ROW_ID
 from cm_tracker.api.schemas import Fields, json_object
 from cm_tracker.models import GoalActivity
 from cm_tracker.permissions import get_patient_for, get_record_for, is_staff, may_record_events
@@ -94,8 +95,8 @@ _ACTIVITY = obj({"id": {"type": "integer"}, "patient_id": {"type": "integer"}, "
                  "status": {"enum": ["proposed", "submitted", "verified", "rejected", "expired"]},
                  "occurred_at": {"oneOf": [DATETIME, {"type": "null"}]}, "version": {"type": "integer"}},
                 closed=False)
-_VERSION = {"type": "integer", "minimum": 1}
-_TEXT = {"type": "string", "minLength": 1, "maxLength": 1000}
+_VERSION = ROW_ID
+_TEXT = text(1000, min_length=1)
 _DECIDED = obj({"awards": {"type": "array", "items": ref("Award")},
                 "adjustments": {"type": "array", "items": ref("Award")}}, closed=False)
 
@@ -122,13 +123,12 @@ document({
 }, {
     "Activity": _ACTIVITY,
     "ActivityList": obj({"activities": {"type": "array", "items": ref("Activity")}}),
-    "ActivityCreate": obj({"target": {"type": "string"}, "week_of": {**DATE, "description": "Any day of the week; "
-                                                                      "defaults to this week."},
-                           "description": _TEXT, "verification": _TEXT}, ["target", "description", "verification"]),
-    "ActivityEvidence": obj({"version": _VERSION, "evidence_note": _TEXT}, ["version", "evidence_note"]),
-    "ActivityVerify": obj({"version": _VERSION, "occurred_at": DATETIME, "note": {"type": "string",
-                                                                                 "maxLength": 1000}}, ["version"]),
-    "ActivityReject": obj({"version": _VERSION, "reason": _TEXT}, ["version", "reason"]),
+    "ActivityCreate": body({"target": text(40), "week_of": {**DAY, "description": "Any day of the week; defaults "
+                                                                                  "to this week."},
+                            "description": _TEXT, "verification": _TEXT}, ["target", "description", "verification"]),
+    "ActivityEvidence": body({"version": _VERSION, "evidence_note": _TEXT}, ["version", "evidence_note"]),
+    "ActivityVerify": body({"version": _VERSION, "occurred_at": MOMENT, "note": text(1000)}, ["version"]),
+    "ActivityReject": body({"version": _VERSION, "reason": _TEXT}, ["version", "reason"]),
     "ActivityDecided": {"allOf": [ref("Activity"), _DECIDED]},
 })
 

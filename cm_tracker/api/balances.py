@@ -10,7 +10,7 @@ from cm_tracker.api.access import allow, current_api_user
 from cm_tracker.api.blueprint import ID, bp
 from cm_tracker.api.errors import ApiError
 from cm_tracker.api.openapi import document, operation
-from cm_tracker.api.openapi_schemas import DATETIME, obj, ref
+from cm_tracker.api.openapi_schemas import DATETIME, body, obj, ref
 from cm_tracker.api.schemas import Fields, json_object
 from cm_tracker.models import LedgerEntry, Patient
 from cm_tracker.permissions import get_patient_for, is_patient, is_staff, may_record_events
@@ -18,6 +18,7 @@ from cm_tracker.services.core.ledger import page_of_entries
 from cm_tracker.services.queries.statements import statement_for
 from cm_tracker.services.usecases import draws
 from cm_tracker.services.usecases.access_log import log_now
+from cm_tracker.validation import row_id
 
 PAGE_DEFAULT, PAGE_MAX = 100, 500
 
@@ -63,9 +64,10 @@ def _ledger(patient: Patient) -> dict[str, Any]:
 def _cursor_and_limit() -> tuple[int | None, int]:
     fields: dict[str, str] = {}
     cursor, limit = request.args.get("cursor"), request.args.get("limit", str(PAGE_DEFAULT))
-    if cursor is not None and not (cursor.isdigit() and len(cursor) < 12):
+    # A cursor is the id of the last entry shown: a row id, or nothing.
+    if cursor is not None and request.args.get("cursor", type=row_id) is None:
         fields["cursor"] = "Use the next_cursor of the previous page."
-    if not (limit.isdigit() and 1 <= int(limit) <= PAGE_MAX):
+    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= PAGE_MAX):
         fields["limit"] = f"Must be a whole number from 1 to {PAGE_MAX}."
     if fields:
         raise ApiError(422, "validation_failed", "The page could not be read.", fields=fields)
@@ -124,7 +126,8 @@ _ENTRY = obj({"id": {"type": "integer"}, "created_at": DATETIME, "kind": {"type"
               "target": {"type": ["string", "null"]}, "points": {"type": "integer"}, "draws": {"type": "integer"},
               "value_cents": {"type": "integer"}, "reason": {"type": "string"},
               "event": {"oneOf": [obj({"type": {"type": "string"}, "id": {"type": "integer"}}), {"type": "null"}]}})
-_PAGE = [{"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "next_cursor of the last page"},
+_PAGE = [{"name": "cursor", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{1,11}$"},
+          "description": "next_cursor of the last page"},
          {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX}}]
 
 
@@ -154,7 +157,7 @@ document({
     "LedgerEntry": _ENTRY,
     "Ledger": obj({"entries": {"type": "array", "items": ref("LedgerEntry")},
                    "next_cursor": {"type": ["string", "null"]}}),
-    "DrawRequest": obj({"count": {"type": "integer", "minimum": 1, "maximum": draws.MAX_DRAWS_AT_ONCE}}, ["count"]),
+    "DrawRequest": body({"count": {"type": "integer", "minimum": 1, "maximum": draws.MAX_DRAWS_AT_ONCE}}, ["count"]),
     "Draws": obj({"draws": {"type": "array", "items": obj({
         "id": {"type": "integer"}, "tier": {"type": "string"}, "drawn_tier": {"type": "string"},
         "value_cents": {"type": "integer"}})}}),

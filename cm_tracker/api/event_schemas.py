@@ -9,6 +9,7 @@ from cm_tracker.api.schemas import Fields
 from cm_tracker.engine.outcomes import AttendanceStatus, SpecimenStatus, Validity
 from cm_tracker.models import AnalyteResult, TestMethod
 from cm_tracker.services.usecases.specimens import SpecimenInput
+from cm_tracker.validation import CALENDAR_MESSAGE, in_calendar
 
 SPECIMEN_FIELDS = ("collected_at", "status", "results", "validity", "temperature_ok", "observed", "method", "note",
                    "confirm_untested")
@@ -28,6 +29,9 @@ def moment(fields: Fields, name: str, *, required: bool = True) -> datetime | No
         parsed = None
     if parsed is None or parsed.tzinfo is None:
         fields.errors[name] = "Must be a time in ISO 8601 with its offset, e.g. 2026-11-02T09:30:00-08:00."
+        return None
+    if not in_calendar(parsed):
+        fields.errors[name] = CALENDAR_MESSAGE
         return None
     return parsed
 
@@ -88,6 +92,7 @@ def specimen_values(data: dict[str, Any], *, partial: bool = False) -> dict[str,
     if partial:
         values["version"] = fields.integer("version", minimum=1)
         values["reason"] = fields.string("reason", 500)
+        fields.refuse_nulls(SPECIMEN_FIELDS)
     fields.check("The specimen was not recorded." if not partial else "The correction was not saved.")
     return values
 

@@ -10,7 +10,8 @@ from cm_tracker.api.access import allow, current_api_user
 from cm_tracker.api.blueprint import ID, bp
 from cm_tracker.api.event_schemas import attendance_values, specimen_input, specimen_values
 from cm_tracker.api.openapi import document, operation
-from cm_tracker.api.openapi_schemas import DATETIME, obj, ref
+from cm_tracker.api.openapi_schemas import ID as ROW_ID
+from cm_tracker.api.openapi_schemas import MOMENT, body, obj, ref, text
 from cm_tracker.api.schemas import json_object
 from cm_tracker.models import LedgerEntry, Specimen
 from cm_tracker.permissions import get_patient_for, get_record_for, may_record_events
@@ -59,16 +60,17 @@ def record_attendance(patient_id: int) -> tuple[Response, int]:
     }), 201
 
 
-_RESULTS = {"type": "object", "additionalProperties": {"enum": ["negative", "positive"]},
+_RESULTS = {"type": "object", "additionalProperties": {"enum": ["negative", "positive"]}, "maxProperties": 40,
+            "propertyNames": {"minLength": 1, "maxLength": 40, "description": "Letters, digits or underscores."},
             "examples": [{"cocaine": "negative", "methamphetamine": "negative"}]}
 _SPECIMEN_PROPS = {
-    "collected_at": DATETIME,
+    "collected_at": MOMENT,
     "status": {"enum": ["final", "pending", "missed", "excused", "refused"]},
     "results": _RESULTS,
     "validity": {"enum": ["valid", "dilute", "adulterated", "substituted", "invalid"],
                  "description": "Defaults to valid for a final result."},
     "temperature_ok": {"type": "boolean"}, "observed": {"type": "boolean"},
-    "method": {"enum": ["poc", "lab", "remote"]}, "note": {"type": "string", "maxLength": 2000},
+    "method": {"enum": ["poc", "lab", "remote"]}, "note": text(2000),
     "confirm_untested": {"type": "boolean", "description": "Staff confirm an analyte of a target's set was not "
                          "tested: the specimen then counts as neutral for that target instead of being refused."},
 }
@@ -99,15 +101,15 @@ document({
         params=("patient_id",))},
 }, {
     "Award": _ENTRY,
-    "SpecimenCreate": obj(_SPECIMEN_PROPS, ["collected_at", "status"]),
-    "SpecimenCorrection": obj({**_SPECIMEN_PROPS, "version": {"type": "integer", "minimum": 1},
-                               "reason": {"type": "string", "minLength": 1, "maxLength": 500}},
+    "SpecimenCreate": body(_SPECIMEN_PROPS, ["collected_at", "status"]),
+    # A field sent with a correction changes, so null is refused: leave a field out to keep it.
+    "SpecimenCorrection": obj({**_SPECIMEN_PROPS, "version": ROW_ID, "reason": text(500, min_length=1)},
                               ["version", "reason"]),
     "SpecimenRecorded": _RECORDED,
     "SpecimenCorrected": obj({"id": {"type": "integer"}, "version": {"type": "integer"}, "outcomes": _OUTCOMES,
                               "adjustments": {"type": "array", "items": ref("Award")}}),
-    "AttendanceCreate": obj({"occurred_at": DATETIME, "target": {"type": "string"},
-                             "status": {"enum": ["attended", "excused", "unexcused"]},
-                             "note": {"type": "string", "maxLength": 2000}}, ["occurred_at", "target", "status"]),
+    "AttendanceCreate": body({"occurred_at": MOMENT, "target": text(40),
+                              "status": {"enum": ["attended", "excused", "unexcused"]}, "note": text(2000)},
+                             ["occurred_at", "target", "status"]),
     "AttendanceRecorded": _RECORDED,
 })

@@ -8,10 +8,10 @@ from flask import Response, jsonify
 
 from cm_tracker.api.access import public
 from cm_tracker.api.blueprint import bp
-from cm_tracker.api.openapi_schemas import SCHEMAS, ref
+from cm_tracker.api.openapi_schemas import ID, SCHEMAS, ref
 
 ERRORS = {
-    "400": "Malformed JSON, or a body that is not a JSON object.",
+    "400": "Malformed JSON, a body that is not a JSON object, or a NUL character in the address.",
     "401": "No token, or an expired, revoked or unknown one.",
     "403": "Your role may not do this, or your temporary password must be changed first.",
     "404": "Absent, or not yours to see (a patient outside your reach is always 404).",
@@ -21,7 +21,8 @@ ERRORS = {
     "422": "Invalid fields; `fields` says why, by dotted field name.",
     "429": "Too many attempts; wait and try again.",
 }
-COMMON = ("401", "403", "405")
+# A patient's token is told 404 for every staff path (docs/api.md), so every secured operation may answer it.
+COMMON = ("400", "401", "403", "404", "405")
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -41,8 +42,7 @@ def operation(summary: str, ok: tuple[str, str | None, str], *, body: str | None
     if body:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(body)}}}
     if params:
-        operation["parameters"] = [{"name": p, "in": "path", "required": True,
-                                    "schema": {"type": "integer", "minimum": 1}} for p in params]
+        operation["parameters"] = [{"name": p, "in": "path", "required": True, "schema": ID} for p in params]
     if not secure:
         operation["security"] = []
     return operation
@@ -81,7 +81,8 @@ PATHS: dict[str, Any] = {
     "/openapi.json": {"get": {
         "summary": "This document.", "security": [],
         "responses": {"200": {"description": "The OpenAPI 3.1 document.",
-                              "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+                              "content": {"application/json": {"schema": {"type": "object"}}}},
+                      "400": {"$ref": "#/components/responses/E400"}}}},
 }
 
 
@@ -92,6 +93,10 @@ def document(paths: dict[str, Any], schemas: dict[str, Any] | None = None) -> No
         taken = set(PATHS.get(path, {})) & set(methods)
         if taken:
             raise RuntimeError(f"{path} {sorted(taken)} is documented twice")
+        for op in methods.values():
+            if any(p["in"] == "query" for p in op.get("parameters", [])):
+                # The API reads every query parameter it declares and refuses a malformed one with 422.
+                op["responses"].setdefault("422", {"$ref": "#/components/responses/E422"})
         PATHS.setdefault(path, {}).update(methods)
     for name, schema in (schemas or {}).items():
         if name in SCHEMAS:

@@ -9,6 +9,18 @@ INT = {"type": "integer"}
 ID = {"type": "integer", "minimum": 1, "maximum": 2147483647}
 DATE = {"type": "string", "format": "date", "examples": ["2026-11-02"]}
 DATETIME = {"type": "string", "format": "date-time", "examples": ["2026-11-02T09:30:00+00:00"]}
+# What requests may send (cm_tracker/validation.py): ids fit an INTEGER column, dates and times lie in the years
+# 1900 to 2999, and text holds no control characters (so no line breaks), except multi-line text (`LINES`), which
+# keeps tabs and line breaks. The schemas of answers stay plain: they describe what was stored.
+_MONTH_DAY = "-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_CLOCK = "T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+DAY = {**DATE, "pattern": f"^(19|2[0-9])[0-9]{{2}}{_MONTH_DAY}$", "description": "In the years 1900 to 2999."}
+MOMENT = {**DATETIME, "pattern": f"^(19|2[0-9])[0-9]{{2}}{_MONTH_DAY}{_CLOCK}$",
+          "description": "ISO 8601 with its offset, in the years 1900 to 2999."}
+# An enrolment starts in the years 2000 to 2099 (services/usecases/admission.py).
+START_DAY = {**DATE, "pattern": f"^20[0-9]{{2}}{_MONTH_DAY}$", "description": "In the years 2000 to 2099."}
+LINE = "^[^\\u0000-\\u001f\\u007f]*$"
+LINES = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
 
 
 def ref(name: str) -> dict[str, str]:
@@ -17,6 +29,24 @@ def ref(name: str) -> dict[str, str]:
 
 def nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"oneOf": [schema, {"type": "null"}]}
+
+
+def text(max_length: int, *, min_length: int = 0, lines: bool = False, **extra: Any) -> dict[str, Any]:
+    """A string a request may send: at most `max_length` characters, no control characters (`lines`: but tabs and
+    line breaks)."""
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_length, "pattern": LINES if lines else LINE, **extra}
+    if min_length:
+        schema["minLength"] = min_length
+    return schema
+
+
+def body(properties: dict[str, Any], required: list[str] | None = None, *, keep_nulls: tuple[str, ...] = (),
+         description: str | None = None) -> dict[str, Any]:
+    """A request body: the API reads a field sent as null as one left out, so every optional field may be null
+    (but those in `keep_nulls`, which the reader refuses as null)."""
+    optional = {name for name in properties if name not in (required or []) and name not in keep_nulls}
+    return obj({name: nullable(schema) if name in optional else schema for name, schema in properties.items()},
+               required, description=description)
 
 
 def obj(properties: dict[str, Any], required: list[str] | None = None, *, closed: bool = True,
@@ -36,21 +66,22 @@ ERROR = obj({"error": obj({
     "message": {"type": "string"},
     "fields": {"type": "object", "additionalProperties": {"type": "string"},
                "description": "Only for 422: why each field was refused, by dotted name (targets.0.schedule.start)."},
+    "error_id": {"type": "string", "pattern": "^[0-9a-f]{8}$",
+                 "description": "Only for 500: the reference of the error in the server's log."},
 }, ["code", "message"])}, ["error"])
 
-TOKEN_REQUEST = obj({"username": {"type": "string", "maxLength": 256},
-                     "password": {"type": "string", "maxLength": 1024}}, ["username", "password"])
+TOKEN_REQUEST = body({"username": text(256), "password": text(1024)}, ["username", "password"])
 TOKEN = obj({
     "token": {"type": "string"}, "token_type": {"const": "Bearer"}, "expires_at": DATETIME,
     "user": obj({"id": INT, "username": {"type": "string"}, "role": ref("Role")}),
 }, ["token", "expires_at"])
 
 ROLE = {"type": "string", "enum": ["admin", "manager", "counselor", "patient"]}
-USER_CREATE = obj({
+USER_CREATE = body({
     "username": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{1,63}$"},
-    "password": {"type": "string", "minLength": 8, "maxLength": 128},
+    "password": text(128, min_length=8),
     "role": ref("Role"),
-    "display_name": {"type": "string", "maxLength": 120},
+    "display_name": text(120),
     "patient_id": {**ID, "description": "Required for a patient account: the patient record it belongs to."},
 }, ["username", "password", "role"])
 USER = obj({
@@ -59,24 +90,29 @@ USER = obj({
     "created_at": nullable(DATETIME), "last_sign_in_at": nullable(DATETIME),
 }, ["id", "username", "role", "display_name", "patient_id", "is_disabled"])
 
-ESCALATING = obj({
-    "kind": {"const": "escalating"}, "start": {"type": "integer", "minimum": 1},
-    "step": {"type": "integer", "minimum": 0}, "max": {"type": "integer", "minimum": 1},
-    "bonus_every": {"type": "integer", "minimum": 1}, "bonus": {"type": "integer", "minimum": 1},
-    "escalate_per": {"enum": ["sample", "week"]}, "recovery_after": {"type": "integer", "minimum": 0},
+# The engine's readers keep every number of a programme or a schedule at most a billion (engine/fields.py).
+LARGEST = 1_000_000_000
+
+
+def count(minimum: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": minimum, "maximum": LARGEST}
+
+
+ESCALATING = body({
+    "kind": {"const": "escalating"}, "start": count(1), "step": count(0), "max": count(1),
+    "bonus_every": count(1), "bonus": count(1), "escalate_per": {"enum": ["sample", "week"]},
+    "recovery_after": count(0),
 }, ["kind", "start"], description="Escalating points with reset and recovery (docs/rules.md 4.1).")
-BOWL_TIER = obj({"tier": {"type": "string"}, "slips": {"type": "integer", "minimum": 0},
-                 "value_cents": {"type": "integer", "minimum": 0}}, ["tier", "slips", "value_cents"])
-PRIZE_DRAWS = obj({
-    "kind": {"const": "prize_draws"}, "start_draws": {"type": "integer", "minimum": 1},
-    "step_draws": {"type": "integer", "minimum": 0}, "max_draws": {"type": "integer", "minimum": 1},
-    "escalate_per": {"enum": ["sample", "week"]}, "recovery_after": {"type": "integer", "minimum": 0},
-    "bonus_draws": {"type": "integer", "minimum": 0}, "bonus_analytes": {"type": "array", "items": {"type": "string"}},
+BOWL_TIER = body({"tier": {"type": "string", "minLength": 1}, "slips": count(0), "value_cents": count(0)},
+                 ["tier", "slips", "value_cents"])
+PRIZE_DRAWS = body({
+    "kind": {"const": "prize_draws"}, "start_draws": count(1), "step_draws": count(0), "max_draws": count(1),
+    "escalate_per": {"enum": ["sample", "week"]}, "recovery_after": count(0), "bonus_draws": count(0),
+    "bonus_analytes": {"type": "array", "items": {"type": "string", "minLength": 1}},
     "bowl": {"type": "array", "minItems": 1, "items": ref("BowlTier")},
 }, ["kind", "start_draws", "bowl"], description="Escalating prize draws from a fishbowl (docs/rules.md 4.2).")
-FIXED = obj({"kind": {"const": "fixed"}, "points": {"type": "integer", "minimum": 1},
-             "draws": {"type": "integer", "minimum": 1}}, ["kind"],
-            description="The same points or draws on every success (docs/rules.md 4.3); give one of the two.")
+FIXED = body({"kind": {"const": "fixed"}, "points": count(1), "draws": count(1)}, ["kind"],
+             description="The same points or draws on every success (docs/rules.md 4.3); give one of the two.")
 SCHEDULE = {"oneOf": [ref("EscalatingSchedule"), ref("PrizeDrawSchedule"), ref("FixedSchedule")],
             "discriminator": {"propertyName": "kind", "mapping": {
                 "escalating": "#/components/schemas/EscalatingSchedule",
@@ -84,9 +120,9 @@ SCHEDULE = {"oneOf": [ref("EscalatingSchedule"), ref("PrizeDrawSchedule"), ref("
                 "fixed": "#/components/schemas/FixedSchedule"}}}
 
 TARGET_KIND = {"type": "string", "enum": ["abstinence", "attendance", "activity"]}
-TARGET_CREATE = obj({
+TARGET_CREATE = body({
     "key": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "kind": TARGET_KIND,
-    "label": {"type": "string", "maxLength": 120},
+    "label": text(120, min_length=1),
     "analytes": {"type": "array", "items": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$"},
                  "description": "Required and non-empty for abstinence targets; absent for the others."},
     "schedule": ref("Schedule"),
@@ -117,10 +153,30 @@ PROGRAM_FIELDS: dict[str, Any] = {
     "funding_source": {"type": "string", "maxLength": 120}, "budget_cents": {"type": "integer", "minimum": 0},
     "requires_two_person_handover": {"type": "boolean"},
 }
-PROGRAM_CREATE = obj({
-    **PROGRAM_FIELDS, "effective_on": {**DATE, "description": "When the schedules start to apply; today by default."},
-    "targets": {"type": "array", "minItems": 1, "items": ref("TargetCreate")},
-}, ["name", "point_value_cents", "weeks", "visit_days", "cap_cents", "cap_window", "targets"])
+# A programme's one-line texts may hold a tab or a carriage return but no line feed (services/usecases/programs.py).
+PROGRAM_LINE = "^[^\\u0000-\\u0008\\u000a-\\u000c\\u000e-\\u001f\\u007f]*$"
+REQUEST_VISIT_PLAN = {"type": "array", "minItems": 1, "items": obj({
+    "from_week": {"type": "integer", "minimum": 1, "maximum": 104},
+    "to_week": {"type": "integer", "minimum": 1, "maximum": 104,
+                "description": "From from_week to the programme's weeks."},
+    "days": {"type": "array", "minItems": 1, "uniqueItems": True, "items": WEEKDAY},
+}, ["from_week", "to_week", "days"])}
+# The programme reader takes 0 and 1 for false and true (services/usecases/programs.py).
+HANDOVER_FLAG = {"oneOf": [{"type": "boolean"}, {"enum": [0, 1]}]}
+PROGRAM_INPUT: dict[str, Any] = {
+    **PROGRAM_FIELDS,
+    "name": text(120, min_length=1, pattern=PROGRAM_LINE), "description": text(4000, lines=True),
+    "preset": text(64, pattern=PROGRAM_LINE), "source": {**PROGRAM_FIELDS["source"], **text(2000, lines=True)},
+    "caveat": {**PROGRAM_FIELDS["caveat"], **text(2000, lines=True)},
+    "funding_source": text(120, pattern=PROGRAM_LINE),
+    "point_value_cents": count(1), "cap_cents": count(0), "max_award_cents": count(1), "budget_cents": count(0),
+    "visit_plan": REQUEST_VISIT_PLAN, "requires_two_person_handover": HANDOVER_FLAG,
+}
+PROGRAM_CREATE = body({
+    **PROGRAM_INPUT, "effective_on": {**DAY, "description": "When the schedules start to apply; today by default."},
+    "targets": {"type": "array", "minItems": 1, "maxItems": 20, "items": ref("TargetCreate")},
+}, ["name", "point_value_cents", "weeks", "visit_days", "cap_cents", "cap_window", "targets"],
+    keep_nulls=("near_cap_percent",))
 PROGRAM = obj({
     **PROGRAM_FIELDS, "id": INT, "visit_plan": nullable(VISIT_PLAN), "preset": nullable({"type": "string"}),
     "max_award_cents": nullable(INT), "budget_cents": nullable(INT), "is_archived": {"type": "boolean"},
@@ -128,12 +184,11 @@ PROGRAM = obj({
 }, ["id", "name", "point_value_cents", "weeks", "visit_days", "cap_cents", "cap_window", "max_award_cents",
     "dilute_policy", "targets"])
 
-PATIENT_CREATE = obj({
-    "display_name": {"type": "string", "minLength": 1, "maxLength": 120},
-    "record_number": {"type": "string", "minLength": 1, "maxLength": 40},
+PATIENT_CREATE = body({
+    "display_name": text(120, min_length=1), "record_number": text(40, min_length=1),
     "program_id": ID, "counselor_id": {**ID, "description": "Admins and managers only; a counselor's patient "
                                                            "joins their own caseload."},
-    "start_date": DATE,
+    "start_date": START_DAY,
 }, ["display_name", "record_number", "program_id", "start_date"])
 ENROLLMENT = obj({
     "id": INT, "program_id": INT, "start_date": DATE, "end_date": nullable(DATE),

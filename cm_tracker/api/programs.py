@@ -7,7 +7,22 @@ from flask import Response, jsonify
 from cm_tracker.api.access import allow, current_api_user
 from cm_tracker.api.blueprint import ID, bp
 from cm_tracker.api.openapi import document, operation
-from cm_tracker.api.openapi_schemas import DATE, INT, VISIT_PLAN, WEEKDAY, nullable, obj, ref
+from cm_tracker.api.openapi_schemas import (
+    DATE,
+    DAY,
+    HANDOVER_FLAG,
+    INT,
+    PROGRAM_LINE,
+    REQUEST_VISIT_PLAN,
+    WEEKDAY,
+    body,
+    count,
+    nullable,
+    obj,
+    ref,
+    text,
+)
+from cm_tracker.api.openapi_schemas import ID as ROW_ID
 from cm_tracker.api.schemas import json_object
 from cm_tracker.permissions import can_manage_programs, can_read_programs
 from cm_tracker.services.core.clinic import clinic_today
@@ -92,24 +107,24 @@ _MAXIMUM = obj({
     "targets": {"type": "array", "items": obj({"key": _TEXT, "visits": INT, "points": INT, "draws": INT})},
 })
 _PATCH_PROPS = {
-    "version": {**INT, "minimum": 1, "description": "The programme version you are editing; a stale one is 409."},
-    "name": {"type": "string", "minLength": 1, "maxLength": 120}, "description": {"type": "string", "maxLength": 4000},
-    "source": {"type": "string", "maxLength": 2000}, "caveat": {"type": "string", "maxLength": 2000},
-    "point_value_cents": {**INT, "minimum": 1, "description": "Only while no patient is enrolled."},
+    "version": {**count(1), "description": "The programme version you are editing; a stale one is 409."},
+    "name": text(120, min_length=1, pattern=PROGRAM_LINE), "description": text(4000, lines=True),
+    "source": text(2000, lines=True), "caveat": text(2000, lines=True),
+    "point_value_cents": {**count(1), "description": "Only while no patient is enrolled."},
     "weeks": {**INT, "minimum": 1, "maximum": 104},
     "visit_days": {"type": "array", "minItems": 1, "uniqueItems": True, "items": WEEKDAY},
-    "visit_plan": nullable(VISIT_PLAN),
-    "cap_cents": {**INT, "minimum": 0, "description": "With patients enrolled it may rise, not fall."},
+    "visit_plan": nullable(REQUEST_VISIT_PLAN),
+    "cap_cents": {**count(0), "description": "With patients enrolled it may rise, not fall."},
     "cap_window": {"enum": ["calendar_year", "rolling_365", "episode"],
                    "description": "Fixed once patients are enrolled."},
-    "max_award_cents": {"oneOf": [{**INT, "minimum": 1}, {"type": "null"}],
+    "max_award_cents": {"oneOf": [count(1), {"type": "null"}],
                         "description": "With patients enrolled it may rise or be removed (null), not fall."},
     "dilute_policy": {"enum": ["failure", "neutral"], "description": "Fixed once patients are enrolled."},
     "near_cap_percent": {**INT, "minimum": 1, "maximum": 100,
                          "description": "From what share of the cap (percent) a patient is near the cap."},
-    "funding_source": {"type": "string", "maxLength": 120},
-    "budget_cents": {"oneOf": [{**INT, "minimum": 0}, {"type": "null"}]},
-    "requires_two_person_handover": {"type": "boolean"}, "is_archived": {"type": "boolean"},
+    "funding_source": text(120, pattern=PROGRAM_LINE),
+    "budget_cents": {"oneOf": [count(0), {"type": "null"}]},
+    "requires_two_person_handover": HANDOVER_FLAG, "is_archived": {"type": "boolean"},
 }
 
 document({
@@ -124,7 +139,7 @@ document({
         "event is paid by the version in force on its date; the streak carries across versions.",
         ("201", "ScheduleVersion", "The new version."), body="ScheduleVersionCreate", errors=("404", "409"),
         params=("program_id",)), "parameters": [
-            {"name": "program_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}},
+            {"name": "program_id", "in": "path", "required": True, "schema": ROW_ID},
             {"name": "key", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40}}]}},
     "/programs/{program_id}/schedules": {"get": operation(
         "The version history of each target's schedule, newest first (staff).",
@@ -138,10 +153,11 @@ document({
         "edited, to /programs.", ("200", "PresetList", "Every preset."))},
 }, {
     "ProgramUpdate": obj(_PATCH_PROPS, ["version"]),
-    "ScheduleVersionCreate": obj({
+    "ScheduleVersionCreate": body({
         "schedule": ref("Schedule"),
-        "effective_on": {**DATE, "description": "Today or later; by default tomorrow once patients are enrolled."},
-        "based_on_version": {**INT, "description": "The newest version you saw; another one saved since is 409."},
+        "effective_on": {**DAY, "description": "Today or later; by default tomorrow once patients are enrolled."},
+        "based_on_version": {**count(1), "description": "The newest version you saw; another one saved since is "
+                                                        "409."},
     }, ["schedule"]),
     "ScheduleVersion": _VERSION,
     "ScheduleHistory": obj({"program_id": INT, "targets": {"type": "array", "items": obj({

@@ -10,11 +10,12 @@ from cm_tracker.api.access import allow, current_api_user
 from cm_tracker.api.blueprint import bp
 from cm_tracker.api.errors import ApiError
 from cm_tracker.api.openapi import document, operation
-from cm_tracker.api.openapi_schemas import obj
+from cm_tracker.api.openapi_schemas import DAY, ID, obj
+from cm_tracker.api.schemas import parse_date
 from cm_tracker.permissions import can_view_reports
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.usecases import reports as pages
-from cm_tracker.validation import is_row_id
+from cm_tracker.validation import CALENDAR_MESSAGE, in_calendar, row_id
 
 
 def _filters() -> pages.Filters:
@@ -27,18 +28,20 @@ def _filters() -> pages.Filters:
             if required:
                 fields[name] = "Required: the programme to report on."
             return None
-        if not raw.isdigit() or not is_row_id(int(raw)):
+        try:
+            return row_id(raw)
+        except ValueError:
             fields[name] = "Must be a whole number id."
             return None
-        return int(raw)
 
     def day(name: str) -> date | None:
         raw = args.get(name, "")
-        try:
-            return date.fromisoformat(raw) if raw else None
-        except ValueError:
+        found = parse_date(raw) if raw else None
+        if raw and found is None:
             fields[name] = "Must be a date, YYYY-MM-DD."
-            return None
+        elif found is not None and not in_calendar(found):
+            fields[name], found = CALENDAR_MESSAGE, None
+        return found
 
     found = pages.Filters(whole("program_id", True), whole("counselor_id", False), day("from"), day("to"))
     if fields:
@@ -72,12 +75,11 @@ _FIGURES = {
     "outstanding_cents": {"type": "integer"},
 }
 _PARAMS = [
-    {"name": "program_id", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 1}},
-    {"name": "counselor_id", "in": "query", "schema": {"type": "integer", "minimum": 1},
-     "description": "Only this counselor's caseload."},
-    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
+    {"name": "program_id", "in": "query", "required": True, "schema": ID},
+    {"name": "counselor_id", "in": "query", "schema": ID, "description": "Only this counselor's caseload."},
+    {"name": "from", "in": "query", "schema": DAY,
      "description": "First clinic date of the period (default: the programme's start)."},
-    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
+    {"name": "to", "in": "query", "schema": DAY,
      "description": "Last clinic date of the period (default and latest: today)."},
 ]
 

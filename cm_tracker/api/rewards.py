@@ -34,6 +34,7 @@ from cm_tracker.services.queries import redemptions as redemptions_reads
 from cm_tracker.services.queries.catalog import CatalogItem
 from cm_tracker.services.usecases import adjustments, catalog, prizes, redemptions
 from cm_tracker.services.usecases.catalog import RewardInput
+from cm_tracker.validation import row_id
 
 
 def reward_to_dict(item: CatalogItem) -> dict[str, Any]:
@@ -88,10 +89,11 @@ def create_reward() -> tuple[Response, int]:
 @allow(is_staff)
 def list_rewards() -> Response:
     raw = request.args.get("program_id")
-    if raw is not None and not (raw.isdigit() and len(raw) < 11):
+    program_id = request.args.get("program_id", type=row_id)
+    if raw and program_id is None:
         raise ApiError(422, "validation_failed", "The filter could not be read.",
                        fields={"program_id": "Must be a programme id."})
-    found = catalog_reads.catalog(program_id=int(raw) if raw else None)
+    found = catalog_reads.catalog(program_id=program_id)
     return jsonify({"rewards": [reward_to_dict(i) for i in found]})
 
 

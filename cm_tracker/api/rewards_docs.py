@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from cm_tracker.api.openapi import document, operation
-from cm_tracker.api.openapi_schemas import DATETIME, ID, INT, nullable, obj, ref
+from cm_tracker.api.openapi_schemas import DATETIME, ID, INT, body, nullable, obj, ref, text
+from cm_tracker.validation import MAX_ROW_ID
 
 _IDEMPOTENCY = {
-    "name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 120},
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    # Python's str.isprintable: no control character, and no other space than the space itself.
+    "schema": {"type": "string", "minLength": 1, "maxLength": 120,
+               "pattern": "^[^\\u0000-\\u001f\\u007f-\\u00a0\\u00ad]+$"},
     "description": "Send a fresh random value per redemption and reuse it on retries: the same key and body "
                    "return the first response and write nothing; the same key with another body is refused "
                    "(422). Without it the redemption is accepted but a retry redeems again.",
 }
+_AMOUNT = {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID}
 _PROGRAM_FILTER = {"name": "program_id", "in": "query", "required": False, "schema": ID,
                    "description": "Only the items offered in this programme (its own and those for every programme)."}
 
@@ -82,25 +87,23 @@ def describe() -> None:
     }, {
         "Reward": _REWARD,
         "RewardList": obj({"rewards": {"type": "array", "items": ref("Reward")}}),
-        "RewardCreate": obj({
-            "name": {"type": "string", "maxLength": 120}, "cost_points": {**ID, "description": "A voucher's cost."},
-            "tier": {"type": "string", "maxLength": 24, "description": "A prize's tier in the bowl."},
-            "value_cents": {"type": "integer", "minimum": 0}, "stock": {"type": "integer", "minimum": 0},
-            "description": {"type": "string", "maxLength": 2000}, "program_id": ID,
-            "low_stock_threshold": {"type": "integer", "minimum": 0}}, ["name", "value_cents"]),
-        "RedemptionCreate": obj({"reward_id": ID, "quantity": {"type": "integer", "minimum": 1, "maximum": 50}},
-                                ["reward_id", "quantity"]),
+        "RewardCreate": body({
+            "name": text(120, min_length=1), "cost_points": {**ID, "description": "A voucher's cost."},
+            "tier": text(24, description="A prize's tier in the bowl."), "value_cents": _AMOUNT, "stock": _AMOUNT,
+            "description": text(2000), "program_id": ID, "low_stock_threshold": _AMOUNT}, ["name", "value_cents"]),
+        "RedemptionCreate": body({"reward_id": ID, "quantity": {"type": "integer", "minimum": 1, "maximum": 50}},
+                                 ["reward_id", "quantity"]),
         "Redeemed": obj({"id": INT, "points": INT, "balance_after": INT}),
         "Fulfilled": obj({"id": INT, "points": INT, "balance_after": INT, "status": {"const": "fulfilled"}}),
         "Redemption": _REDEMPTION,
         "RedemptionList": obj({"redemptions": {"type": "array", "items": ref("Redemption")}}),
-        "AdjustmentCreate": obj({"points": {"type": "integer", "minimum": -10000, "maximum": 10000},
-                                 "draws": {"type": "integer", "minimum": -50, "maximum": 50},
-                                 "reason": {"type": "string", "minLength": 1, "maxLength": 500}}, ["reason"]),
+        "AdjustmentCreate": body({"points": {"type": "integer", "minimum": -10000, "maximum": 10000},
+                                  "draws": {"type": "integer", "minimum": -50, "maximum": 50},
+                                  "reason": text(500, min_length=1)}, ["reason"]),
         "ManualEntry": obj({"id": INT, "kind": {"const": "manual"}, "points": INT, "draws": INT, "value_cents": INT,
                             "reason": {"type": "string"}, "created_at": DATETIME}),
         "Prize": _DRAW,
         "PrizeList": obj({"prizes": {"type": "array", "items": ref("Prize")}}),
-        "HandoverCreate": obj({"reward_id": ID, "confirmer_username": {"type": "string", "maxLength": 64},
-                               "confirmer_password": {"type": "string", "maxLength": 128}}, ["reward_id"]),
+        "HandoverCreate": body({"reward_id": ID, "confirmer_username": text(64),
+                                "confirmer_password": text(128)}, ["reward_id"]),
     })

@@ -15,26 +15,60 @@ from flask import request
 
 from cm_tracker.api.errors import ApiError
 from cm_tracker.services.core.errors import ValidationFailed
-from cm_tracker.validation import MAX_ROW_ID, has_control_characters
+from cm_tracker.validation import (
+    CALENDAR_MESSAGE,
+    MAX_ROW_ID,
+    has_control_characters,
+    has_lone_surrogate,
+    in_calendar,
+)
 
 # Ids are database INTEGERs: larger numbers cannot name anything, and must not reach the driver.
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _json_number(text: str) -> int | float:
+    """A JSON number with a fraction or an exponent: `10.0` and `1e3` are the whole numbers 10 and 1000, as JSON
+    Schema (and so the OpenAPI document) counts them; past 2**53 a float no longer spells one integer, so stays one."""
+    value = float(text)
+    return int(value) if value.is_integer() and abs(value) <= 2**53 else value
 
 
 def json_object() -> dict[str, Any]:
     """The body as a JSON object, or 400 `malformed_json` (413 comes from reading a body over the limit)."""
     raw = request.get_data(cache=True)
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_float=_json_number)
     except (ValueError, RecursionError):
         raise ApiError(400, "malformed_json", "The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "malformed_json", "The body must be a JSON object.")
+    if _holds_lone_surrogate(data):
+        raise ApiError(400, "malformed_json", "The body holds half a UTF-16 surrogate pair (such as \\udc00), which "
+                                              "is not a character.")
     return data
 
 
+def _holds_lone_surrogate(data: object) -> bool:
+    """Python's JSON reader accepts a lone `\\udc00`, which no database driver can encode: refused here, once, for
+    every string and key of every body. A loop rather than recursion: the reader accepts nesting deeper than the
+    stack would allow a walk."""
+    pending: list[object] = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if has_lone_surrogate(value):
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
+
+
 def is_integer(value: object) -> bool:
-    """JSON whole numbers only: true and false are not numbers, and neither is 10.0."""
+    """JSON whole numbers only: true and false are not numbers, and neither is 1.5 (10.0 arrives as 10)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -88,7 +122,17 @@ class Fields:
         parsed = parse_date(value)
         if parsed is None:
             self.errors[name] = "Must be a date as YYYY-MM-DD."
+        elif not in_calendar(parsed):
+            self.errors[name] = CALENDAR_MESSAGE
+            return None
         return parsed
+
+    def refuse_nulls(self, names: tuple[str, ...]) -> None:
+        """For a change (PATCH): a field left out keeps its value, so null, which would blank a required one, is
+        refused rather than guessed at."""
+        for name in names:
+            if name in self.data and self.data[name] is None:
+                self.errors[name] = "Must not be null: leave the field out to keep its value."
 
     def check(self, message: str) -> None:
         if self.errors:

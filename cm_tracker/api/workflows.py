@@ -19,7 +19,8 @@ from cm_tracker.api.errors import ApiError
 from cm_tracker.api.event_schemas import choice, moment
 from cm_tracker.api.events import entry_summary
 from cm_tracker.api.openapi import document, operation
-from cm_tracker.api.openapi_schemas import DATE, DATETIME, ENROLLMENT, WEEKDAY, obj, ref
+from cm_tracker.api.openapi_schemas import DATE, DAY, ENROLLMENT, MOMENT, WEEKDAY, body, obj, ref, text
+from cm_tracker.api.openapi_schemas import ID as ROW_ID
 from cm_tracker.api.schemas import Fields, json_object
 from cm_tracker.engine.outcomes import AttendanceStatus
 from cm_tracker.models import AttendanceRecord, ScheduledVisit
@@ -38,10 +39,10 @@ def _page_args() -> tuple[str, int, int]:
     fields: dict[str, str] = {}
     if len(q) > 100:
         fields["q"] = "Search with at most 100 characters."
-    if not (page.isdigit() and 1 <= int(page) <= 100_000):
+    if not (page.isascii() and page.isdigit() and 1 <= int(page) <= 100_000):
         fields["page"] = "Must be a whole number from 1."
     per_page = per_page or str(PER_PAGE_DEFAULT)
-    if not (per_page.isdigit() and 1 <= int(per_page) <= PER_PAGE_MAX):
+    if not (per_page.isascii() and per_page.isdigit() and 1 <= int(per_page) <= PER_PAGE_MAX):
         fields["per_page"] = f"Must be a whole number from 1 to {PER_PAGE_MAX}."
     if fields:
         raise ValidationFailed("The search could not be run.", fields=fields)
@@ -153,7 +154,7 @@ def _attendance_changes(data: dict[str, Any], fields: Fields) -> dict[str, objec
 
 _PAGE_PARAMS = [{"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100},
                  "description": "Part of the name or the record number (case-insensitive)."},
-                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100_000}},
                 {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                                "maximum": PER_PAGE_MAX}}]
 _list = operation("Patients within your reach (a counselor: their caseload; admins and managers: everyone), "
@@ -189,15 +190,14 @@ document({
     "PatientPage": obj({"patients": {"type": "array", "items": ref("Patient")}, "page": {"type": "integer"},
                         "per_page": {"type": "integer"}, "total": {"type": "integer"},
                         "next_page": {"type": ["integer", "null"]}}),
-    "PatientUpdate": obj({"version": {"type": "integer", "minimum": 1},
-                          "display_name": {"type": "string", "minLength": 1, "maxLength": 120},
-                          "counselor_id": {"type": ["integer", "null"], "description": "Admins and managers."}},
-                         ["version"]),
-    "VisitDaysChange": obj({"visit_days": {"type": "array", "items": WEEKDAY, "minItems": 1},
-                            "from": {**DATE, "description": "The first day the new days apply (today or later)."},
-                            "version": {"type": "integer", "minimum": 1,
-                                        "description": "The patient's version, as GET /patients/{id} gives it."}},
-                           ["visit_days", "from", "version"]),
+    "PatientUpdate": body({"version": ROW_ID, "display_name": text(120, min_length=1),
+                           "counselor_id": {**ROW_ID, "description": "Admins and managers."}}, ["version"],
+                          keep_nulls=("display_name",)),
+    "VisitDaysChange": body({"visit_days": {"type": "array", "items": WEEKDAY, "minItems": 1},
+                             "from": {**DAY, "description": "The first day the new days apply (today or later)."},
+                             "version": {**ROW_ID,
+                                         "description": "The patient's version, as GET /patients/{id} gives it."}},
+                            ["visit_days", "from", "version"]),
     "VisitDaysChanged": obj({**ENROLLMENT["properties"],
                              "patient_version": {"type": "integer", "description": "Send it with the next change."},
                              "removed": {"type": "integer"}, "added": {"type": "integer"},
@@ -206,18 +206,16 @@ document({
                                  "target": {"type": ["string", "null"]}})}},
                             ["id", "program_id", "start_date", "status", "visit_days", "patient_version",
                              "upcoming_visits"]),
-    "EnrollmentEnd": obj({"status": {"enum": ["completed", "discharged"]}, "on": DATE,
-                          "reason": {"type": "string", "minLength": 1, "maxLength": 500}},
-                         ["status", "on", "reason"]),
-    "ExcuseCreate": obj({"on": DATE, "reason": {"type": "string", "minLength": 1, "maxLength": 500}},
-                        ["on", "reason"]),
+    "EnrollmentEnd": body({"status": {"enum": ["completed", "discharged"]}, "on": DAY,
+                           "reason": text(500, min_length=1)}, ["status", "on", "reason"]),
+    "ExcuseCreate": body({"on": DAY, "reason": text(500, min_length=1)}, ["on", "reason"]),
     "ExcuseRecorded": obj({"id": {"type": "integer"}, "on": DATE, "reason": {"type": "string"},
                            "in_advance": {"type": "boolean"}, "corrected": {"type": "integer"},
                            "adjustments": {"type": "array", "items": ref("Award")}}),
-    "AttendanceCorrection": obj({"version": {"type": "integer", "minimum": 1},
-                                 "reason": {"type": "string", "minLength": 1, "maxLength": 500},
-                                 "status": {"enum": ["attended", "excused", "unexcused"]}, "occurred_at": DATETIME,
-                                 "note": {"type": "string", "maxLength": 2000}}, ["version", "reason"]),
+    # A field sent here changes, so null is refused: leave a field out to keep it.
+    "AttendanceCorrection": obj({"version": ROW_ID, "reason": text(500, min_length=1),
+                                 "status": {"enum": ["attended", "excused", "unexcused"]}, "occurred_at": MOMENT,
+                                 "note": text(2000)}, ["version", "reason"]),
     "AttendanceCorrected": obj({"id": {"type": "integer"}, "version": {"type": "integer"},
                                 "status": {"type": "string"}, "outcomes": {"type": "object"},
                                 "adjustments": {"type": "array", "items": ref("Award")}}),

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from cm_tracker.auth.forms import ChangePasswordForm, SignInForm
 from cm_tracker.form_errors import show_errors
 from cm_tracker.net import client_address
-from cm_tracker.ratelimits import limit_password_attempts
+from cm_tracker.ratelimits import limit_password_attempts, limit_password_change
 from cm_tracker.security import SESSION_KEY, safe_next
 from cm_tracker.services.core.errors import ValidationFailed
 from cm_tracker.services.usecases import accounts, sessions
@@ -51,16 +56,39 @@ def sign_out() -> Response:
     return redirect(url_for("auth.sign_in"))
 
 
+def _paused_on_the_form(view: Callable[[], Response | str]) -> Callable[[], Response | str | tuple[str, int]]:
+    """Over the attempt limit, the change-password page itself says so and for how long, not a bare error page."""
+    @wraps(view)
+    def guarded() -> Response | str | tuple[str, int]:
+        try:
+            return view()
+        except RateLimitExceeded as exc:
+            accounts.refuse_password_change(current_user)
+            minutes = -(-exc.limit.limit.get_expiry() // 60)
+            form = ChangePasswordForm()
+            form.current_password.errors = [ngettext(
+                "Too many password attempts on your account. Wait up to %(num)d minute, then try again.",
+                "Too many password attempts on your account. Wait up to %(num)d minutes, then try again.", minutes)]
+            return render_template("auth/change_password.html", form=form), 429
+
+    return guarded
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@_paused_on_the_form
+@limit_password_change()
 def change_password() -> Response | str:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user, form.current_password.data or "", form.new_password.data or "")
+            session[SESSION_KEY] = accounts.change_password(
+                current_user, form.current_password.data or "", form.new_password.data or "",
+                session=session.get(SESSION_KEY), address=client_address())
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
-            flash(_("Your password is changed."), "success")
+            flash(_("Your password is changed. Every other session and API token of your account has ended."),
+                  "success")
             return redirect(url_for("main.home"))
     return render_template("auth/change_password.html", form=form)

@@ -17,7 +17,7 @@ from cm_tracker.services.core import audit
 from cm_tracker.services.core.errors import NotFound, ServiceError
 from cm_tracker.services.queries import adjustments as adjustments_reads
 from cm_tracker.services.queries import catalog as catalog_reads
-from cm_tracker.services.usecases import adjustments, catalog
+from cm_tracker.services.usecases import adjustments, catalog, listings
 from cm_tracker.services.usecases.access_log import log_now
 
 bp = Blueprint("catalog", __name__)
@@ -128,5 +128,5 @@ def adjustments_page() -> Response | str | tuple[str, int]:
             return redirect(url_for("catalog.adjustments_page"))
         except ServiceError as exc:
             fail(form, exc)
-    status = 422 if request.method == "POST" else 200
-    return render_template("catalog/adjustments.html", form=form, rows=adjustments_reads.recent_adjustments()), status
+    rows, status = listings.recent_adjustments(current_user), 422 if request.method == "POST" else 200
+    return render_template("catalog/adjustments.html", form=form, rows=rows), status

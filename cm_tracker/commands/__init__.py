@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from cm_tracker.commands import database  # noqa: F401  (adds `db grant-runtime` to Flask-Migrate's group)
     from cm_tracker.commands.demo import demo_cli
     from cm_tracker.commands.scale import reports_cli  # also adds `demo scale`
     from cm_tracker.commands.users import users_cli

@@ -165,7 +165,7 @@ def _read_target(item: object, prefix: str, errors: dict[str, str]) -> TargetRul
 def _read_analytes(r: Reader, kind: TargetKind | None) -> frozenset[str] | None:
     if kind == TargetKind.ABSTINENCE:
         return r.names("analytes", "the analytes whose negative result is reinforced", required=True)
-    if r.data.get("analytes"):
+    if r.data.get("analytes") not in (None, []):  # not only a non-empty list: any other value is no list at all
         r.fail("analytes", "Only abstinence targets have analytes.")
         return None
     return frozenset()

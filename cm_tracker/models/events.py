@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from cm_tracker.engine.outcomes import ActivityStatus, AttendanceStatus, SpecimenStatus, Validity
 from cm_tracker.extensions import db
 from cm_tracker.models.patient import Enrollment
-from cm_tracker.models.types import UTCDateTime, enum_column, now_default
+from cm_tracker.models.types import UTCDateTime, enum_column, make_append_only, now_default
 
 
 class TestMethod(enum.StrEnum):
@@ -122,7 +122,8 @@ class RecordType(enum.StrEnum):
 
 
 class RecordVersion(db.Model):
-    """An immutable snapshot of one version of an event record, with who changed it, when and why."""
+    """An immutable snapshot of one version of an event record, with who changed it, when and why (append-only:
+    the history of a corrected record is these rows)."""
 
     __tablename__ = "record_versions"
     __table_args__ = (UniqueConstraint("record_type", "record_id", "version"),)
@@ -137,3 +138,6 @@ class RecordVersion(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
 
     changed_by = relationship("User")
+
+
+make_append_only(RecordVersion)

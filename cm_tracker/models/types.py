@@ -59,7 +59,9 @@ class AppendOnlyError(RuntimeError):
 
 
 def make_append_only(model: type[Any]) -> None:
-    """Refuse updates and deletes through the ORM; the migrations add database triggers for everything else."""
+    """Refuse updates and deletes through the ORM; the migrations add database triggers for everything else, and
+    `flask db grant-runtime` grants the app's role only SELECT and INSERT on a table marked here."""
+    model.__table__.info["append_only"] = True
 
     def refuse(_mapper: Any, _connection: Any, target: Any) -> None:
         raise AppendOnlyError(f"{type(target).__name__} rows are append-only")

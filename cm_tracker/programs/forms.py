@@ -12,7 +12,6 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     Field,
     FieldList,
     Form,
@@ -29,9 +28,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from cm_tracker.form_errors import add_error
-from cm_tracker.form_validators import MoneyField
+from cm_tracker.form_validators import DateField, MoneyField
 from cm_tracker.models.program import NEAR_CAP_PERCENT_DEFAULT
 from cm_tracker.money import plain_dollars
+from cm_tracker.validation import is_decimal
 
 
 def choices(*pairs: tuple[str, str]) -> list[SelectChoice]:
@@ -159,7 +159,7 @@ class EditProgramForm(ProgramForm):
     is_archived = BooleanField("Archived: no new enrolments; current patients carry on")
 
     def program_data(self) -> dict[str, Any]:
-        version = int(self.version.data) if (self.version.data or "").isdigit() else 0
+        version = int(self.version.data) if is_decimal(self.version.data or "") else 0
         return super().program_data() | {"is_archived": bool(self.is_archived.data), "version": version}
 
 
@@ -234,7 +234,7 @@ class ScheduleFields:
             self.bowl_problems = [*self.bowl_problems, message]
             return True
         rows, target = self.bowl_rows(), None
-        if parts[0] == "bowl" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
+        if parts[0] == "bowl" and len(parts) == 3 and is_decimal(parts[1]) and int(parts[1]) < len(rows):
             target = getattr(rows[int(parts[1])], "value" if parts[2] == "value_cents" else parts[2], None)
         elif parts[0] != "bowl":
             target = getattr(self, self._field_for(parts[0]), None)
@@ -287,7 +287,7 @@ class ScheduleForm(FlaskForm, ScheduleFields):
     def version_data(self) -> dict[str, Any]:
         based_on = self.based_on_version.data or ""
         return {"schedule": self.schedule_data(), "effective_on": self.effective_on.data.isoformat(),
-                "based_on_version": int(based_on) if based_on.isdigit() else None}
+                "based_on_version": int(based_on) if is_decimal(based_on) else None}
 
 
 class NewProgramForm(ProgramForm, ScheduleFields):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField
+from wtforms import SelectField
 from wtforms.validators import Optional, ValidationError
 
+from cm_tracker.form_validators import DateField
 from cm_tracker.services.queries.reports.choices import counselors, default_program_id, programs
 from cm_tracker.services.usecases.reports import Filters
 

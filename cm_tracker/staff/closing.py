@@ -12,8 +12,7 @@ from cm_tracker.form_errors import show_errors
 from cm_tracker.permissions import can_see_every_patient
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.errors import ServiceError
-from cm_tracker.services.queries import visits as visits_reads
-from cm_tracker.services.usecases import visits
+from cm_tracker.services.usecases import listings, visits
 from cm_tracker.staff.blueprint import bp
 from cm_tracker.staff.forms import CloseDayForm
 
@@ -36,6 +35,6 @@ def close_day() -> Response | str:
     day = form.day.data if form.day.data and form.day.data < clinic_today() else None
     if form.day.data and day is None:
         form.day.errors = ["Choose a day before today: only a finished day can be closed."]
-    open_visits = visits_reads.open_visits_on(day, counselor) if day else []
+    open_visits = listings.open_visits(current_user, day, counselor)
     return render_template("staff/close_day.html", form=form, day=day, open_visits=open_visits,
                            whole_clinic=counselor is None)

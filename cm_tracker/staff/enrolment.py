@@ -17,6 +17,7 @@ from cm_tracker.services.queries import patients
 from cm_tracker.services.usecases import admission
 from cm_tracker.staff.blueprint import bp
 from cm_tracker.staff.forms import EndEnrollmentForm, EnrolForm
+from cm_tracker.validation import is_decimal
 
 ENROL_FIELDS = {"start_date": "start_date", "program_id": "program_id", "counselor_id": "counselor_id"}
 
@@ -33,7 +34,7 @@ def _enrol_form() -> EnrolForm:
 def enrol() -> str:
     form, problems, done = _enrol_form(), [], None
     if form.validate_on_submit():
-        counselor = int(form.counselor_id.data) if (form.counselor_id.data or "").isdigit() else None
+        counselor = int(form.counselor_id.data) if is_decimal(form.counselor_id.data or "") else None
         try:
             done = admission.enrol(
                 display_name=form.display_name.data or "", record_number=form.record_number.data or "",

@@ -8,7 +8,6 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     Field,
     IntegerField,
     RadioField,
@@ -22,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
+from cm_tracker.form_validators import DateField
 from cm_tracker.services.core.clinic import clinic_zone
 from cm_tracker.timeutil import as_utc
 

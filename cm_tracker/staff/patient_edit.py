@@ -25,6 +25,7 @@ from cm_tracker.services.usecases import patients, visit_schedule
 from cm_tracker.staff.blueprint import bp
 from cm_tracker.staff.forms import WEEKDAY_CHOICES, PatientDetailsForm, VisitDaysForm
 from cm_tracker.template_helpers import day
+from cm_tracker.validation import is_decimal
 
 DAYS_FIELDS = {"from": "from_on"}
 STALE = " What you typed is kept below: check the record as it is now, then send it again to apply your change."
@@ -85,7 +86,7 @@ def _save_details(patient: Patient, form: PatientDetailsForm) -> Response:
     changes: dict[str, Any] = {"display_name": form.display_name.data or ""}
     if can_change_caseload(current_user):
         chosen = form.counselor_id.data or ""
-        counselor = int(chosen) if chosen.isdigit() else None
+        counselor = int(chosen) if is_decimal(chosen) else None
         if counselor != patient.counselor_id:  # only a real move: an unchanged (even disabled) counselor stays
             changes["counselor_id"] = counselor
     patients.update_patient(patient, version=form.version.data or 0, changes=changes, actor=current_user)

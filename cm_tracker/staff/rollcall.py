@@ -10,7 +10,7 @@ from cm_tracker.form_errors import show_errors
 from cm_tracker.services.core.clinic import clinic_zone
 from cm_tracker.services.core.errors import ServiceError
 from cm_tracker.services.queries import rollcall as rollcall_reads
-from cm_tracker.services.usecases import rollcall
+from cm_tracker.services.usecases import listings, rollcall
 from cm_tracker.staff.blueprint import bp
 from cm_tracker.staff.forms import ATTENDANCE_PAIRS, RollCallForm, clinic_moment
 from cm_tracker.timeutil import utcnow
@@ -24,7 +24,7 @@ def rollcall_page() -> str:
                         session=request.args.get("session") or (sessions[0].key if sessions else ""))
     form.session.choices = [SelectChoice(s.key, f"{s.program}: {s.label}") for s in sessions]
     chosen = next((s for s in sessions if s.key == form.session.data), None)
-    patients = rollcall_reads.roster(current_user, chosen) if chosen else []
+    patients = listings.roll_call(current_user, chosen)
     results, problems = [], []
     if chosen and request.form.get("action") == "record" and form.validate_on_submit():
         marks = {p.id: request.form.get(f"mark_{p.id}", "") for p in patients}

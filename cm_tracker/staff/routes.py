@@ -10,14 +10,14 @@ from cm_tracker.services.core import balances
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.queries import patient_record
-from cm_tracker.services.queries.dashboard import dashboard_for
 from cm_tracker.services.queries.desk import patient_desk
+from cm_tracker.services.usecases import listings
 from cm_tracker.staff.blueprint import bp
 
 
 @bp.route("/")
 def caseload() -> str:
-    return render_template("staff/caseload.html", board=dashboard_for(current_user, clinic_today()))
+    return render_template("staff/caseload.html", board=listings.caseload(current_user, clinic_today()))
 
 
 @bp.route("/patients/<int:patient_id>")

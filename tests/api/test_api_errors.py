@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 
 from config import TestConfig
@@ -202,3 +205,49 @@ def test_a_program_with_too_many_targets_is_refused(client, personas):
     response = client.post("/api/v1/programs", json=program_body(targets=targets), headers=api_token(client, "ada"))
     assert response.status_code == 422
     assert "targets" in response.get_json()["error"]["fields"]
+
+
+def test_a_405_names_the_methods_the_path_allows(client, personas):
+    response = client.put("/api/v1/programs", json={}, headers=api_token(client, "ada"))
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "POST", "HEAD", "OPTIONS"}
+
+
+def test_an_id_beyond_the_database_range_is_404_on_a_path_that_takes_two_methods(client, personas):
+    """Werkzeug would answer 405 (naming POST) when the id of a GET fails its converter and a POST shares the path."""
+    response = client.get("/api/v1/patients/99999999999/redemptions", headers=api_token(client, "ada"))
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_a_chunked_body_over_the_limit_answers_413_not_400(client, personas):
+    body = b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    response = client.post("/api/v1/programs", input_stream=io.BytesIO(body), headers={
+        **api_token(client, "ada"), "Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+        environ_overrides={"wsgi.input_terminated": True})  # as gunicorn says of a chunked body it has de-chunked
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "payload_too_large"
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(client, personas):
+    body = json.dumps(patient_body(personas.program)).encode()
+    response = client.post("/api/v1/patients", input_stream=io.BytesIO(body), headers={
+        **api_token(client, "ada"), "Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+        environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_whole_number_written_with_a_fraction_is_that_number(client, personas):
+    """JSON Schema, and so the OpenAPI document, counts 1.0 as the integer 1."""
+    body = patient_body(personas.program) | {"program_id": float(personas.program)}
+    response = client.post("/api/v1/patients", json=body, headers=api_token(client, "ada"))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["enrollment"]["program_id"] == personas.program
+
+
+@pytest.mark.parametrize("value", [0, "", False, {}])
+def test_analytes_that_are_no_list_are_refused_on_a_target_of_another_kind(client, personas, value):
+    target = {"key": "groups", "kind": "attendance", "analytes": value, "schedule": {"kind": "fixed", "points": 1}}
+    response = client.post("/api/v1/programs", json=program_body(targets=[target]), headers=api_token(client, "ada"))
+    assert response.status_code == 422
+    assert "targets.0.analytes" in response.get_json()["error"]["fields"]

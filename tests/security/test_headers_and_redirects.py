@@ -68,3 +68,31 @@ def test_create_app_refuses_the_development_key_in_production():
 
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app(Unsafe)
+
+
+@pytest.mark.parametrize(("hsts", "cookies_secure", "scheme", "sent"), [
+    (True, False, "https", True),  # HSTS does not follow the cookies' setting...
+    (True, True, "https", True),
+    (False, True, "https", False),  # ...either way
+    (True, True, "http", False),  # never over plain HTTP (RFC 6797 7.2)
+])
+def test_hsts_has_its_own_setting_and_rides_only_on_https(app, monkeypatch, hsts, cookies_secure, scheme, sent):
+    monkeypatch.setitem(app.config, "HSTS_ENABLED", hsts)
+    monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", cookies_secure)
+    headers = app.test_client().get("/api/v1/openapi.json", base_url=f"{scheme}://localhost").headers
+    assert headers.get("Strict-Transport-Security") == ("max-age=31536000; includeSubDomains" if sent else None)
+
+
+def test_production_sends_hsts_even_with_cookies_that_are_not_secure():
+    from cm_tracker import create_app
+
+    class Production(ProductionConfig):
+        SECRET_KEY = "x" * 40
+        SQLALCHEMY_DATABASE_URI = "sqlite://"
+        SESSION_COOKIE_SECURE = False
+        REDIS_URL = None
+        RATELIMIT_ENABLED = False  # the limiter is one object for every app: the suite's app must keep it off
+
+    assert ProductionConfig.HSTS_ENABLED is True
+    response = create_app(Production).test_client().get("/api/v1/openapi.json", base_url="https://localhost")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"

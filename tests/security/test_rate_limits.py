@@ -13,27 +13,28 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from config import TestConfig
+from config import Config, TestConfig
 
-from helpers import PASSWORD
+from helpers import PASSWORD, sign_in
 
 TOKENS = "/api/v1/auth/tokens"
+REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
 def limited_app(app: Flask, database_url: str, personas, request: pytest.FixtureRequest) -> Iterator[Flask]:
-    """An app on the same database with limits on (3 per account, 5 per address a minute), in memory unless the test
-    passes a storage URI; the shared test app's settings (limits off) are restored after."""
+    """An app on the same database with limits on (3 per account, 5 per address a minute), in memory; a test may pass
+    {"storage": a URI, "per_account": a limit}. The shared test app's settings (limits off) are restored after."""
     from cm_tracker import create_app
     from cm_tracker.extensions import db, limiter
 
-    storage = getattr(request, "param", "memory://")
+    given = getattr(request, "param", {})
 
     class Limited(TestConfig):
         SQLALCHEMY_DATABASE_URI = database_url
         RATELIMIT_ENABLED = True
-        RATELIMIT_STORAGE_URI = storage
-        SIGN_IN_LIMIT_PER_ACCOUNT = "3 per minute"
+        RATELIMIT_STORAGE_URI = given.get("storage", "memory://")
+        SIGN_IN_LIMIT_PER_ACCOUNT = given.get("per_account", "3 per minute")
         SIGN_IN_LIMIT_PER_ADDRESS = "5 per minute"
 
     limited = create_app(Limited)
@@ -73,17 +74,49 @@ def test_the_right_password_is_refused_too_once_the_limit_is_reached(limited_app
 
 def test_the_count_is_over_the_last_minute_so_the_turn_of_a_window_gives_no_extra_attempts(limited_app, personas,
                                                                                            monkeypatch):
+    clock = _frozen_limit_clock(monkeypatch)
+    assert _attempt(limited_app, "cora", "10.0.3.1") == 200
+    clock[0] += 59
+    assert [_attempt(limited_app, "cora", f"10.0.3.{i}") for i in (2, 3)] == [200, 200]
+    clock[0] += 2  # a fixed window opened by the first attempt has just closed; two attempts are a minute old
+    assert [_attempt(limited_app, "cora", f"10.0.3.{i}") for i in (4, 5)] == [200, 429]
+
+
+def _frozen_limit_clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The in-memory limit storage's clock, which the test moves by hand."""
     from types import SimpleNamespace
 
     import limits.storage.memory
 
     clock = [1_000_000.0]
     monkeypatch.setattr(limits.storage.memory, "time", SimpleNamespace(time=lambda: clock[0]))
-    assert _attempt(limited_app, "cora", "10.0.3.1") == 200
-    clock[0] += 59
-    assert [_attempt(limited_app, "cora", f"10.0.3.{i}") for i in (2, 3)] == [200, 200]
-    clock[0] += 2  # a fixed window opened by the first attempt has just closed; two attempts are a minute old
-    assert [_attempt(limited_app, "cora", f"10.0.3.{i}") for i in (4, 5)] == [200, 429]
+    return clock
+
+
+def test_the_shipped_account_limit_pauses_for_at_most_15_minutes_and_allows_at_most_100_guesses_an_hour():
+    from limits import parse_many
+
+    windows = parse_many(Config.SIGN_IN_LIMIT_PER_ACCOUNT)
+    assert max(item.get_expiry() for item in windows) == 15 * 60
+    # Any hour holds at most `amount` per window of each limit, so the tightest limit bounds it (ASVS 2.2.1: 100).
+    assert min(item.amount * -(-3600 // item.get_expiry()) for item in windows) == 80
+
+
+@pytest.mark.parametrize("limited_app", [{"per_account": Config.SIGN_IN_LIMIT_PER_ACCOUNT}], indirect=True)
+def test_a_stranger_who_spends_an_accounts_budget_gets_no_more_and_its_owner_is_back_after_15_minutes(
+        limited_app, personas, monkeypatch):
+    clock = _frozen_limit_clock(monkeypatch)
+    start = clock[0]
+    allowed = 0
+    for minute in range(15):  # 8 tries a minute, each from a new address, so only the account's limit holds them
+        clock[0] = start + minute * 60 + 1
+        allowed += [_attempt(limited_app, "cora", f"10.7.{minute}.{i}") for i in range(8)].count(200)
+    assert allowed == 20
+    owner = {"username": "cora", "password": PASSWORD}
+    clock[0] = start + 15 * 60 - 1
+    assert limited_app.test_client().post("/sign-in", data=owner).status_code == 429
+    clock[0] = start + 15 * 60 + 2  # the first minute's tries are more than 15 minutes old
+    assert limited_app.test_client().post("/sign-in", data=owner).status_code == 302
 
 
 def test_the_limit_is_kept_in_redis_when_redis_url_is_set(monkeypatch):
@@ -95,8 +128,7 @@ def test_the_limit_is_kept_in_redis_when_redis_url_is_set(monkeypatch):
     assert create_app(WithRedis).config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/15"
 
 
-@pytest.mark.parametrize("limited_app", [os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")],
-                         indirect=True)
+@pytest.mark.parametrize("limited_app", [{"storage": REDIS}], indirect=True)
 def test_redis_storage_holds_the_counts(limited_app, personas):
     from redis import Redis
 
@@ -105,6 +137,56 @@ def test_redis_storage_holds_the_counts(limited_app, personas):
     codes = [_attempt(limited_app, "cora", f"10.0.2.{i}") for i in range(4)]
     assert codes == [200, 200, 200, 429]
     assert redis.keys("*account:cora*"), "the counts live in Redis, where every worker sees them"
+
+
+# The change-password form: a signed-in account's password checked again, on the same budget
+
+NEW_PASSWORD = "a brand new phrase"
+
+
+def _change(client, current: str, address: str = "10.5.0.1"):
+    return client.post("/account/password", data={"current_password": current, "new_password": NEW_PASSWORD,
+                                                  "confirm": NEW_PASSWORD}, environ_base={"REMOTE_ADDR": address})
+
+
+@pytest.mark.parametrize("limited_app", [{}, {"storage": REDIS}], indirect=True, ids=["memory", "redis"])
+def test_wrong_current_passwords_pause_the_password_change_with_a_clear_message(limited_app, personas):
+    from redis import Redis
+
+    from cm_tracker.extensions import db
+    from cm_tracker.models import User
+    from cm_tracker.services.core.passwords import verify_password
+
+    from api_support import audit_rows
+
+    if limited_app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+        Redis.from_url(limited_app.config["RATELIMIT_STORAGE_URI"]).flushdb()  # the tests' own database
+    client = limited_app.test_client()
+    sign_in(client, "cora")  # the first of the account's 3 attempts a minute
+    assert [_change(client, "wrong guess", f"10.5.0.{n}").status_code for n in range(2)] == [200, 200]
+    refused = _change(client, PASSWORD, "10.5.0.9")
+    assert refused.status_code == 429
+    assert ("Too many password attempts on your account. Wait up to 1 minute, then try again."
+            in refused.get_data(as_text=True))
+    with limited_app.app_context():
+        assert verify_password(db.session.get(User, personas.counselor).password_hash, PASSWORD)
+    assert [row.detail for row in audit_rows(limited_app, "user.change_password")] == [
+        None, None, {"reason": "rate_limited"}]
+
+
+def test_a_password_change_within_the_limit_goes_through_and_reading_the_form_costs_nothing(limited_app, personas):
+    client = limited_app.test_client()
+    sign_in(client, "cora")
+    assert [client.get("/account/password").status_code for _ in range(4)] == [200] * 4
+    assert _change(client, PASSWORD).status_code == 302
+
+
+def test_wrong_current_passwords_spend_the_accounts_sign_in_budget(limited_app, personas):
+    client = limited_app.test_client()
+    sign_in(client, "cora")
+    assert [_change(client, "wrong guess", f"10.6.0.{n}").status_code for n in range(2)] == [200, 200]
+    assert _attempt(limited_app, "cora", "10.6.1.1") == 429
+    assert _attempt(limited_app, "max", "10.6.1.2") == 200
 
 
 def test_every_door_that_checks_a_password_shares_the_accounts_budget(limited_app, personas):

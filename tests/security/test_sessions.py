@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from helpers import PASSWORD, sign_in
+from helpers import PASSWORD, api_token, sign_in
 
 
 def _session_row(app, username):
@@ -147,3 +147,92 @@ def test_the_password_policy_explains_refusals(client, personas, password, messa
     response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": password,
                                                       "confirm": password})
     assert message in response.get_data(as_text=True)
+
+
+# A password change ends the other sessions (ASVS 3.3.3); an admin's reset ends them all
+
+NEW_PASSWORD = "a brand new phrase"
+
+
+def _change_password(client, current: str = PASSWORD):
+    return client.post("/account/password", data={"current_password": current, "new_password": NEW_PASSWORD,
+                                                  "confirm": NEW_PASSWORD})
+
+
+def _signed_out(client) -> bool:
+    response = client.get("/staff/")
+    return response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_a_password_change_signs_out_the_users_other_browsers(app, personas):
+    changing, other = app.test_client(), app.test_client()
+    sign_in(changing, "cora")
+    sign_in(other, "cora")
+    assert other.get("/staff/").status_code == 200
+    assert _change_password(changing).status_code == 302
+    assert _signed_out(other)
+    assert changing.get("/staff/").status_code == 200
+
+
+def test_a_copy_of_the_changing_browsers_own_cookie_stops_working(app, client, personas):
+    sign_in(client, "cora")
+    copied = client.get_cookie("cm_session").value
+    _change_password(client)
+    thief = app.test_client()
+    thief.set_cookie("cm_session", copied)
+    assert _signed_out(thief)
+    assert client.get("/staff/").status_code == 200
+
+
+def test_the_renewed_session_keeps_the_absolute_limit_counted_from_sign_in(app, client, personas):
+    sign_in(client, "cora")
+    [before] = _session_row(app, "cora")
+    _change_password(client)
+    rows = sorted(_session_row(app, "cora"), key=lambda row: row.id)
+    assert [(row.end_reason, row.created_at) for row in rows] == [
+        ("password_change", before.created_at), (None, before.created_at)]
+
+
+def test_a_refused_password_change_ends_no_session(app, personas):
+    changing, other = app.test_client(), app.test_client()
+    sign_in(changing, "cora")
+    sign_in(other, "cora")
+    assert _change_password(changing, current="not my password").status_code == 200
+    assert other.get("/staff/").status_code == 200
+    assert changing.get("/staff/").status_code == 200
+
+
+def test_a_password_change_is_audited_with_the_sessions_and_tokens_it_ended(app, personas):
+    from api_support import audit_rows
+
+    changing, other = app.test_client(), app.test_client()
+    sign_in(changing, "cora")
+    sign_in(other, "cora")
+    api_token(other, "cora")
+    _change_password(changing)
+    rows = audit_rows(app, "user.change_password")
+    assert [(row.username, row.outcome.value, row.object_id, row.detail) for row in rows] == [
+        ("cora", "success", str(personas.counselor), {"sessions_ended": 1, "tokens_revoked": 1})]
+
+
+def test_the_new_password_signs_in_and_the_old_one_does_not(app, client, personas):
+    sign_in(client, "cora")
+    _change_password(client)
+    assert app.test_client().post("/sign-in", data={"username": "cora", "password": PASSWORD}).status_code == 200
+    sign_in(app.test_client(), "cora", NEW_PASSWORD)
+
+
+def test_an_admins_password_reset_signs_out_every_session_of_the_user(app, personas):
+    from api_support import audit_rows
+
+    first, second, admin = app.test_client(), app.test_client(), app.test_client()
+    sign_in(first, "cora")
+    sign_in(second, "cora")
+    sign_in(admin, "ada")
+    assert admin.post(f"/admin/users/{personas.counselor}/reset-password").status_code == 200
+    assert _signed_out(first) and _signed_out(second)
+    assert [row.end_reason for row in _session_row(app, "cora")] == ["password_reset", "password_reset"]
+    [row] = audit_rows(app, "user.reset_password")
+    assert (row.username, row.object_id, row.detail) == (
+        "ada", str(personas.counselor), {"sessions_ended": 2, "tokens_revoked": 0})
+    assert admin.get("/admin/").status_code == 200

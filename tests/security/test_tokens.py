@@ -134,6 +134,41 @@ def test_a_temporary_password_allows_only_token_issue_and_revocation(app, client
     assert client.delete(f"{TOKENS}/current", headers=headers).status_code == 204
 
 
+NEW_PASSWORD = "a brand new phrase"
+
+
+def test_a_token_made_before_a_password_change_gets_401_after(app, client, personas):
+    before = api_token(client, "cora")
+    browser = app.test_client()
+    sign_in(browser, "cora")
+    changed = browser.post("/account/password", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD,
+                                                      "confirm": NEW_PASSWORD})
+    assert changed.status_code == 302
+    after = client.get("/api/v1/programs", headers=before)
+    assert after.status_code == 401
+    assert after.get_json()["error"]["code"] == "unauthorized"
+    assert client.get("/api/v1/programs", headers=api_token(client, "cora", NEW_PASSWORD)).status_code == 200
+
+
+def test_an_admins_password_reset_revokes_every_token_of_the_user(app, client, personas):
+    tokens = [api_token(client, "cora"), api_token(client, "cora")]
+    admin = app.test_client()
+    sign_in(admin, "ada")
+    assert admin.post(f"/admin/users/{personas.counselor}/reset-password").status_code == 200
+    assert [client.get("/api/v1/programs", headers=token).status_code for token in tokens] == [401, 401]
+    [row] = audit_rows(app, "user.reset_password")
+    assert row.detail == {"sessions_ended": 0, "tokens_revoked": 2}
+
+
+def test_another_users_tokens_outlive_a_password_change(app, client, personas):
+    others = api_token(client, "max")
+    browser = app.test_client()
+    sign_in(browser, "cora")
+    browser.post("/account/password", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD,
+                                            "confirm": NEW_PASSWORD})
+    assert client.get("/api/v1/programs", headers=others).status_code == 200
+
+
 def _set_user(app, user_id: int, **values: object) -> None:
     from cm_tracker.extensions import db
     from cm_tracker.models import User

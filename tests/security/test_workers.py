@@ -74,3 +74,27 @@ def test_four_workers_share_one_limit_per_account(gunicorn):
     with ThreadPoolExecutor(max_workers=8) as pool:
         codes = list(pool.map(lambda _: _post(f"{gunicorn}/api/v1/auth/tokens", attempt), range(12)))
     assert sorted(codes) == [401] * 3 + [429] * 9
+
+
+@pytest.fixture
+def logged_gunicorn(monkeypatch, tmp_path, request) -> tuple[str, Path]:
+    """The same server with its access log on (gunicorn reads GUNICORN_CMD_ARGS), in the format of gunicorn.conf.py."""
+    access_log = tmp_path / "access.log"
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", f"--access-logfile {access_log}")
+    return request.getfixturevalue("gunicorn"), access_log
+
+
+def test_gunicorn_names_itself_nowhere_and_logs_paths_without_their_query(logged_gunicorn):
+    url, access_log = logged_gunicorn
+    for path in ("/sign-in?next=/staff/", "/api/v1/patients?q=Pat%20Patient"):
+        try:
+            server = urllib.request.urlopen(f"{url}{path}", timeout=10).headers["Server"]
+        except urllib.error.HTTPError as error:  # the search needs a token: 401
+            server = error.headers["Server"]
+        assert server == "cm-tracker"
+    deadline = time.monotonic() + 10  # a worker writes its line once the answer has left
+    while "/api/v1/patients" not in access_log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    logged = access_log.read_text()
+    assert '"GET /sign-in HTTP/1.1" 200' in logged and '"GET /api/v1/patients HTTP/1.1" 401' in logged
+    assert "next=" not in logged and "Pat" not in logged

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from cm_tracker.extensions import db
 from cm_tracker.models import AuditEvent, AuditOutcome, User
+from cm_tracker.models.audit import listed
 from cm_tracker.services.core.context import audit_source
 
 SUCCESS = AuditOutcome.SUCCESS
@@ -19,13 +21,16 @@ def record(
     user: User | None = None,
     outcome: AuditOutcome = SUCCESS,
     patient_id: int | None = None,
+    patient_ids: Iterable[int] = (),
     object_type: str | None = None,
     object_id: int | str | None = None,
     detail: dict[str, Any] | None = None,
     username: str | None = None,
 ) -> AuditEvent:
     """Add an audit row to the current transaction; the calling service's commit makes it permanent with its change.
-    The actor is `user`, else whoever the context says acts (the signed-in user, or nobody outside a request)."""
+    The actor is `user`, else whoever the context says acts (the signed-in user, or nobody outside a request).
+    `patient_ids` names every patient a list or a report showed, in this one row (the audit search finds it by any).
+    """
     source = audit_source()
     actor = user if user is not None else source.actor
     event = AuditEvent(
@@ -34,6 +39,7 @@ def record(
         role=str(actor.role) if actor else None,
         action=action,
         patient_id=patient_id,
+        patient_ids=listed(patient_ids),
         object_type=object_type,
         object_id=str(object_id) if object_id is not None else None,
         outcome=outcome,

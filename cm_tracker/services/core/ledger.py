@@ -3,13 +3,16 @@ entries, live in core.balances)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, select, update
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Enrollment, EntryKind, EventType, LedgerEntry
+from cm_tracker.services.core.versions import try_claim
 
 EARNING_KINDS = (EntryKind.AWARD, EntryKind.ADJUSTMENT, EntryKind.MANUAL)
 ENGINE_KINDS = (EntryKind.AWARD, EntryKind.ADJUSTMENT)
@@ -38,29 +41,62 @@ def lock_enrollment(enrollment_id: int) -> None:
 
 def enrollment_version(enrollment_id: int) -> int:
     """The enrollment's write version as committed now: read it before what a write is computed from."""
-    return int(db.session.scalar(select(Enrollment.version).where(Enrollment.id == enrollment_id)) or 0)
+    return int(db.session.scalar(_VERSION, {"enrollment_id": enrollment_id}) or 0)
+
+
+_VERSION = select(Enrollment.version).where(Enrollment.id == bindparam("enrollment_id"))
 
 
 def claim_enrollment(enrollment_id: int, version: int) -> bool:
     """lock_enrollment for a write computed before it locked: the version moves on only if it is still `version`,
     that is, if no other write of the enrollment committed since the caller read what it computed from. False means
     the caller must roll back and compute again; True holds the same lock as lock_enrollment until commit."""
-    done = db.session.execute(update(Enrollment).where(Enrollment.id == enrollment_id, Enrollment.version == version)
-                              .values(version=version + 1))
-    return bool(done.rowcount)  # type: ignore[attr-defined]
+    return try_claim(Enrollment, enrollment_id, version)
+
+
+class LedgerRow(NamedTuple):
+    """One entry of an enrollment's ledger as a write computes from it (a plain row, not an ORM object)."""
+
+    id: int
+    kind: str
+    event_type: str | None
+    event_id: int | None
+    target_key: str | None
+    points: int
+    draws: int
+    value_cents: int
+    occurred_at: datetime | None
+    created_at: datetime
+
+
+# Built once: every desk entry reads its enrollment's ledger before it locks.
+_ENROLLMENT_LEDGER = select(
+    LedgerEntry.id, LedgerEntry.kind, LedgerEntry.event_type, LedgerEntry.event_id, LedgerEntry.target_key,
+    LedgerEntry.points, LedgerEntry.draws, LedgerEntry.value_cents, LedgerEntry.occurred_at, LedgerEntry.created_at,
+).where(LedgerEntry.enrollment_id == bindparam("enrollment_id"))
+
+
+def enrollment_ledger(enrollment_id: int) -> list[LedgerRow]:
+    """Every entry of one enrollment, in one statement: what the engine's entries hold per event (`held_of`), the
+    prizes and manual credits that use the cap, and the report cache's ledger totals all come from these rows."""
+    return [LedgerRow(*row) for row in db.session.execute(_ENROLLMENT_LEDGER, {"enrollment_id": enrollment_id})]
+
+
+def held_of(rows: Iterable[LedgerRow]) -> dict[tuple[str, int, str], Held]:
+    """Engine entries already posted, summed per (event type, event id, target)."""
+    sums: dict[tuple[str, int, str], list[int]] = {}
+    for r in rows:
+        if r.kind in ENGINE_KINDS and r.event_type is not None and r.event_id is not None:
+            found = sums.setdefault((str(r.event_type), int(r.event_id), str(r.target_key)), [0, 0, 0])
+            found[0] += r.points
+            found[1] += r.draws
+            found[2] += r.value_cents
+    return {key: Held(*values) for key, values in sums.items()}
 
 
 def held_by_event(enrollment_id: int) -> dict[tuple[str, int, str], Held]:
-    """Engine entries already posted, summed per (event type, event id, target)."""
-    rows = db.session.execute(
-        select(
-            LedgerEntry.event_type, LedgerEntry.event_id, LedgerEntry.target_key,
-            func.sum(LedgerEntry.points), func.sum(LedgerEntry.draws), func.sum(LedgerEntry.value_cents),
-        )
-        .where(LedgerEntry.enrollment_id == enrollment_id, LedgerEntry.kind.in_(ENGINE_KINDS))
-        .group_by(LedgerEntry.event_type, LedgerEntry.event_id, LedgerEntry.target_key)
-    ).all()
-    return {(str(t), int(i), str(k)): Held(int(p), int(d), int(v)) for t, i, k, p, d, v in rows}
+    """held_of the enrollment's ledger, read now."""
+    return held_of(enrollment_ledger(enrollment_id))
 
 
 def entries_for_event(event_type: EventType, event_id: int) -> Sequence[LedgerEntry]:

@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 
 from cm_tracker.extensions import db
 from cm_tracker.models import AuditEvent, AuditOutcome, Patient
-from cm_tracker.validation import is_row_id
+from cm_tracker.validation import is_decimal, is_row_id
 
 PAGE_SIZE = 50
 LAST_PAGE = 1_000_000  # keeps the offset a number the database takes; no trail is that long
@@ -43,7 +43,7 @@ def matching_patient_ids(term: str) -> list[int]:
     """Patients whose record number is `term`, or whose id is `term` when it is a number."""
     term = term.strip()
     condition = Patient.record_number == term
-    if term.isdigit() and is_row_id(int(term)):
+    if is_decimal(term) and is_row_id(int(term)):
         condition = or_(condition, Patient.id == int(term))
     return list(db.session.scalars(select(Patient.id).where(condition)))
 
@@ -55,7 +55,8 @@ def clinic_day_start(day: date, timezone: str) -> datetime:
 def _filtered(criteria: AuditCriteria, timezone: str, patient_ids: list[int] | None) -> Any:
     query = select(AuditEvent)
     if patient_ids is not None:
-        query = query.where(AuditEvent.patient_id.in_(patient_ids))
+        # A list's or a report's row names its patients in `patient_ids` rather than `patient_id`.
+        query = query.where(AuditEvent.names_any(patient_ids))
     if criteria.username.strip():
         query = query.where(AuditEvent.username == criteria.username.strip().lower())
     if criteria.date_from:

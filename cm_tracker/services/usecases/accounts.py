@@ -13,7 +13,7 @@ from cm_tracker.services.core import audit
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
 from cm_tracker.services.core.passwords import hash_password, needs_rehash, password_problem, verify_password
 from cm_tracker.services.usecases.access_log import log_now
-from cm_tracker.services.usecases.sessions import end_all_sessions
+from cm_tracker.services.usecases.sessions import end_all_sessions, renew_session
 from cm_tracker.timeutil import utcnow
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -102,13 +102,15 @@ def reset_password(user: User, *, actor: User) -> str:
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
     user.password_changed_at = utcnow()
-    end_all_sessions(user, "password_reset")
-    audit.record("user.reset_password", user=actor, object_type="user", object_id=user.id)
+    ended = end_all_sessions(user, "password_reset")
+    audit.record("user.reset_password", user=actor, object_type="user", object_id=user.id, detail=ended)
     db.session.commit()
     return temporary
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, *, session: str | None, address: str | None) -> str:
+    """Change one's own password (ASVS 3.3.3): every other session and every API token of the user ends, and the
+    asking browser's `session` is renewed; returns the new session id for its cookie."""
     fields: dict[str, str] = {}
     if not verify_password(user.password_hash, current):
         fields["current_password"] = "This is not your current password."
@@ -123,5 +125,13 @@ def change_password(user: User, current: str, new: str) -> None:
     user.password_hash = hash_password(new)
     user.must_change_password = False
     user.password_changed_at = utcnow()
-    audit.record("user.change_password", user=user, object_type="user", object_id=user.id)
+    renewed, ended = renew_session(user, session, address, "password_change")
+    audit.record("user.change_password", user=user, object_type="user", object_id=user.id, detail=ended)
     db.session.commit()
+    return renewed
+
+
+def refuse_password_change(user: User) -> None:
+    """A change refused by the attempt limit leaves a denied row, as a wrong current password does."""
+    log_now("user.change_password", user=user, outcome=audit.DENIED, object_type="user", object_id=user.id,
+            detail={"reason": "rate_limited"})

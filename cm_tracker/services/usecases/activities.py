@@ -17,6 +17,7 @@ from cm_tracker.services.core.clinic import clinic_date
 from cm_tracker.services.core.enrollments import enrollment_covering
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
 from cm_tracker.services.core.ledger import lock_enrollment
+from cm_tracker.services.core.versions import claim_version
 from cm_tracker.services.queries.activities import activity_targets, week_start
 from cm_tracker.services.usecases.reevaluation import reevaluate_and_refresh
 from cm_tracker.services.usecases.specimens import FUTURE_TOLERANCE
@@ -65,13 +66,12 @@ def propose_activity(patient: Patient, *, target_key: str, week_of: date, descri
 
 def submit_evidence(activity: GoalActivity, *, version: int, evidence_note: str, actor: User) -> GoalActivity:
     """Note the evidence brought (a signed attendance sheet, a receipt); the activity awaits staff's verdict."""
-    _check_open(activity, version)
     fields: dict[str, str] = {}
     note = _text(fields, "evidence_note", evidence_note)
     if fields:
         raise ValidationFailed("The evidence was not saved.", fields=fields)
+    _claim_open(activity, version)
     activity.evidence_note, activity.status = note, ActivityStatus.SUBMITTED
-    activity.version += 1
     _version(activity, "evidence submitted", actor)
     audit.record("activity.evidence", user=actor, patient_id=activity.patient_id, object_type="activity",
                  object_id=activity.id)
@@ -109,13 +109,11 @@ def reject_activity(activity: GoalActivity, *, version: int, reason: str, actor:
 def _decide(activity: GoalActivity, version: int, status: ActivityStatus, when: datetime | None, note: str,
             actor: User) -> Decided:
     lock_enrollment(activity.enrollment_id)
-    db.session.refresh(activity)
-    _check_open(activity, version)
+    _claim_open(activity, version)
     activity.status, activity.occurred_at = status, when
     activity.decided_by_id, activity.decided_at = actor.id, utcnow()
     if note and status == ActivityStatus.VERIFIED:
         activity.evidence_note = f"{activity.evidence_note}\n{note}".strip()
-    activity.version += 1
     _version(activity, note or str(status), actor)
     enrollment = db.session.get(Enrollment, activity.enrollment_id)
     posted = reevaluate_and_refresh(enrollment, because=f"activity {status}", actor=actor) if enrollment else []
@@ -126,11 +124,11 @@ def _decide(activity: GoalActivity, version: int, status: ActivityStatus, when: 
     return Decided(activity, mine, [e for e in posted if e not in mine])
 
 
-def _check_open(activity: GoalActivity, version: int) -> None:
-    if activity.version != version:
-        db.session.rollback()
-        raise Conflict(f"This activity changed since you loaded it (now version {activity.version}); reload and "
-                       "try again.", code="stale_version")
+def _claim_open(activity: GoalActivity, version: int) -> None:
+    """Claim the version the editor saw, then read the activity again under that lock: of concurrent evidence and
+    verdicts exactly one goes on (the rest 409, never a second version row with the same number)."""
+    claim_version(activity, version, what="activity")
+    db.session.refresh(activity)
     if activity.status not in OPEN:
         db.session.rollback()
         raise Conflict(f"This activity is already {activity.status}.", code="already_decided")

@@ -28,6 +28,8 @@ from cm_tracker.models import (
 from cm_tracker.services.core import audit
 from cm_tracker.services.core.clinic import clinic_today, start_of_day
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
+from cm_tracker.services.core.ledger import lock_enrollment
+from cm_tracker.services.core.plausible_dates import too_far_ahead
 from cm_tracker.services.core.target_states import store_first_states
 from cm_tracker.services.core.visit_calendar import visits_for, weekday_codes
 from cm_tracker.services.usecases import accounts
@@ -155,20 +157,34 @@ def end_enrollment(enrollment: Enrollment, status: str, on: date | None, reason:
         fields["on"] = "Give the last day of the enrollment."
     elif on < enrollment.start_on:
         fields["on"] = f"The enrollment started on {enrollment.start_on:%Y-%m-%d}; it cannot end before."
-    elif _events_after(enrollment.id, on):
-        fields["on"] = "Results are recorded after this day; choose the day of the last one or later."
+    elif far := too_far_ahead(on, clinic_today()):
+        fields["on"] = far
     if not reason.strip() or len(reason.strip()) > MAX_REASON:
         fields["reason"] = f"Give a reason of 1 to {MAX_REASON} characters."
-    if enrollment.status != EnrollmentStatus.ACTIVE:
-        raise Conflict(f"This enrollment has already ended ({enrollment.status}).", code="already_ended")
+    _check_active(enrollment)
     if fields or on is None:
         raise ValidationFailed("The enrollment was not ended.", fields=fields)
+    # Under the lock every recording takes: no result can land after the last day, and one of two desks ending the
+    # episode at once finds it ended.
+    lock_enrollment(enrollment.id)
+    db.session.refresh(enrollment)
+    _check_active(enrollment)
+    if _events_after(enrollment.id, on):
+        db.session.rollback()
+        raise ValidationFailed("The enrollment was not ended.", fields={
+            "on": "Results are recorded after this day; choose the day of the last one or later."})
     enrollment.status, enrollment.end_on, enrollment.end_reason = EnrollmentStatus(status), on, reason.strip()
-    enrollment.version += 1
     audit.record(f"enrollment.{status}", user=actor, patient_id=enrollment.patient_id, object_type="enrollment",
                  object_id=enrollment.id, detail={"on": on.isoformat(), "reason": reason.strip()})
     db.session.commit()
     return enrollment
+
+
+def _check_active(enrollment: Enrollment) -> None:
+    if enrollment.status != EnrollmentStatus.ACTIVE:
+        ended = enrollment.status
+        db.session.rollback()
+        raise Conflict(f"This enrollment has already ended ({ended}).", code="already_ended")
 
 
 def _events_after(enrollment_id: int, on: date) -> bool:

@@ -27,6 +27,7 @@ from cm_tracker.services.core.clinic import clinic_date
 from cm_tracker.services.core.enrollments import enrollment_on
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
 from cm_tracker.services.core.ledger import entries_for_event, lock_enrollment
+from cm_tracker.services.core.versions import claim_version
 from cm_tracker.services.core.visit_links import visit_for
 from cm_tracker.services.usecases.reevaluation import attempts, claim, reevaluate_and_refresh
 from cm_tracker.services.usecases.specimens import FUTURE_TOLERANCE
@@ -116,24 +117,20 @@ def apply_attendance_correction(record: AttendanceRecord, *, version: int, reaso
     if fields:
         raise ValidationFailed("Say why the attendance is corrected.", fields=fields)
     lock_enrollment(record.enrollment_id)
+    claim_version(record, version, what="attendance record")
     db.session.refresh(record)
-    if record.version != version:
-        db.session.rollback()
-        raise Conflict(f"This attendance record changed since you loaded it (now version {record.version}); "
-                       "reload and try again.", code="stale_version")
     _check_correction(record, changes)
     if not db.session.scalar(select(RecordVersion.id).where(
             RecordVersion.record_type == RecordType.ATTENDANCE, RecordVersion.record_id == record.id,
-            RecordVersion.version == record.version)):
+            RecordVersion.version == version)):
         # The first correction keeps the original as it was recorded, so the history starts where it started.
-        db.session.add(RecordVersion(record_type=RecordType.ATTENDANCE, record_id=record.id, version=record.version,
+        db.session.add(RecordVersion(record_type=RecordType.ATTENDANCE, record_id=record.id, version=version,
                                      data=_attendance_snapshot(record), reason="recorded",
                                      changed_by_id=record.recorded_by_id, changed_at=record.created_at))
     for name, value in changes.items():
         if name == "status":
             value = AttendanceStatus(str(value))
         setattr(record, name, value if name != "note" else str(value or ""))
-    record.version += 1
     db.session.add(RecordVersion(record_type=RecordType.ATTENDANCE, record_id=record.id, version=record.version,
                                  data=_attendance_snapshot(record), reason=reason.strip(),
                                  changed_by_id=actor.id if actor else None))

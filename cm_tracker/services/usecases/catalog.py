@@ -16,6 +16,7 @@ from cm_tracker.services.core import audit
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
 from cm_tracker.services.core.events import rules_for
 from cm_tracker.services.core.stock import lock_reward, stock_of
+from cm_tracker.services.core.versions import claim_version
 
 MAX_NAME = 120
 MAX_NOTE = 500
@@ -110,12 +111,9 @@ def update_reward(reward: Reward, data: RewardInput, *, version: int, actor: Use
     if (reward.kind == RewardKind.PRIZE) != (data.tier is not None):
         raise ValidationFailed("The item could not be saved.",
                                fields={"tier": "A voucher stays a voucher and a prize a prize; add a new item."})
-    lock_reward(reward.id)
+    # Hand-overs, restocks and counts move the version too (core.stock.lock_reward): any of them makes the form stale.
+    claim_version(reward, version, what="item")
     db.session.refresh(reward)
-    if reward.version != version + 1:
-        db.session.rollback()
-        raise Conflict("This item changed since you opened it (a hand-over, restock or edit); reload and try again.",
-                       code="stale_version")
     reward.name, reward.description = data.name.strip(), data.description.strip()
     reward.cost_points, reward.tier = data.cost_points, data.tier.strip() if data.tier else None
     reward.value_cents, reward.program_id = data.value_cents, data.program_id

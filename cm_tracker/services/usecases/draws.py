@@ -52,8 +52,9 @@ def perform_draws(patient: Patient, count: int, *, actor: User, rng: RandomSourc
                                    draws=-1, value_cents=tier.value_cents, reason=_reason(slip.tier, tier.tier,
                                    tier.value_cents), draw_id=draw.id, occurred_at=now, created_by_id=actor.id))
         draws.append(draw)
-    audit.record("draw.create", user=actor, patient_id=patient.id, object_type="draw",
-                 object_id=",".join(str(d.id) for d in draws), detail={"tiers": [d.tier for d in draws]})
+    # object_id holds 64 characters, fewer than fifty ids: it names the first draw, the detail every one of them.
+    audit.record("draw.create", user=actor, patient_id=patient.id, object_type="draw", object_id=draws[0].id,
+                 detail={"draw_ids": [d.id for d in draws], "tiers": [d.tier for d in draws]})
     db.session.commit()
     return draws
 

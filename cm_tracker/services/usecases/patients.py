@@ -11,7 +11,8 @@ from cm_tracker.extensions import db
 from cm_tracker.models import Patient, Role, User
 from cm_tracker.services.core import audit
 from cm_tracker.services.core.caseload import caseload_filter
-from cm_tracker.services.core.errors import Conflict, ValidationFailed
+from cm_tracker.services.core.errors import ValidationFailed
+from cm_tracker.services.core.versions import claim_version
 from cm_tracker.services.usecases.access_log import log_now
 
 
@@ -26,15 +27,13 @@ def update_patient(patient: Patient, *, version: int, changes: dict[str, Any], a
         fields.update(_counselor_problem(changes["counselor_id"], actor))
     if fields:
         raise ValidationFailed("The patient was not changed.", fields=fields)
-    if patient.version != version:
-        raise Conflict(f"This patient record changed since you loaded it (now version {patient.version}); reload "
-                       "and try again.", code="stale_version")
+    claim_version(patient, version, what="patient record")
+    db.session.refresh(patient)  # what another desk committed before our claim: the audit's "before" is true
     before = {"display_name": patient.display_name, "counselor_id": patient.counselor_id}
     if name is not None:
         patient.display_name = name.strip()
     if "counselor_id" in changes:
         patient.counselor_id = changes["counselor_id"]
-    patient.version += 1
     audit.record("patient.update", user=actor, patient_id=patient.id, object_type="patient", object_id=patient.id,
                  detail={"before": before, "version": patient.version})
     db.session.commit()
@@ -65,6 +64,6 @@ def search_patients(user: User, q: str, page: int, per_page: int) -> tuple[list[
     found = list(db.session.scalars(query.options(selectinload(Patient.enrollments))
                                     .order_by(Patient.display_name, Patient.id)
                                     .offset((page - 1) * per_page).limit(per_page)))
-    log_now("patient.search", user=user, object_type="patient",
+    log_now("patient.search", user=user, object_type="patient", patient_ids=[p.id for p in found],
             detail={"q": q[:100], "page": page, "ids": [p.id for p in found]})
     return found, int(total)

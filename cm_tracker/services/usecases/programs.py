@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cm_tracker.engine.fields import LARGEST, Reader
@@ -25,6 +25,7 @@ from cm_tracker.money import format_cents
 from cm_tracker.services.core import audit
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
+from cm_tracker.services.core.versions import claim_version
 from cm_tracker.services.queries.programs import has_enrollments, version_in_force
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -81,7 +82,7 @@ def update_program(program: Program, data: Mapping[str, Any], *, actor: User) ->
     if not _is_int(version) or version < 1:
         raise ValidationFailed("The program was not changed.", fields={"version": "Required: the version you "
                                                                                   "are editing, a whole number."})
-    if version != program.version:
+    if version != program.version:  # stale already when loaded; the claim below refuses what goes stale since
         raise Conflict(STALE, code="stale_version")
     changes = {k: v for k, v in data.items() if k != "version"}
     merged = _current_values(program) | {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
@@ -93,7 +94,7 @@ def update_program(program: Program, data: Mapping[str, Any], *, actor: User) ->
     name = str(merged["name"]).strip()
     if db.session.scalar(select(Program.id).where(Program.name == name, Program.id != program.id)) is not None:
         raise Conflict("Another program has this name.", code="duplicate")
-    _claim(program, version)
+    claim_version(program, version, what="programme")
     changed = _apply(program, merged)
     audit.record("program.update", user=actor, object_type="program", object_id=program.id,
                  detail={"name": program.name, "changed": changed, "version": program.version})
@@ -147,16 +148,6 @@ def _check_live(program: Program, merged: dict[str, Any], errors: dict[str, str]
     if new is not None and (old is None or new < old):
         errors["max_award_cents"] = f"{enrolled}: the per-award maximum may rise or be removed, not fall" + \
                                     (f" below {format_cents(old)}." if old is not None else " into place.")
-
-
-def _claim(program: Program, version: int) -> None:
-    """Take the next version number only if nobody else took it first (two editors saving at once)."""
-    claimed = db.session.execute(
-        update(Program).where(Program.id == program.id, Program.version == version).values(version=version + 1)
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.rollback()
-        raise Conflict(STALE, code="stale_version")
 
 
 def _apply(program: Program, merged: dict[str, Any]) -> list[str]:

@@ -9,12 +9,18 @@ Retries are idempotent: a client sends an Idempotency-Key; the same key and body
 nothing; the same key with another body is refused (422). Two requests with the same key racing each other are
 serialised by the lock, and the unique (patient_id, idempotency_key) constraint catches anything that slips past.
 Clients should always send a key; without one there is no replay protection (a retry is a second redemption).
+
+Every attempt leaves an audit row (docs/security.md "Audit"): a redemption its own, a refusal (too few points, out
+of stock, a key reused for another request...) one with the outcome "failure" and the refusal's code, committed at
+once after the rollback, and a replay one ("redemption.replay") naming the redemption it answered with.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NoReturn
@@ -45,6 +51,7 @@ from cm_tracker.services.core.errors import Conflict, ServiceError, ValidationFa
 from cm_tracker.services.core.ledger import lock_enrollment
 from cm_tracker.services.core.spending import MAX_QUANTITY, pending_points
 from cm_tracker.services.core.stock import is_offered_to, lock_reward, stock_of
+from cm_tracker.services.usecases.access_log import log_now
 from cm_tracker.timeutil import utcnow
 
 MAX_KEY_LENGTH = 120
@@ -159,9 +166,34 @@ def _check_confirmer(actor: User, confirmed_by: User | None) -> None:
                                fields={"confirmer_username": "A second, different staff member must confirm."})
 
 
+@contextmanager
+def _refusal_recorded(action: str, actor: User, patient_id: int, **detail: object) -> Iterator[None]:
+    """A refused attempt is on record too: its row is written after the rollback that drops the attempt."""
+    try:
+        yield
+    except ServiceError as exc:
+        db.session.rollback()
+        log_now(action, user=actor, outcome=audit.FAILURE, patient_id=patient_id, object_type="redemption",
+                object_id=detail.pop("redemption_id", None), detail={**detail, "code": exc.code})
+        raise
+
+
 def redeem(patient: Patient, reward: Reward, quantity: int, *, actor: User, idempotency_key: str | None = None,
            confirmed_by: User | None = None) -> Redeemed:
-    """Redeem at the desk: request and fulfil in one transaction, with the atomic debit."""
+    """Redeem at the desk: request and fulfil in one transaction, with the atomic debit; a refusal and a replay
+    are audited too."""
+    patient_id = patient.id
+    with _refusal_recorded("redemption.create", actor, patient_id, reward_id=reward.id, quantity=quantity):
+        done = _redeem(patient, reward, quantity, actor=actor, idempotency_key=idempotency_key,
+                       confirmed_by=confirmed_by)
+    if done.replayed:
+        log_now("redemption.replay", user=actor, patient_id=patient_id, object_type="redemption",
+                object_id=done.redemption.id, detail={"reward_id": reward.id, "quantity": quantity})
+    return done
+
+
+def _redeem(patient: Patient, reward: Reward, quantity: int, *, actor: User, idempotency_key: str | None,
+            confirmed_by: User | None) -> Redeemed:
     _check_quantity(quantity)
     _check_key(idempotency_key)
     _check_confirmer(actor, confirmed_by)
@@ -201,6 +233,11 @@ def request_redemption(patient: Patient, reward: Reward, quantity: int, *, actor
     The request is refused when the balance, less what is already requested, does not cover it, or the item is
     out of stock, so that the patient learns at once rather than at the desk.
     """
+    with _refusal_recorded("redemption.request", actor, patient.id, reward_id=reward.id, quantity=quantity):
+        return _request(patient, reward, quantity, actor=actor)
+
+
+def _request(patient: Patient, reward: Reward, quantity: int, *, actor: User) -> Redemption:
     _check_quantity(quantity)
     enrollment = _enrollment(patient)
     _check_offered(reward, enrollment)
@@ -224,6 +261,11 @@ def request_redemption(patient: Patient, reward: Reward, quantity: int, *, actor
 
 def fulfil_redemption(redemption: Redemption, actor: User, confirmed_by: User | None = None) -> Redeemed:
     """Hand over a requested item at the desk: the atomic debit, once, however often it is pressed."""
+    with _refusal_recorded("redemption.fulfil", actor, redemption.patient_id, redemption_id=redemption.id):
+        return _fulfil(redemption, actor, confirmed_by)
+
+
+def _fulfil(redemption: Redemption, actor: User, confirmed_by: User | None) -> Redeemed:
     _check_confirmer(actor, confirmed_by)
     enrollment = db.session.get(Enrollment, redemption.enrollment_id)
     assert enrollment is not None  # a foreign key

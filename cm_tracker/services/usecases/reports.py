@@ -1,9 +1,10 @@
 """The report use cases the pages and the API call: each checks its filters, builds one report, and audits the view
-or export ("report.view", "report.export"); exports return their rows lazily so the response can stream them."""
+or export ("report.view", "report.export") in one row naming every patient it shows (the audit search finds the row
+by any of them); exports return their rows lazily so the response can stream them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -46,28 +47,33 @@ def _scope(filters: Filters, today: date) -> tuple[Program, Scope]:
     return outcomes.make_scope(filters.program_id, filters.counselor_id, filters.start, filters.end, today)
 
 
-def _viewed(report: str, filters: Filters, user: User) -> None:
-    log_now("report.view", user=user, object_type="report", object_id=report, detail=filters.detail())
+def _viewed(report: str, filters: Filters, user: User, shown: Iterable[int]) -> None:
+    log_now("report.view", user=user, object_type="report", object_id=report, detail=filters.detail(),
+            patient_ids=shown)
 
 
 def view_outcomes(filters: Filters, *, user: User, today: date) -> outcomes.OutcomeReport:
+    """The outcome report; its view names every patient of its table (the page steps through them, the API sends
+    them all)."""
     program, scope = _scope(filters, today)
     report = outcomes.outcome_report(program, scope)
-    _viewed("outcomes", filters, user)
+    _viewed("outcomes", filters, user, (p.patient_id for p in report.patients))
     return report
 
 
 def view_fidelity(filters: Filters, *, user: User, today: date) -> fidelity.FidelityReport:
     program, scope = _scope(filters, today)
     report = fidelity.fidelity_report(program, scope, today)
-    _viewed("fidelity", filters, user)
+    _viewed("fidelity", filters, user, [u.patient_id for u in report.unrecorded]
+            + [n.patient_id for n in report.negative])
     return report
 
 
 def view_budget(filters: Filters, *, user: User, today: date) -> budget.BudgetReport:
+    """The budget report; the page names the patients near the cap (the CSV of the caps lists every one)."""
     program, scope = _scope(filters, today)
     report = budget.budget_report(program, scope, today)
-    _viewed("budget", filters, user)
+    _viewed("budget", filters, user, (u.patient_id for u in report.near_cap))
     return report
 
 
@@ -166,8 +172,12 @@ def export_table(report: str, table: str, filters: Filters, *, user: User, today
         "budget": lambda: _budget_tables(budget.budget_report(program, scope, today)),
     }
     header, rows = builders[report]()[table]
+    shown: list[int] = []
+    if header[0] == "patient_id":  # built in memory already: listing them for the audit row costs no query
+        listed = list(rows)
+        rows, shown = iter(listed), [row[0] for row in listed]
     log_now("report.export", user=user, object_type="report", object_id=f"{report}/{table}",
-            detail=filters.detail())
+            detail=filters.detail(), patient_ids=shown)
     return Export(f"{_slug(program.name)}-{report}-{table}-{scope.end.isoformat()}.csv", header, rows)
 
 
@@ -176,7 +186,7 @@ def export_ledger(program_id: int | None, *, user: User, today: date) -> Export:
     if program_id and program is None:
         raise NotFound("There is no such programme.")
     log_now("report.export", user=user, object_type="report", object_id="ledger",
-            detail={"program_id": program_id})
+            detail={"program_id": program_id}, patient_ids=exports.ledger_patient_ids(program_id))
     name = _slug(program.name) if program else "all-programmes"
     return Export(f"{name}-ledger-{today.isoformat()}.csv", exports.LEDGER_HEADER, exports.ledger_rows(program_id))
 

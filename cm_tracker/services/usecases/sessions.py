@@ -27,12 +27,17 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def _open(user: User, address: str | None, now: datetime, created_at: datetime | None = None) -> str:
+    raw = secrets.token_urlsafe(32)
+    db.session.add(UserSession(token_hash=_digest(raw), user_id=user.id, created_at=created_at or now,
+                               last_seen_at=now, source_address=address))
+    return raw
+
+
 def start_session(user: User, address: str | None) -> str:
     """Open a session for a signed-in user and return the raw id for the cookie."""
-    raw = secrets.token_urlsafe(32)
     now = utcnow()
-    db.session.add(UserSession(token_hash=_digest(raw), user_id=user.id, created_at=now, last_seen_at=now,
-                               source_address=address))
+    raw = _open(user, address, now)
     user.last_sign_in_at = now
     audit.record("auth.sign_in", user=user)
     db.session.commit()
@@ -75,17 +80,32 @@ def end_session(raw: str, reason: str = "sign_out") -> None:
         _end(row, reason, utcnow())
 
 
-def end_all_sessions(user: User, reason: str) -> None:
-    """End every session and API token of a user, in the caller's transaction (disable, reset, password change)."""
+def end_all_sessions(user: User, reason: str) -> dict[str, int]:
+    """End every session and API token of a user, in the caller's transaction (disable, reset, password change);
+    the counts are for the caller's audit row."""
     now = utcnow()
-    db.session.execute(
+    ended = db.session.execute(
         update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
         .values(ended_at=now, end_reason=reason)
     )
-    db.session.execute(
+    revoked = db.session.execute(
         update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
     )
+    return {"sessions_ended": ended.rowcount, "tokens_revoked": revoked.rowcount}  # type: ignore[attr-defined]
+
+
+def renew_session(user: User, raw: str | None, address: str | None, reason: str) -> tuple[str, dict[str, int]]:
+    """End every session and token of the user, then open a new session for the browser that asked, in the
+    caller's transaction. The browser's own old id ends too, so a copy of its cookie taken before (the case a
+    password change is for) stops working with the others; the new session keeps the old one's start, so the
+    absolute limit still counts from sign-in. Returns the new raw id and the counts of what ended."""
+    started = db.session.scalar(select(UserSession.created_at).where(
+        UserSession.token_hash == _digest(raw or ""), UserSession.user_id == user.id, UserSession.ended_at.is_(None)))
+    ended = end_all_sessions(user, reason)
+    if started is not None:
+        ended["sessions_ended"] -= 1  # the asking browser's, renewed rather than ended
+    return _open(user, address, utcnow(), created_at=started), ended
 
 
 def issue_token(user: User, lifetime: timedelta) -> tuple[str, datetime]:

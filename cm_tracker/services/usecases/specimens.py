@@ -34,6 +34,7 @@ from cm_tracker.services.core.enrollments import enrollment_on
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
 from cm_tracker.services.core.events import rules_for, specimen_outcomes
 from cm_tracker.services.core.ledger import entries_for_event
+from cm_tracker.services.core.versions import claim_version
 from cm_tracker.services.core.visit_links import visit_for
 from cm_tracker.services.usecases.reevaluation import Prepared, attempts, claim, reevaluate_and_refresh
 from cm_tracker.services.usecases.transactions import commit_keeping_loaded
@@ -208,18 +209,18 @@ def apply_specimen_correction(specimen: Specimen, *, version: int, reason: str, 
     if not reason.strip():
         raise ValidationFailed("Say why the specimen is corrected.", fields={"reason": "Give a reason."})
     enrollment = specimen.enrollment
+    moved = changes.get("collected_at")
+    if isinstance(moved, datetime) and moved != specimen.collected_at:
+        _check_same_enrollment(specimen, moved)
     for prepared in attempts(enrollment):
         db.session.refresh(specimen)
-        if specimen.version != version:
-            db.session.rollback()
-            raise Conflict(f"This specimen changed since you loaded it (now version {specimen.version}); "
-                           "reload and try again.", code="stale_version")
         data = replace(_input_of(specimen), **changes)
         _check(data, _abstinence_analytes(enrollment.program))
         if claim(prepared):
             break
+    # Under the enrollment's lock: a correction that committed since the refresh would have failed the claim.
+    claim_version(specimen, version, what="specimen")
     _apply(specimen, data)
-    specimen.version += 1
     specimen.updated_at = utcnow()
     db.session.add(RecordVersion(record_type=RecordType.SPECIMEN, record_id=specimen.id, version=specimen.version,
                                  data=_snapshot(specimen), reason=reason.strip(),
@@ -230,6 +231,14 @@ def apply_specimen_correction(specimen: Specimen, *, version: int, reason: str, 
                  object_id=specimen.id, detail={"version": specimen.version, "reason": reason.strip()})
     outcomes = {key: str(found[0]) for key, found in specimen_outcomes(prepared.snapshot.rules, specimen).items()}
     return Recorded(specimen, outcomes, [], posted)
+
+
+def _check_same_enrollment(specimen: Specimen, collected_at: datetime) -> None:
+    """A corrected collection time stays in the specimen's enrolment: the check a new specimen passes (the enrolment
+    covering its clinic date, core.enrollments.enrollment_on), so no result lands before the enrolment began."""
+    if enrollment_on(specimen.enrollment.patient, collected_at).id != specimen.enrollment_id:
+        raise ValidationFailed("The specimen was not corrected.", fields={
+            "collected_at": "That time falls in another enrollment; record the specimen there instead."})
 
 
 def _input_of(specimen: Specimen) -> SpecimenInput:

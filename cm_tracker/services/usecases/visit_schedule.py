@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, select
 
 from cm_tracker.extensions import db
 from cm_tracker.models import (
@@ -29,6 +29,7 @@ from cm_tracker.services.core import audit
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
 from cm_tracker.services.core.ledger import lock_enrollment
+from cm_tracker.services.core.versions import claim_version
 from cm_tracker.services.core.visit_calendar import last_programme_day, visits_for, weekday_codes
 from cm_tracker.services.queries.visits import visits_from
 
@@ -60,7 +61,7 @@ def change_visit_days(patient: Patient, *, visit_days: list[str], from_on: date,
     program = enrollment.program
     days = _checked(visit_days, from_on, enrollment, program, today)
     lock_enrollment(enrollment.id)  # the recording services take it too: no event can claim a visit we delete
-    _bump_version(patient, version)
+    claim_version(patient, version, what="patient record")  # after the enrollment lock, as every recording takes it
     before = list(enrollment.visit_days or program.visit_days)
     enrollment.visit_days = days
     removed, added = _regenerate(enrollment, program, from_on)
@@ -101,16 +102,6 @@ def _own_days_used(enrollment: Enrollment, program: Program, from_on: date) -> b
     plan = program.visit_plan or []
     return any(not any(p["from_week"] <= week <= p["to_week"] for p in plan)
                for week in range(first_week, program.weeks + 1))
-
-
-def _bump_version(patient: Patient, version: int) -> None:
-    """Compare and bump in one statement, after the enrollment lock, so a concurrent change cannot slip between."""
-    bumped = db.session.execute(update(Patient).where(Patient.id == patient.id, Patient.version == version)
-                                .values(version=Patient.version + 1))
-    if bumped.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.rollback()  # release the lock: nothing is written
-        raise Conflict(f"This patient record changed since you loaded it (now version {patient.version}); reload "
-                       "and try again.", code="stale_version")
 
 
 def _regenerate(enrollment: Enrollment, program: Program, from_on: date) -> tuple[int, int]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cm_tracker.extensions import db
 from cm_tracker.models import (
     AttendanceRecord,
     AttendanceStatus,
     ClinicClosure,
+    Enrollment,
     Excuse,
     LedgerEntry,
     Patient,
@@ -30,6 +31,7 @@ from cm_tracker.services.core import audit
 from cm_tracker.services.core.clinic import clinic_today, start_of_day
 from cm_tracker.services.core.enrollments import enrollment_covering
 from cm_tracker.services.core.errors import Conflict, ServiceError, ValidationFailed
+from cm_tracker.services.core.plausible_dates import too_far_ahead
 from cm_tracker.services.queries.visits import closure_on, excused_enrollments, open_visits_on
 from cm_tracker.services.usecases.attendance import apply_attendance_correction, record_attendance
 from cm_tracker.services.usecases.specimens import SpecimenInput, apply_specimen_correction, record_specimen
@@ -122,11 +124,25 @@ def _reason(reason: str) -> str:
     return reason
 
 
+def _plausible(on: date, *, closure: bool = False) -> None:
+    """At most a year ahead (core.plausible_dates); a closure not before the first enrolment began (or today, before
+    anyone is enrolled), when it could excuse nobody's visits. An excuse's earliest day is its enrolment's start."""
+    today = clinic_today()
+    problem = too_far_ahead(on, today)
+    if problem is None and closure:
+        first = min(db.session.scalar(select(func.min(Enrollment.start_on))) or today, today)
+        if on < first:
+            problem = f"No patient was enrolled yet on that day: choose {first:%Y-%m-%d} or later."
+    if problem:
+        raise ValidationFailed("Choose another day.", fields={"on": problem})
+
+
 def excuse_day(patient: Patient, *, on: date, reason: str, actor: User) -> ExcuseResult:
     """Excuse a patient's visits of one day, in advance or after; visits already marked missed (or unexcused) are
     corrected to excused with this reason, which re-evaluates the history and posts the adjustments."""
     reason = _reason(reason)
-    enrollment = enrollment_covering(patient, on)
+    _plausible(on)
+    enrollment = enrollment_covering(patient, on)  # never before the enrolment's start, nor after its end
     if db.session.scalar(select(Excuse.id).where(Excuse.enrollment_id == enrollment.id, Excuse.excused_on == on,
                                                  Excuse.revoked_at.is_(None))):
         raise Conflict(f"{patient.display_name} is already excused on {on:%Y-%m-%d}.", code="duplicate")
@@ -144,6 +160,7 @@ def excuse_day(patient: Patient, *, on: date, reason: str, actor: User) -> Excus
 def close_clinic(*, on: date, reason: str, actor: User) -> ExcuseResult:
     """Record a day the clinic was closed: every visit that day is excused, including any already marked missed."""
     reason = _reason(reason)
+    _plausible(on, closure=True)
     if closure_on(on) is not None:
         raise Conflict(f"The clinic is already recorded as closed on {on:%Y-%m-%d}.", code="duplicate")
     closure = ClinicClosure(closed_on=on, reason=reason, created_by_id=actor.id)

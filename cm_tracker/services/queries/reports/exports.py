@@ -10,7 +10,11 @@ The ledger export reads with a server-side cursor in batches (yield_per; SQLite'
 so memory stays flat however long the ledger is. The funders' export leaves the programme, so it follows
 docs/rules.md 8: aggregate rows per programme and year only, no names, record numbers or dates finer than the
 year, and every count from 1 to 10 shown as "<11" (with the rates computed from such a small group withheld too,
-since a rate over a handful of people can point at one of them).
+since a rate over a handful of people can point at one of them, and the related counts that would give a small one
+away by subtraction: disclosure.py).
+
+Every cell goes through `spreadsheet_cell` on its way out: names, record numbers, reasons and item names are typed
+by people, and a spreadsheet runs a cell such as `=HYPERLINK(...)` as a formula when it opens the file.
 """
 
 from __future__ import annotations
@@ -18,9 +22,12 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from decimal import Decimal
+from numbers import Number
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -28,42 +35,76 @@ from sqlalchemy import Select, func, select
 from cm_tracker.extensions import db
 from cm_tracker.models import Enrollment, LedgerEntry, Program
 from cm_tracker.money import plain_dollars
+from cm_tracker.services.queries.reports.disclosure import WITHHELD, Parts, is_small, shown
 from cm_tracker.services.queries.reports.measures import Measures, pool
 from cm_tracker.services.queries.reports.outcomes import enrollment_counts
 from cm_tracker.services.queries.reports.sql import Scope
 
-SUPPRESSED = "<11"
-WITHHELD = "suppressed"
-SMALL_CELL = 10
 CHUNK_ROWS = 1000
 END_OF_EXPORT = "# end of export: {rows} rows"
 log = logging.getLogger(__name__)
 
 
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]], chunk: int = CHUNK_ROWS) -> Iterator[str]:
-    """The CSV text (RFC 4180 quoting, CRLF; None written empty) in chunks of `chunk` rows, the header first and
-    the end-of-export row last; an error on the way raises before that row is written."""
+    """The CSV text (RFC 4180 quoting, CRLF; None written empty; every cell as `spreadsheet_cell` makes it) in
+    chunks of `chunk` rows, the header first and the end-of-export row last; an error on the way raises before
+    that row is written. Every CSV the product writes goes through here."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    yield _take(buffer)
+    yield _written(writer, buffer, [header])
     count = 0
     batch: list[Sequence[Any]] = []
     try:
         for row in rows:
             batch.append(row)
             if len(batch) == chunk:
-                writer.writerows(batch)
+                text = _written(writer, buffer, batch)
                 count += len(batch)
                 batch.clear()
-                yield _take(buffer)
-        writer.writerows(batch)
+                yield text
+        tail = _written(writer, buffer, batch)
         count += len(batch)
     except Exception:
         log.exception("CSV export stopped after %d rows; it ends without its end-of-export row", count)
         raise
     writer.writerow([END_OF_EXPORT.format(rows=count)])
-    yield _take(buffer)
+    yield tail + _take(buffer)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """`value` as a spreadsheet reads it as data, never as a formula (OWASP, "CSV Injection"): text that starts
+    with =, +, -, @, a tab or a carriage return gets a leading single quote, which spreadsheets take as "this is
+    text". Numbers stay numbers, negative ones too: a number, or text that is nothing but a decimal number ("-150",
+    "-2.50" as money.plain_dollars writes dollars), is no formula in any spreadsheet."""
+    if value is None or isinstance(value, Number):
+        return value
+    text = value if isinstance(value, str) else str(value)
+    if text.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return value
+
+
+_PLAIN = frozenset((int, float, Decimal, bool, type(None)))
+
+
+def _written(writer: Any, buffer: io.StringIO, batch: Sequence[Sequence[Any]]) -> str:
+    """The rows as CSV text, every cell as `spreadsheet_cell` makes it. The checks are inline, and a row of
+    numbers and of text that starts harmlessly (most rows of the ledger) is written as it is, because a call per
+    cell would double the time the ledger export spends writing (inline, they add about half)."""
+    writer.writerows([_spreadsheet_row(row) for row in batch])
+    return _take(buffer)
+
+
+def _spreadsheet_row(row: Sequence[Any]) -> Sequence[Any]:
+    for value in row:
+        if value.__class__ not in _PLAIN and (value.__class__ is not str or value.startswith(FORMULA_START)):
+            return [v if v.__class__ in _PLAIN or (v.__class__ is str and not v.startswith(FORMULA_START))
+                    else spreadsheet_cell(v) for v in row]
+    return row
 
 
 def _take(buffer: io.StringIO) -> str:
@@ -115,6 +156,15 @@ def ledger_rows(program_id: int | None) -> Iterator[Sequence[Any]]:
                        kind, target, points, draws, shown, etype, event_id, reason)
 
 
+def ledger_patient_ids(program_id: int | None) -> list[int]:
+    """The patients whose entries `ledger_rows` exports, for the export's audit row."""
+    query = select(LedgerEntry.patient_id).distinct()
+    if program_id is not None:
+        query = query.join(Enrollment, Enrollment.id == LedgerEntry.enrollment_id).where(
+            Enrollment.program_id == program_id)
+    return list(db.session.scalars(query))
+
+
 @contextmanager
 def _driver_cursor(query: Select[Any]) -> Iterator[Any]:
     """The driver's own cursor over `query`, in the session's transaction: on PostgreSQL a named (server-side)
@@ -133,10 +183,6 @@ def _driver_cursor(query: Select[Any]) -> Iterator[Any]:
         cursor.close()
 
 
-def suppress(count: int) -> int | str:
-    return SUPPRESSED if 1 <= count <= SMALL_CELL else count
-
-
 FUNDER_HEADER = (
     "program", "funding_source", "year", "enrollments", "new_enrollments", "completed", "discharged",
     "reaching_4_weeks_abstinence", "percent_negative_submitted", "percent_negative_itt", "lda_samples_mean",
@@ -144,16 +190,24 @@ FUNDER_HEADER = (
 )  # fmt: skip
 
 
+# How the counts of a funders' row add up (disclosure.Parts): a year's enrolments are new or carried over from the
+# year before; active (not shown), completed or discharged; reaching four weeks of abstinence or not.
+FUNDER_RELATIONS = (Parts("enrollments", ("new_enrollments",)), Parts("enrollments", ("completed", "discharged")),
+                    Parts("enrollments", ("reaching_4_weeks_abstinence",)))
+
+
 def funder_row(program: Program, year: int, measures: Measures, new: int, statuses: dict[str, int]) -> list[Any]:
-    """One programme-year: counts suppressed from 1 to 10; rates and money withheld when the group is that small."""
-    small = 1 <= measures.enrollments <= SMALL_CELL
+    """One programme-year: counts suppressed from 1 to 10, and the related ones that would give such a count away
+    (disclosure.withheld); rates and money withheld when the group is that small."""
+    counts = shown({"enrollments": measures.enrollments, "new_enrollments": new,
+                    "completed": statuses.get("completed", 0), "discharged": statuses.get("discharged", 0),
+                    "reaching_4_weeks_abstinence": measures.abstinent_4_weeks}, FUNDER_RELATIONS)
+    small = is_small(measures.enrollments)
     rates = [measures.percent_negative_submitted, measures.percent_negative_itt, measures.lda_samples_mean,
              measures.lda_weeks_mean, measures.retention_weeks_mean, measures.attendance_rate]
     money = [plain_dollars(measures.earned_cents), plain_dollars(measures.redeemed_cents),
              plain_dollars(measures.outstanding_cents)]
-    return [program.name, program.funding_source, year, suppress(measures.enrollments), suppress(new),
-            suppress(statuses.get("completed", 0)), suppress(statuses.get("discharged", 0)),
-            suppress(measures.abstinent_4_weeks),
+    return [program.name, program.funding_source, year, *counts.values(),
             *([WITHHELD] * len(rates) if small else ["" if r is None else r for r in rates]),
             *([WITHHELD] * len(money) if small else money)]
 

@@ -1,0 +1,23 @@
+"""gunicorn's settings for cm-tracker, read by `gunicorn --config gunicorn.conf.py` (and by default from the current
+directory). The README's production command gives the workers, threads, timeout and address on its command line.
+
+gunicorn has no setting for its `Server` header (benoitc/gunicorn issue 825): it writes the module constant
+`gunicorn.SERVER` ("gunicorn") into every answer, which tells a scanner what to try, and a `Server` header from the
+app would be sent beside it, not instead. A config file runs before any worker answers, so the constant is replaced
+here, both where gunicorn defines it and where its HTTP module reads it (in case that module was imported first).
+"""
+
+import gunicorn
+import gunicorn.http.wsgi
+
+SERVER_NAME = "cm-tracker"
+gunicorn.SERVER = SERVER_NAME
+gunicorn.http.wsgi.SERVER = SERVER_NAME
+
+# The access log (off unless --access-logfile is given) names the path without its query string (%(U)s, not %(r)s
+# or %(q)s) and no referrer (%(f)s, a whole URL): a search term or a name in a query string is health data.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+# gunicorn 27's control socket (a Unix socket for `gunicornc`) sits at one path per user by default, so two
+# instances on one host (a second site, a test run beside the live app) would fight over it; nothing here uses it.
+control_socket_disable = True
