@@ -26,6 +26,7 @@ from cm_tracker.money import points_value_cents
 from cm_tracker.services.core.clinic import clinic_today, start_of_day
 from cm_tracker.services.core.enrollments import current_of
 from cm_tracker.services.core.ledger import EARNING_KINDS
+from cm_tracker.services.core.target_states import READ_COLUMNS, StoredRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ class Standing:
 
     balance: Balance
     enrollment: Enrollment | None
-    states: list[TargetState]
+    states: list[StoredRow]
 
 
 def standing_of(patient_id: int, on: date | None = None) -> Standing:
@@ -103,13 +104,13 @@ def standings(patient_ids: Iterable[int], on: date | None = None, *, with_states
         "rolling_start": start_of_day(window_start(CapWindow.ROLLING_365, on))})
     episodes: dict[int, dict[int, Enrollment]] = defaultdict(dict)
     sums: dict[int, tuple[int, ...]] = {}
-    states: dict[int, list[TargetState]] = defaultdict(list)
+    states: dict[int, list[StoredRow]] = defaultdict(list)
     for row in rows:
         enrollment = row[0]
         episodes[enrollment.patient_id][enrollment.id] = enrollment
         sums[enrollment.id] = tuple(int(v or 0) for v in row[-len(_SUMS):])
-        if with_states and row[1] is not None:
-            states[enrollment.id].append(row[1])
+        if with_states and row[2] is not None:  # its target key: None where the enrollment has no stored state
+            states[enrollment.id].append(StoredRow(*row[1:1 + len(READ_COLUMNS)]))
     found = {}
     for pid in ids:
         mine = episodes.get(pid, {})
@@ -161,7 +162,7 @@ def _standing_query(with_states: bool) -> Select[Any]:
     sums = (select(LedgerEntry.enrollment_id, *(func.sum(c()).label(f"s{i}") for i, c in enumerate(_SUMS)))
             .where(LedgerEntry.patient_id.in_(IDS))
             .group_by(LedgerEntry.enrollment_id).subquery())
-    query = select(Enrollment, *([TargetState] if with_states else []), *(sums.c[f"s{i}"] for i in range(len(_SUMS))))
+    query = select(Enrollment, *(READ_COLUMNS if with_states else ()), *(sums.c[f"s{i}"] for i in range(len(_SUMS))))
     query = (query.join(Enrollment.program).options(contains_eager(Enrollment.program))
              .outerjoin(sums, sums.c.enrollment_id == Enrollment.id))
     if with_states:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Date, bindparam, or_, select
+from sqlalchemy.orm import joinedload
 
 from cm_tracker.extensions import db
-from cm_tracker.models import Enrollment, EnrollmentStatus, Patient
+from cm_tracker.models import Enrollment, EnrollmentStatus, Patient, Program, ProgramTarget
 from cm_tracker.services.core.clinic import clinic_date
 from cm_tracker.services.core.errors import ValidationFailed
 
@@ -16,17 +17,24 @@ from cm_tracker.services.core.errors import ValidationFailed
 def enrollment_on(patient: Patient, moment: datetime, field: str = "collected_at") -> Enrollment:
     """The enrollment covering the clinic date of `moment` (newest first), or a field error naming the date."""
     day = clinic_date(moment)
-    enrollment = db.session.scalar(
-        select(Enrollment)
-        .where(Enrollment.patient_id == patient.id, Enrollment.start_on <= day)
-        .where((Enrollment.end_on.is_(None)) | (Enrollment.end_on >= day))
-        .order_by(Enrollment.start_on.desc(), Enrollment.id.desc())
-        .limit(1)
-    )
+    enrollment = db.session.scalar(_COVERING, {"patient_id": patient.id, "day": day})
     if enrollment is None:
         raise ValidationFailed("The patient is not enrolled on that date.",
                                fields={field: f"{patient.display_name} has no enrollment covering {day:%Y-%m-%d}."})
     return enrollment
+
+
+# Built once, with the programme's rules loaded beside it (three statements, not one per target): every recording
+# evaluates the enrollment it finds here.
+_DAY = bindparam("day", type_=Date())
+_COVERING = (
+    select(Enrollment)
+    .where(Enrollment.patient_id == bindparam("patient_id"), Enrollment.start_on <= _DAY)
+    .where((Enrollment.end_on.is_(None)) | (Enrollment.end_on >= _DAY))
+    .order_by(Enrollment.start_on.desc(), Enrollment.id.desc())
+    .limit(1)
+    .options(joinedload(Enrollment.program).selectinload(Program.targets).selectinload(ProgramTarget.schedule_versions))
+)
 
 
 def current_enrollment(patient: Patient) -> Enrollment | None:

@@ -8,11 +8,9 @@ nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-
-from sqlalchemy import select
 
 from cm_tracker.engine.evaluate import NextPreview
 from cm_tracker.engine.events import Award, TargetEvent
@@ -21,22 +19,36 @@ from cm_tracker.engine.rules import ProgramRules
 from cm_tracker.extensions import db
 from cm_tracker.models import Enrollment, EntryKind, EventType, LedgerEntry, User
 from cm_tracker.services.core.clinic import clinic_date
-from cm_tracker.services.core.events import ActivityRow, AttendanceRow, SpecimenRow, events_for, events_from, rules_for
-from cm_tracker.services.core.ledger import Held, enrollment_version, held_by_event
+from cm_tracker.services.core.events import (
+    ActivityRow,
+    AttendanceRow,
+    HistoryRows,
+    SpecimenRow,
+    events_for,
+    events_from,
+    events_of,
+    history_rows,
+    rules_for,
+)
+from cm_tracker.services.core.ledger import (
+    Held,
+    LedgerRow,
+    enrollment_ledger,
+    enrollment_version,
+    held_by_event,
+    held_of,
+)
 
 EventKey = tuple[str, int]
 
 
-def _spends(enrollment: Enrollment) -> list[CapSpend]:
+def _spends(rows: Iterable[LedgerRow]) -> list[CapSpend]:
     """Value that counts against the cap but is not an engine award: prizes drawn and manual adjustments."""
-    rows = db.session.execute(
-        select(LedgerEntry.occurred_at, LedgerEntry.created_at, LedgerEntry.value_cents).where(
-            LedgerEntry.enrollment_id == enrollment.id,
-            LedgerEntry.kind.in_((EntryKind.DRAW, EntryKind.MANUAL)),
-            LedgerEntry.value_cents != 0,
-        )
-    ).all()
-    return [CapSpend(at or created, clinic_date(at or created), value) for at, created, value in rows]
+    return [CapSpend(r.occurred_at or r.created_at, clinic_date(r.occurred_at or r.created_at), r.value_cents)
+            for r in rows if r.kind in _SPENDING and r.value_cents != 0]
+
+
+_SPENDING = (EntryKind.DRAW, EntryKind.MANUAL)
 
 
 @dataclass(frozen=True)
@@ -54,7 +66,7 @@ class Snapshot:
 
 def snapshot(enrollment: Enrollment) -> Snapshot:
     rules = rules_for(enrollment.program)
-    return Snapshot(rules, events_for(enrollment, rules), _spends(enrollment))
+    return Snapshot(rules, events_for(enrollment, rules), _spends(enrollment_ledger(enrollment.id)))
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,8 @@ class Prepared:
     version: int
     snapshot: Snapshot
     held: dict[tuple[str, int, str], Held]
+    rows: HistoryRows  # what the events were made from (the report cache takes their facts)
+    ledger: list[LedgerRow]  # every entry of the enrollment (the report cache takes its totals)
 
     def with_rows(self, specimens: Sequence[SpecimenRow] = (), attendance: Sequence[AttendanceRow] = (),
                   activities: Sequence[ActivityRow] = ()) -> Snapshot:
@@ -86,9 +100,13 @@ class Prepared:
 
 
 def prepare(enrollment: Enrollment) -> Prepared:
-    """Read the version, then the history and what the ledger holds per event; nothing is written."""
+    """Read the version, then the history and the ledger (one statement each kind of row); nothing is written."""
     version = enrollment_version(enrollment.id)
-    return Prepared(enrollment, version, snapshot(enrollment), held_by_event(enrollment.id))
+    rules = rules_for(enrollment.program)
+    rows = history_rows([enrollment.id])[enrollment.id]
+    ledger = enrollment_ledger(enrollment.id)
+    return Prepared(enrollment, version, Snapshot(rules, events_of(rules, rows), _spends(ledger)), held_of(ledger),
+                    rows, ledger)
 
 
 def post_differences(

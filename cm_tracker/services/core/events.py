@@ -8,11 +8,11 @@ event means the same thing (outcome, bonus and reason) wherever it is evaluated.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from cm_tracker.engine.events import TargetEvent
@@ -178,36 +178,56 @@ class _Activity(NamedTuple):
     description: str
 
 
+class HistoryRows(NamedTuple):
+    """One enrollment's specimens (with results), attendance and dated activities, as plain rows."""
+
+    specimens: list[_Specimen]
+    attendance: list[_Attendance]
+    activities: list[_Activity]
+
+
 def events_for_many(enrollments: Iterable[Enrollment],
                     rules_by_program: Mapping[int, ProgramRules]) -> dict[int, Events]:
     """Each enrollment's events, keyed by enrollment id, with four queries whatever the number of enrollments."""
     program_of = {e.id: e.program_id for e in enrollments}
-    if not program_of:
-        return {}
-    ids = list(program_of)
-    # Plain rows, not ORM objects: a history is read on every desk entry and building objects cost more than the
-    # queries (the evaluation needs only these columns).
+    rows = history_rows(list(program_of))
+    return {eid: events_of(rules_by_program[pid], rows[eid]) for eid, pid in program_of.items()}
+
+
+def events_of(rules: ProgramRules, rows: HistoryRows) -> Events:
+    return events_from(rules, rows.specimens, rows.attendance, rows.activities)
+
+
+# Built once, each list of enrollments bound at execution: a history is read on every desk entry, and building a
+# statement and its cache key cost about as much as running it.
+_IDS = bindparam("ids", expanding=True)
+_RESULTS = (select(SpecimenResult.specimen_id, SpecimenResult.analyte, SpecimenResult.result)
+            .join(Specimen, SpecimenResult.specimen_id == Specimen.id).where(Specimen.enrollment_id.in_(_IDS)))
+_SPECIMENS = select(Specimen.id, Specimen.enrollment_id, Specimen.collected_at, Specimen.status, Specimen.validity,
+                    Specimen.temperature_ok).where(Specimen.enrollment_id.in_(_IDS))
+_ATTENDANCE = select(AttendanceRecord.id, AttendanceRecord.enrollment_id, AttendanceRecord.target_key,
+                     AttendanceRecord.occurred_at, AttendanceRecord.status
+                     ).where(AttendanceRecord.enrollment_id.in_(_IDS))
+_ACTIVITIES = select(GoalActivity.id, GoalActivity.enrollment_id, GoalActivity.target_key, GoalActivity.occurred_at,
+                     GoalActivity.status, GoalActivity.description
+                     ).where(GoalActivity.enrollment_id.in_(_IDS), GoalActivity.occurred_at.is_not(None))
+
+
+def history_rows(enrollment_ids: Sequence[int]) -> dict[int, HistoryRows]:
+    """Each enrollment's rows that make events, in four queries whatever the number of enrollments. Plain rows,
+    not ORM objects: a history is read on every desk entry and building objects cost more than the queries (the
+    evaluation, and the report cache's facts, need only these columns)."""
+    found: dict[int, HistoryRows] = {eid: HistoryRows([], [], []) for eid in enrollment_ids}
+    if not found:
+        return found
+    bound = {"ids": list(found)}
     results: dict[int, list[_Result]] = defaultdict(list)
-    for specimen_id, analyte, result in db.session.execute(
-            select(SpecimenResult.specimen_id, SpecimenResult.analyte, SpecimenResult.result)
-            .join(Specimen, SpecimenResult.specimen_id == Specimen.id).where(Specimen.enrollment_id.in_(ids))):
+    for specimen_id, analyte, result in db.session.execute(_RESULTS, bound):
         results[specimen_id].append(_Result(analyte, result))
-    specimens: dict[int, list[_Specimen]] = defaultdict(list)
-    for sid, eid, at, status, validity, temperature_ok in db.session.execute(
-            select(Specimen.id, Specimen.enrollment_id, Specimen.collected_at, Specimen.status, Specimen.validity,
-                   Specimen.temperature_ok).where(Specimen.enrollment_id.in_(ids))):
-        specimens[eid].append(_Specimen(sid, at, status, results.get(sid, []), validity, temperature_ok))
-    attendance: dict[int, list[_Attendance]] = defaultdict(list)
-    for rid, eid, key, at, status in db.session.execute(
-            select(AttendanceRecord.id, AttendanceRecord.enrollment_id, AttendanceRecord.target_key,
-                   AttendanceRecord.occurred_at, AttendanceRecord.status)
-            .where(AttendanceRecord.enrollment_id.in_(ids))):
-        attendance[eid].append(_Attendance(rid, key, at, status))
-    activities: dict[int, list[_Activity]] = defaultdict(list)
-    for gid, eid, key, at, status, description in db.session.execute(
-            select(GoalActivity.id, GoalActivity.enrollment_id, GoalActivity.target_key, GoalActivity.occurred_at,
-                   GoalActivity.status, GoalActivity.description)
-            .where(GoalActivity.enrollment_id.in_(ids), GoalActivity.occurred_at.is_not(None))):
-        activities[eid].append(_Activity(gid, key, at, status, description))
-    return {eid: events_from(rules_by_program[pid], specimens[eid], attendance[eid], activities[eid])
-            for eid, pid in program_of.items()}
+    for sid, eid, at, status, validity, temperature_ok in db.session.execute(_SPECIMENS, bound):
+        found[eid].specimens.append(_Specimen(sid, at, status, results.get(sid, []), validity, temperature_ok))
+    for rid, eid, key, at, status in db.session.execute(_ATTENDANCE, bound):
+        found[eid].attendance.append(_Attendance(rid, key, at, status))
+    for gid, eid, key, at, status, description in db.session.execute(_ACTIVITIES, bound):
+        found[eid].activities.append(_Activity(gid, key, at, status, description))
+    return found

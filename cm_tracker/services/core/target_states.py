@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 
@@ -62,8 +62,10 @@ def state_rows(enrollment_id: int, patient_id: int, rules: ProgramRules, evaluat
 
 def stored_states(enrollment_id: int) -> dict[str, TargetState]:
     """The enrolment's rows as stored, by target (store_states compares with them)."""
-    return {s.target_key: s for s in db.session.scalars(
-        select(TargetState).where(TargetState.enrollment_id == enrollment_id))}
+    return {s.target_key: s for s in db.session.scalars(_OWN_STATES, {"enrollment_id": enrollment_id})}
+
+
+_OWN_STATES = select(TargetState).where(TargetState.enrollment_id == bindparam("enrollment_id"))
 
 
 def store_states(enrollment: Enrollment, rules: ProgramRules, evaluation: ProgramEvaluation,
@@ -103,22 +105,37 @@ def end_states_before(program_id: int, target_key: str, effective_on: date) -> N
         or_(TargetState.valid_until.is_(None), TargetState.valid_until > last)).values(valid_until=last))
 
 
-_READ = ("target_key", "run", "level", "next_points", "next_draws", "next_explanation", "reset_points", "reset_draws",
-         "reset_explanation")
+def _now_of(r: StoredRow) -> TargetNow:
+    """A stored row as a reader sees it."""
+    return TargetNow(r.target_key, r.run, r.level, NextPreview(
+        r.next_points, r.next_draws, r.next_explanation, r.reset_points, r.reset_draws, r.reset_explanation))
 
 
-def _now_of(row: Mapping[str, Any]) -> TargetNow:
-    """A stored row (its mapping) or a row of state_rows as a reader sees it."""
-    return TargetNow(row["target_key"], row["run"], row["level"], NextPreview(
-        row["next_points"], row["next_draws"], row["next_explanation"], row["reset_points"], row["reset_draws"],
-        row["reset_explanation"]))
+class StoredRow(NamedTuple):
+    """A stored row as a reader takes it: plain columns, not an ORM object (a caseload reads three a patient)."""
+
+    enrollment_id: int
+    target_key: str
+    position: int
+    computed_on: date
+    valid_until: date | None
+    run: int
+    level: int
+    next_points: int
+    next_draws: int
+    next_explanation: str
+    reset_points: int
+    reset_draws: int
+    reset_explanation: str
 
 
+# The columns of a StoredRow, in its order, for a reader that selects them in its own statement (core.balances).
+READ_COLUMNS = tuple(getattr(TargetState, name) for name in StoredRow._fields)
 # Built once: the balance, the caseload and the portal read it on every request.
-_STATES = select(TargetState).where(TargetState.enrollment_id.in_(bindparam("ids", expanding=True)))
+_STATES = select(*READ_COLUMNS).where(TargetState.enrollment_id.in_(bindparam("ids", expanding=True)))
 
 
-def _holds(row: TargetState, on: date) -> bool:
+def _holds(row: StoredRow, on: date) -> bool:
     return row.computed_on <= on and (row.valid_until is None or on <= row.valid_until)
 
 
@@ -133,14 +150,14 @@ def states_for(enrollments: Iterable[Enrollment], on: date, *,
     wanted = {e.id: e for e in enrollments}
     if not wanted:
         return {}
-    return states_from_rows(wanted.values(), db.session.scalars(_STATES, {"ids": list(wanted)}), on,
-                            every_target=every_target)
+    rows = (StoredRow(*row) for row in db.session.execute(_STATES, {"ids": list(wanted)}))
+    return states_from_rows(wanted.values(), rows, on, every_target=every_target)
 
 
-def states_from_rows(enrollments: Iterable[Enrollment], rows: Iterable[TargetState], on: date, *,
+def states_from_rows(enrollments: Iterable[Enrollment], rows: Iterable[StoredRow], on: date, *,
                      every_target: bool = False) -> dict[int, dict[str, TargetNow]]:
     """`states_for` from stored rows the caller read already (the balance reads them in its own statement)."""
-    stored: dict[int, dict[str, TargetState]] = {}
+    stored: dict[int, dict[str, StoredRow]] = {}
     for row in rows:
         stored.setdefault(row.enrollment_id, {})[row.target_key] = row
     found: dict[int, dict[str, TargetNow]] = {}
@@ -151,8 +168,7 @@ def states_from_rows(enrollments: Iterable[Enrollment], rows: Iterable[TargetSta
         # are enrolled), so the programme need not be loaded to know them.
         covered = not every_target or {r.target_key for r in ordered} >= {t.key for t in enrollment.program.targets}
         if ordered and covered and all(_holds(r, on) for r in ordered):
-            found[enrollment.id] = {r.target_key: _now_of({name: getattr(r, name) for name in _READ})
-                                    for r in ordered}
+            found[enrollment.id] = {r.target_key: _now_of(r) for r in ordered}
         else:
             stale.append(enrollment)
     found.update(live_states(stale, on))
@@ -169,5 +185,6 @@ def live_states(enrollments: Sequence[Enrollment], on: date) -> dict[int, dict[s
     for e in enrollments:
         program_rules, history = rules[e.program_id], events.get(e.id, {})
         rows = state_rows(e.id, e.patient_id, program_rules, evaluate_program(program_rules, history), history, on)
-        found[e.id] = {r["target_key"]: _now_of(r) for r in rows}
+        found[e.id] = {r["target_key"]: _now_of(StoredRow(**{name: r[name] for name in StoredRow._fields}))
+                       for r in rows}
     return found

@@ -31,7 +31,7 @@ from cm_tracker.models import (
     VisitKind,
 )
 from cm_tracker.money import format_cents
-from cm_tracker.services.core.balances import Balance, balances_for
+from cm_tracker.services.core.balances import Balance, standings
 from cm_tracker.services.core.clinic import start_of_day
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.visit_links import is_taken
@@ -85,8 +85,10 @@ def dashboard_for(user: User, today: date) -> Dashboard:
     ids = [p.id for p in patients]
     current = {p.id: current_enrollment(p) for p in patients}
     active = {pid: e for pid, e in current.items() if e is not None and e.status == EnrollmentStatus.ACTIVE}
-    balances = balances_for(ids, today)
-    streaks = streaks_for(list(active.values()))
+    # Balances and the stored state of every current enrollment in one statement.
+    standing = standings(ids, today)
+    balances = {pid: found.balance for pid, found in standing.items()}
+    streaks = streaks_for(list(active.values()), today, stored=[r for found in standing.values() for r in found.states])
     visits = _due_today(list(active.values()), today)
     excused = _excused_days([e.id for e in active.values()], {today} if visits else set())
     board = Dashboard(today)

@@ -7,12 +7,13 @@ number of queries.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from cm_tracker.models import Enrollment
 from cm_tracker.services.core.clinic import clinic_today
-from cm_tracker.services.core.target_states import states_for
+from cm_tracker.services.core.target_states import StoredRow, states_for, states_from_rows
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,14 @@ class Streak:
         return f"{self.label}: {self.run} in a row"
 
 
-def streaks_for(enrollments: list[Enrollment], on: date | None = None) -> dict[int, tuple[Streak, ...]]:
-    """Each enrollment's streak per target, in the programme's target order."""
+def streaks_for(enrollments: list[Enrollment], on: date | None = None, *,
+                stored: Iterable[StoredRow] | None = None) -> dict[int, tuple[Streak, ...]]:
+    """Each enrollment's streak per target, in the programme's target order; `stored` are the enrollments' stored
+    rows when the caller read them already (the caseload reads them with the balances, core.balances.standings)."""
     if not enrollments:
         return {}
-    states = states_for(enrollments, on or clinic_today(), every_target=True)
+    on = on or clinic_today()
+    states = states_for(enrollments, on, every_target=True) if stored is None else \
+        states_from_rows(enrollments, stored, on, every_target=True)
     return {e.id: tuple(Streak(str(t.key), t.label, states[e.id][str(t.key)].run) for t in e.program.targets)
             for e in enrollments}

@@ -54,7 +54,11 @@ class Prepared:
 
 
 def _prepare(enrollment: Enrollment) -> Prepared:
-    return Prepared(evaluation.prepare(enrollment), read_cache(enrollment.id), stored_states(enrollment.id))
+    history = evaluation.prepare(enrollment)
+    rows = history.rows
+    cache = read_cache(enrollment.id, facts=facts_of_rows(rows.specimens, rows.attendance, rows.activities),
+                       ledger=history.ledger)
+    return Prepared(history, cache, stored_states(enrollment.id))
 
 
 def attempts(enrollment: Enrollment) -> Iterator[Prepared]:

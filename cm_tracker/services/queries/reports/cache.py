@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, insert, literal, select, union_all, update
 
 from cm_tracker.engine.program import ProgramEvaluation
 from cm_tracker.extensions import db
@@ -34,6 +35,8 @@ from cm_tracker.models import (
 )
 from cm_tracker.models.reporting import EnrollmentWeek
 from cm_tracker.services.core.clinic import clinic_today, start_of_day
+from cm_tracker.services.core.ledger import LedgerRow as Entry
+from cm_tracker.services.core.ledger import enrollment_ledger
 from cm_tracker.services.queries.reports.summaries import (
     NO_LEDGER,
     OTHER_KINDS,
@@ -66,24 +69,32 @@ class CacheRead:
     summary: dict[Hashable, Any]  # by enrolment (one or none)
 
 
-def read_cache(enrollment_id: int) -> CacheRead:
-    """Everything refresh_outcomes needs besides the evaluation; nothing is written."""
+def read_cache(enrollment_id: int, *, facts: Mapping[Hashable, EventFacts] | None = None,
+               ledger: Sequence[Entry] | None = None) -> CacheRead:
+    """Everything refresh_outcomes needs besides the evaluation; nothing is written. A write that read the history
+    and the ledger already (core.evaluation.prepare) passes their `facts` (facts_of_rows) and `ledger` rows."""
     today = clinic_today()
     scheduled, excused, days = _visits_of(enrollment_id, today)
-    last = db.session.scalar(select(func.max(LedgerEntry.id)).where(LedgerEntry.enrollment_id == enrollment_id))
-    others = db.session.execute(select(
-        LedgerEntry.id, LedgerEntry.kind, LedgerEntry.occurred_at, LedgerEntry.created_at, LedgerEntry.points,
-        LedgerEntry.value_cents).where(LedgerEntry.enrollment_id == enrollment_id,
-                                       LedgerEntry.kind.in_(OTHER_KINDS))) if last is not None else []
-    o, w, m = EventOutcome.__table__, EnrollmentWeek.__table__, EnrollmentSummary.__table__
-    outcomes = _stored(list(o.c), o.c.enrollment_id == enrollment_id)
+    if ledger is None:
+        ledger = enrollment_ledger(enrollment_id)
+    last = max((r.id for r in ledger), default=None)
+    others = [(r.id, r.kind, r.occurred_at or r.created_at, r.points, r.value_cents)
+              for r in ledger if r.kind in OTHER_KINDS]
+    bound = {"enrollment_id": enrollment_id}
     return CacheRead(
-        today, _facts_of(enrollment_id), scheduled, excused, days, last,
-        [(i, k, occurred or created, p, v) for i, k, occurred, created, p, v in others],
-        {(r.target_key, str(r.event_type), r.event_id): r for r in outcomes},
-        {r.week_on: r for r in _stored(list(w.c), w.c.enrollment_id == enrollment_id)},
-        {r.enrollment_id: r for r in _stored(list(m.c), m.c.enrollment_id == enrollment_id)},
+        today, _facts_of(enrollment_id) if facts is None else dict(facts), scheduled, excused, days, last,
+        sorted(others),
+        {(r.target_key, str(r.event_type), r.event_id): r for r in db.session.execute(_OUTCOMES, bound)},
+        {r.week_on: r for r in db.session.execute(_WEEKS, bound)},
+        {r.enrollment_id: r for r in db.session.execute(_SUMMARY, bound)},
     )  # fmt: skip
+
+
+_o, _w, _m = EventOutcome.__table__, EnrollmentWeek.__table__, EnrollmentSummary.__table__
+# Built once: a desk entry reads them before it locks.
+_OUTCOMES = select(*_o.c).where(_o.c.enrollment_id == bindparam("enrollment_id"))
+_WEEKS = select(*_w.c).where(_w.c.enrollment_id == bindparam("enrollment_id"))
+_SUMMARY = select(*_m.c).where(_m.c.enrollment_id == bindparam("enrollment_id"))
 
 
 def refresh_outcomes(enrollment: Enrollment, evaluation: ProgramEvaluation, read: CacheRead | None = None, *,
@@ -126,18 +137,27 @@ def facts_of_rows(specimens: Iterable[Any] = (), attendance: Iterable[Any] = (),
 
 
 def _visits_of(enrollment_id: int, before: date) -> tuple[list[date], set[date], int]:
-    """Test visit dates and the number of visit days due before `before`, and the dates excused."""
-    visits = db.session.execute(select(ScheduledVisit.due_on, ScheduledVisit.kind).where(
-        ScheduledVisit.enrollment_id == enrollment_id, ScheduledVisit.due_on < before)).all()
+    """Test visit dates and the number of visit days due before `before`, and the dates excused (by an excuse of
+    the enrolment, or a clinic closure on a test date)."""
+    visits = db.session.execute(_VISITS, {"enrollment_id": enrollment_id, "before": before}).all()
     scheduled = [due for due, kind in visits if kind == VisitKind.TEST]
     days = len({due for due, _ in visits})
     if not scheduled:
         return scheduled, set(), days
-    excused = set(db.session.scalars(select(Excuse.excused_on).where(
-        Excuse.enrollment_id == enrollment_id, Excuse.revoked_at.is_(None))))
-    excused |= set(db.session.scalars(select(ClinicClosure.closed_on).where(
-        ClinicClosure.closed_on.in_(scheduled))))
-    return scheduled, excused, days
+    tests = set(scheduled)
+    rows = db.session.execute(_EXCUSED, {"enrollment_id": enrollment_id, "first": min(scheduled), "before": before})
+    return scheduled, {on for closure, on in rows if not closure or on in tests}, days
+
+
+# Built once: a desk entry reads them before it locks. Excuses and closures come in one statement, each row
+# saying whether it is a closure.
+_VISITS = select(ScheduledVisit.due_on, ScheduledVisit.kind).where(
+    ScheduledVisit.enrollment_id == bindparam("enrollment_id"), ScheduledVisit.due_on < bindparam("before"))
+_EXCUSED = union_all(
+    select(literal(False).label("closure"), Excuse.excused_on.label("on")).where(
+        Excuse.enrollment_id == bindparam("enrollment_id"), Excuse.revoked_at.is_(None)),
+    select(literal(True), ClinicClosure.closed_on).where(
+        ClinicClosure.closed_on >= bindparam("first"), ClinicClosure.closed_on < bindparam("before")))
 
 
 def _facts_of(enrollment_id: int) -> dict[Hashable, EventFacts]:
@@ -157,22 +177,21 @@ def _facts_of(enrollment_id: int) -> dict[Hashable, EventFacts]:
 # Rows are written by difference: a desk entry re-evaluates the whole episode yet changes one or two of its ~40
 # outcome rows, so deleting and re-inserting them all wrote (and re-indexed) a page of rows per entry.
 
-def _differs(stored: Any, row: dict[str, Any]) -> bool:
-    """Stored enums are StrEnum members and compare equal to their values; booleans, dates and aware times compare
-    as they are."""
-    return any(getattr(stored, name) != value for name, value in row.items())
-
-
 def _apply(model: Any, rows: Sequence[dict[str, Any]], stored: dict[Hashable, Any],
            key: Callable[[dict[str, Any]], Hashable], identity: Callable[[Any], dict[str, Any]],
            remove: Callable[[list[Any]], Any]) -> None:
-    """Insert the new keys, update the changed rows by primary key, delete the keys no longer there."""
+    """Insert the new keys, update the changed rows by primary key, delete the keys no longer there.
+
+    A stored row differs when any of the new row's columns does (compared as one tuple: stored enums are StrEnum
+    members and compare equal to their values; booleans, dates and aware times compare as they are)."""
     inserts, updates = [], []
+    names = list(rows[0]) if rows else []
+    stored_values = attrgetter(*names) if len(names) > 1 else lambda old: tuple(getattr(old, n) for n in names)
     for row in rows:
         old = stored.pop(key(row), None)
         if old is None:
             inserts.append(row)
-        elif _differs(old, row):
+        elif stored_values(old) != tuple(row.values()):
             updates.append({**row, **identity(old)})
     if stored:
         db.session.execute(remove(list(stored.values())))
@@ -180,7 +199,3 @@ def _apply(model: Any, rows: Sequence[dict[str, Any]], stored: dict[Hashable, An
         db.session.execute(update(model), updates)
     if inserts:
         db.session.execute(insert(model), inserts)
-
-
-def _stored(columns: Sequence[Any], *where: Any) -> list[Any]:
-    return list(db.session.execute(select(*columns).where(*where)))
