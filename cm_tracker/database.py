@@ -25,6 +25,8 @@ from sqlalchemy.engine import Connection, Result
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
+from cm_tracker import sqlite_gate
+
 log = logging.getLogger(__name__)
 
 # Session.info: the current transaction has a connection, i.e. a statement (or a flush) already ran in it.
@@ -73,6 +75,9 @@ def attach(app: Flask) -> None:
     synchronous = app.config.get("SQLITE_SYNCHRONOUS", "FULL")
     if synchronous not in {"OFF", "NORMAL", "FULL"}:
         raise ValueError("SQLITE_SYNCHRONOUS must be OFF, NORMAL or FULL")
+
+    if engine.url.database and engine.url.database != ":memory:":
+        sqlite_gate.install(engine, engine.url.database)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
