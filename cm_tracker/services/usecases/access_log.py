@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql import Executable
@@ -80,13 +80,29 @@ def commit_request() -> None:
     try:
         if info.get(FOREIGN) or session.new or session.dirty or session.deleted:
             session.rollback()
-        session.add_all(events)
+        # Plain INSERTs, not the ORM's unit of work: a read's row is written on nearly every request, and nothing
+        # reads the objects afterwards (their ids stay unknown).
+        for rows in _rows_by_columns(events).values():
+            session.execute(insert(AuditEvent), rows)
         for statement in late:
             session.execute(statement)
         session.commit()
     except SQLAlchemyError:
         session.rollback()
         raise
+
+
+def _rows_by_columns(events: list[AuditEvent]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """The rows' values, grouped by the columns they set (one INSERT per group; a column left out takes its
+    default)."""
+    grouped: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for e in events:
+        row = {name: value for name in _COLUMNS if (value := getattr(e, name)) is not None}
+        grouped.setdefault(tuple(row), []).append(row)
+    return grouped
+
+
+_COLUMNS = tuple(c.key for c in AuditEvent.__table__.columns if c.key != "id")
 
 
 def end_request() -> None:
