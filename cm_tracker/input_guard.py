@@ -19,7 +19,7 @@ NUL_MESSAGE = "The address or the form holds a NUL character, which no field may
 class RowIdConverter(IntegerConverter):
     """`<int:...>` in every route names a row: a number no row can have (beyond 2^31 - 1, or 0) is the same 404 as an
     unknown id instead of an overflow raised by the database driver. A 404 rather than a failed conversion, which
-    would answer 405 where another method's rule shares the path (as the API's `api_id` converter does)."""
+    would answer 405 where another method's rule shares the path. The API names it `api_id` (api/blueprint.py)."""
 
     def to_python(self, value: str) -> int:
         number = int(value)

@@ -4,28 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask.blueprints import BlueprintSetupState
-from werkzeug.exceptions import NotFound
-from werkzeug.routing import IntegerConverter
 
 from cm_tracker.api.access import guard
 from cm_tracker.api.errors import service_error
 from cm_tracker.extensions import csrf
+from cm_tracker.input_guard import RowIdConverter
 from cm_tracker.services.core.errors import ServiceError
-from cm_tracker.validation import MAX_ROW_ID
-
-
-class RowIdConverter(IntegerConverter):
-    """An id in a path: database INTEGERs, so a number outside 1..MAX_ROW_ID is simply not found (404). Refusing it
-    as a failed conversion instead would make Werkzeug answer 405 when another method's rule shares the path."""
-
-    def to_python(self, value: str) -> int:
-        number = int(value)
-        if not 1 <= number <= MAX_ROW_ID:
-            raise NotFound()
-        return number
 
 
 def _add_converter(state: BlueprintSetupState) -> None:
+    # The app's own `int` (input_guard), under a name of the API's: a number outside 1..2^31 - 1 is a 404.
     state.app.url_map.converters["api_id"] = RowIdConverter
 
 
