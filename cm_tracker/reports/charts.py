@@ -34,7 +34,7 @@ class Chart:
     description: str
     series: list[Series]
     y_ticks: list[tuple[float, str]]
-    x_ticks: list[tuple[float, str]]
+    x_ticks: list[tuple[float, str, str]]  # x, label, text-anchor: the end labels align inward, inside the viewBox
     width: int = WIDTH
     height: int = HEIGHT
     plot: tuple[int, int, int, int] = (LEFT, TOP, WIDTH - RIGHT, HEIGHT - BOTTOM)
@@ -63,8 +63,32 @@ def _nice_max(value: float) -> float:
     return step * 10
 
 
+def _money_step(cents: float) -> int:
+    """A quarter of a money axis: whole dollars of 1, 2 or 5 times a power of ten (25 from $10 up), at or above
+    `cents`, so that every tick is a round amount written exactly (a tick of $2.50 would be written "$3")."""
+    step = 100
+    while True:
+        for factor in (1, 2, 2.5, 5) if step >= 1000 else (1, 2, 5):
+            if step * factor >= cents:
+                return int(step * factor)
+        step *= 10
+
+
+def money_axis(values: Sequence[float]) -> tuple[float, float]:
+    """The bottom and top of a money axis in cents: from zero (or the round step below a negative amount) to at
+    least the largest value, in four round steps of whole dollars."""
+    low, high = min([0, *values]), max([0, *values])
+    step = _money_step(max((high - low) / 4, 1))
+    while True:
+        bottom = -step * -(low // step) if low < 0 else 0  # a whole number of steps at or below `low`
+        if bottom + 4 * step >= high:
+            return bottom, bottom + 4 * step
+        step = _money_step(step + 1)
+
+
 def line_chart(chart_id: str, title: str, description: str, x_labels: Sequence[str], lines: Sequence[Line], *,
-               y_max: float | None = None, y_format: Callable[[float], str] = lambda v: f"{v:g}") -> Chart:
+               y_max: float | None = None, y_min: float = 0,
+               y_format: Callable[[float], str] = lambda v: f"{v:g}") -> Chart:
     known = [v for line in lines for v in line.values if v is not None]
     if not x_labels or not known:
         return Chart(chart_id, title, description, [], [], [], empty=True)
@@ -76,7 +100,7 @@ def line_chart(chart_id: str, title: str, description: str, x_labels: Sequence[s
         return left + (right - left) * (i / (count - 1) if count > 1 else 0.5)
 
     def y_at(v: float) -> float:
-        return bottom - (bottom - upper) * (min(v, top) / top)
+        return bottom - (bottom - upper) * ((min(max(v, y_min), top) - y_min) / (top - y_min))
 
     series = []
     for line in lines:
@@ -93,10 +117,18 @@ def line_chart(chart_id: str, title: str, description: str, x_labels: Sequence[s
         if run:
             segments.append(" ".join(run))
         series.append(Series(line.label, line.css, segments, dots if count <= 40 else [], line.dashed))
-    y_ticks = [(round(y_at(top * k / 4), 1), y_format(top * k / 4)) for k in range(5)]
+    y_ticks = [(round(y_at(value), 1), y_format(value)) for value in
+               (y_min + (top - y_min) * k / 4 for k in range(5))]
     every = max(1, -(-count // MAX_X_LABELS))
-    x_ticks = [(round(x_at(i), 1), label) for i, label in enumerate(x_labels) if i % every == 0]
+    x_ticks = [(round(x_at(i), 1), label, _anchor(i, count)) for i, label in enumerate(x_labels) if i % every == 0]
     return Chart(chart_id, title, description, series, y_ticks, x_ticks)
+
+
+def _anchor(i: int, count: int) -> str:
+    """A label centred on the first or last point would run past the edge of the viewBox and be cut off."""
+    if count > 1 and i == 0:
+        return "start"
+    return "end" if count > 1 and i == count - 1 else "middle"
 
 
 def percent_label(value: float) -> str:
@@ -112,6 +144,9 @@ def dollars_label(cents: float) -> str:
 
 
 def weekly_negative_chart(weeks: Sequence[WeekPoint]) -> Chart:
+    """The complete weeks only: a week still in progress would show a share of the few samples given so far as if
+    it were the week's (the table beside the chart marks it)."""
+    weeks = [w for w in weeks if w.is_complete]
     labels = [w.week_on.strftime("%d %b %y") for w in weeks]
     return line_chart(
         "chart-weekly", "Percent negative by week",
@@ -135,9 +170,8 @@ def spend_chart(months: Sequence[MonthSpend], budget_cents: int | None) -> Chart
     lines = [Line("Cumulative spend", "series-a", [m.cumulative_cents for m in months])]
     if budget_cents:
         lines.append(Line("Budget", "series-budget", [budget_cents] * len(months), dashed=True))
-    top = max([m.cumulative_cents for m in months] + [budget_cents or 0], default=0)
+    bottom, top = money_axis([m.cumulative_cents for m in months] + [budget_cents or 0])
     return line_chart(
         "chart-spend", "Cumulative spend against budget",
         "Value of points awarded and prizes won, added up month by month, with the programme's budget.",
-        [m.month.strftime("%b %Y") for m in months], lines,
-        y_max=_nice_max(top * 1.05) if top else None, y_format=dollars_label)
+        [m.month.strftime("%b %Y") for m in months], lines, y_max=top, y_min=bottom, y_format=dollars_label)

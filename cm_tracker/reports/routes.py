@@ -23,6 +23,7 @@ from cm_tracker.validation import row_id
 bp = Blueprint("reports", __name__)
 guard_blueprint(bp, OVERSIGHT_ROLES)
 PAGE_SIZE = 50
+CSV_FIELDS = {"from": "date_from"}  # the service names the period's start as the API does; the URL says date_from
 
 
 @bp.route("/")
@@ -74,14 +75,25 @@ def _csv(export: Export) -> Response:
     return response
 
 
+def _csv_refused(fields: dict[str, str]) -> Response:
+    """A CSV request with bad filters: 422 with a plain-text body naming each field (docs/reports.md), which a
+    browser shows and a script reads, rather than a 404 or an HTML page saved under the file's name."""
+    lines = ["The CSV could not be made:"] + [f"{name}: {message}" for name, message in fields.items()]
+    response = Response("\n".join(lines) + "\n", status=422, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/<any(outcomes, fidelity, budget):report>/<table>.csv")
 def table_csv(report: str, table: str) -> Response:
     form = ReportFilterForm(request.args)
     if not form.validate():
-        abort(404)
+        return _csv_refused({name: "; ".join(errors) for name, errors in form.errors.items()})
     try:
         return _csv(pages.export_table(report, table, form.filters(), user=current_user, today=clinic_today()))
-    except (NotFound, ValidationFailed):
+    except ValidationFailed as exc:
+        return _csv_refused({CSV_FIELDS.get(name, name): message for name, message in exc.fields.items()})
+    except NotFound:
         abort(404)
 
 

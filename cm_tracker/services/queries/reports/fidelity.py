@@ -102,10 +102,12 @@ def _moment_in(scope: Scope, column: Any) -> list[Any]:
 
 
 def award_split(scope: Scope) -> list[Split]:
-    """Engine awards and corrections against manual adjustments, by count of entries and by value."""
+    """Engine awards and corrections against manual adjustments, by count of entries and by net value: a
+    correction that took points back is negative, as the ledger has it (a sum of magnitudes would make it look
+    like more was paid)."""
     kinds = (EntryKind.AWARD, EntryKind.ADJUSTMENT, EntryKind.MANUAL)
     moment = func.coalesce(LedgerEntry.occurred_at, LedgerEntry.created_at)
-    query = (select(LedgerEntry.kind, func.count(), func.coalesce(func.sum(func.abs(LedgerEntry.value_cents)), 0))
+    query = (select(LedgerEntry.kind, func.count(), func.coalesce(func.sum(LedgerEntry.value_cents), 0))
              .where(LedgerEntry.kind.in_(kinds), LedgerEntry.enrollment_id.in_(scope.enrollments()),
                     (LedgerEntry.points != 0) | (LedgerEntry.draws != 0), *_moment_in(scope, moment))
              .group_by(LedgerEntry.kind))

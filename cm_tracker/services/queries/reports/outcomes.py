@@ -40,6 +40,7 @@ class WeekPoint:
     itt_denominator: int
     percent_submitted: float | None
     percent_itt: float | None
+    is_complete: bool = True  # False for a week whose last day is not over yet: the chart stops before it
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,16 +147,20 @@ def outcome_report(program: Program, scope: Scope) -> OutcomeReport:
 
 def weekly_points(scope: Scope) -> list[WeekPoint]:
     weeks = whole_episode.weekly_negative(scope) if scope.whole_episode else counting.weekly_negative(scope)
-    return [WeekPoint(week, s, sub, itt, percent(s, sub), percent(s, itt)) for week, s, sub, itt in weeks]
+    return [WeekPoint(week, s, sub, itt, percent(s, sub), percent(s, itt),
+                      is_complete=week + timedelta(days=7) <= scope.due_before) for week, s, sub, itt in weeks]
 
 
 def retention_curve(program: Program, scope: Scope, enrollments: list[Any],
                     counts: dict[int, Counts]) -> list[RetentionPoint]:
-    """Share of enrolments still coming in week k, among those that started at least k weeks before the end."""
+    """Share of enrolments still coming in week k, among those whose week k is over by the end of the period.
+
+    A week still in progress is left out: a patient who has not come yet this week has not stopped coming, and
+    counting them would bend the curve down at its last point (today itself is not over either, `due_before`)."""
     weeks = program.weeks
     eligible, retained = [0] * (weeks + 2), [0] * (weeks + 2)
     for row in enrollments:
-        possible = min(weeks, (scope.end - row.start_on).days // 7 + 1)
+        possible = min(weeks, (scope.due_before - row.start_on).days // 7)
         if possible < 1:
             continue
         eligible[possible] += 1
