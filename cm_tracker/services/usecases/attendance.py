@@ -26,6 +26,7 @@ from cm_tracker.services.core import audit
 from cm_tracker.services.core.clinic import clinic_date
 from cm_tracker.services.core.enrollments import enrollment_on
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
+from cm_tracker.services.core.excuses import EXCUSED_ATTENDANCE, excused_because, with_excuse
 from cm_tracker.services.core.ledger import entries_for_event, lock_enrollment
 from cm_tracker.services.core.versions import claim_version
 from cm_tracker.services.core.visit_links import visit_for
@@ -60,6 +61,11 @@ def record_attendance(patient: Patient, *, occurred_at: datetime, target_key: st
         fields["occurred_at"] = "The session time is in the future."
     if fields:
         raise ValidationFailed("The attendance was not recorded.", fields=fields)
+    # An unexcused absence on a day already excused is stored excused (core.excuses): the excuse wins in either order.
+    excused = EXCUSED_ATTENDANCE.get(status)
+    because = excused_because(enrollment.id, clinic_date(occurred_at)) if excused else None
+    if excused is not None and because is not None:
+        status, note = excused, with_excuse(note, because)
     outcome = {target_key: str(classify_attendance(status).outcome)}
     # Read and check first, lock after (usecases.reevaluation.prepare / claim), as record_specimen does.
     for prepared in attempts(enrollment):
