@@ -183,9 +183,9 @@ def _read_bonus(r: Reader) -> tuple[int | None, int | None]:
     every = r.integer("bonus_every", "how many successes in a row earn a bonus", 1, default=0)
     bonus = r.integer("bonus", "the extra points of the bonus", 1, default=0)
     if r.has("bonus_every") and not r.has("bonus"):
-        r.fail("bonus", "Required when bonus_every is set: the extra points of the bonus.")
+        r.fail("bonus", "Required when “Bonus on every … success in a row” is set: the extra points of the bonus.")
     if r.has("bonus") and not r.has("bonus_every"):
-        r.fail("bonus_every", "Required when bonus is set: how many successes in a row earn the bonus.")
+        r.fail("bonus_every", "Required when “Bonus points” is set: how many successes in a row earn the bonus.")
     return every, bonus
 
 
@@ -199,9 +199,9 @@ def _read_prize_draws(r: Reader) -> PrizeDrawSchedule | None:
     bonus_draws = r.integer("bonus_draws", "the extra draws for also being negative for the bonus analytes", 0, 0)
     bonus_analytes = r.names("bonus_analytes", "the analytes that earn bonus draws", required=False)
     if bonus_draws and not bonus_analytes and bonus_analytes is not None:
-        r.fail("bonus_analytes", "Required when bonus_draws is set: the analytes that earn bonus draws.")
+        r.fail("bonus_analytes", "Required when “Bonus draws” is set: the analytes that earn bonus draws.")
     if bonus_analytes and not bonus_draws and bonus_draws is not None:
-        r.fail("bonus_draws", "Required when bonus_analytes is set: the extra draws they earn (1 or more).")
+        r.fail("bonus_draws", "Required when “Bonus analytes” is set: the extra draws they earn (1 or more).")
     bowl = _read_bowl(r)
     if None in (start, step, per, recovery, bonus_draws, bonus_analytes, bowl):
         return None

@@ -22,3 +22,9 @@ HOME_BY_ROLE = {
 @login_required
 def home() -> Response:
     return redirect(url_for(HOME_BY_ROLE[current_user.role]))
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico on pages without the icon link (a CSV, a JSON error); answer with the icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)

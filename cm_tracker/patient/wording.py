@@ -142,7 +142,8 @@ def _award_phrase(line: Line) -> str:
     award, cause = line.award, line.cause
     assert award is not None
     head = cause_phrase(cause, line.label) if cause else _("Result for %(what)s", what=label(line.label))
-    if award.outcome == Outcome.SUCCESS:
+    # A fixed reward counts no run (docs/rules.md 4.3: run 0 on its successes), so there is no "0th in a row".
+    if award.outcome == Outcome.SUCCESS and award.run:
         return _("%(cause)s, %(ordinal)s in a row", cause=head, ordinal=ordinal(award.run))
     return head
 
@@ -270,6 +271,8 @@ def visit(v: ScheduledVisit, labels: dict[str, str]) -> str:
 
 
 def streak_run(s: Streak) -> str:
+    if not s.resets:  # a fixed reward counts no run: "No streak yet" would never change
+        return _("The same reward for every success.")
     if not s.run:
         return _("No streak yet: your next success starts one.")
     return ngettext("%(count)s in a row", "%(count)s in a row", s.run, count=format_number(s.run))

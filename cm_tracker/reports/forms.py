@@ -31,7 +31,8 @@ class ReportFilterForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.program_id.choices = [(p.id, p.name + (" (archived)" if p.is_archived else "")) for p in programs()]
-        self.counselor_id.choices = [(None, "Every counselor"), *[(u.id, u.display_name) for u in counselors()]]
+        # "" and not None: a None choice is sent back as the literal text "None" in the address.
+        self.counselor_id.choices = [("", "Every counselor"), *[(u.id, u.display_name) for u in counselors()]]
         if self.program_id.data is None:
             self.program_id.data = default_program_id()
 

@@ -14,7 +14,7 @@ from cm_tracker.services.core.clinic import clinic_today, clinic_zone
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.errors import NotFound, ServiceError
 from cm_tracker.services.queries import desk
-from cm_tracker.services.usecases.specimens import SpecimenInput, record_specimen
+from cm_tracker.services.usecases.specimens import SpecimenInput, record_specimen, without_results_if_none
 from cm_tracker.staff.blueprint import bp
 from cm_tracker.staff.forms import SpecimenForm, clinic_moment, specimen_form, yes_no
 from cm_tracker.timeutil import utcnow
@@ -23,15 +23,16 @@ FIELD_NAMES = {"collected_at": "collected_on"}
 
 
 def specimen_input(form: SpecimenForm, visit_id: int | None) -> SpecimenInput:
-    """The typed values as the service's input (shape only: the service judges them)."""
+    """The typed values as the service's input (shape only: the service judges them). Result radios chosen before
+    missed, excused or refused cannot be cleared without JavaScript, so they are dropped, not refused."""
     moment = clinic_moment(form.collected_on.data, form.collected_time.data) or utcnow()
-    return SpecimenInput(
+    return without_results_if_none(SpecimenInput(
         collected_at=moment, status=SpecimenStatus(form.status.data or "final"),
         results={a: AnalyteResult(v) for a, v in form.results().items()},
         validity=Validity(form.validity.data) if form.validity.data else None,
         temperature_ok=yes_no(form.temperature_ok.data), observed=yes_no(form.observed.data),
         method=TestMethod(form.method.data) if form.method.data else None, note=form.note.data or "",
-        confirm_untested=bool(form.confirm_untested.data), visit_id=visit_id)
+        confirm_untested=bool(form.confirm_untested.data), visit_id=visit_id))
 
 
 def _entry(patient: Patient, visit: ScheduledVisit | None) -> str | Response:

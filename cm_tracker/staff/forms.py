@@ -23,6 +23,7 @@ from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from cm_tracker.form_validators import DateField
 from cm_tracker.services.core.clinic import clinic_zone
+from cm_tracker.services.usecases.specimens import NOT_SUBMITTED
 from cm_tracker.timeutil import as_utc
 
 ATTENDANCE_PAIRS = [("attended", "Attended"), ("excused", "Excused"), ("unexcused", "Unexcused absence")]
@@ -106,6 +107,8 @@ class SpecimenForm(FlaskForm):
                                     "count for their target)")
 
     analytes: list[str] = []
+    # For desk.js, which hides the result groups when one of these is chosen; the service owns the rule.
+    statuses_without_results = " ".join(sorted(str(s) for s in NOT_SUBMITTED))
 
     def result_fields(self) -> list[tuple[str, Field]]:
         return [(a, getattr(self, f"result_{a}")) for a in self.analytes]

@@ -1,5 +1,6 @@
 /* Progressive enhancement only: every page works without this file.
-   On the create-user form, the patient record field is shown only while the role "patient" is chosen. */
+   On the create-user form, the patient record field is shown only while the role "patient" is chosen; receipts
+   get a print button. */
 (function () {
   "use strict";
 
@@ -20,5 +21,15 @@
     update();
   }
 
+  // Print buttons stay hidden without JavaScript (the browser's Print command still works); the CSP allows no
+  // inline onclick, so the handler is bound here.
+  function enablePrintButtons() {
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", linkRoleToPatientField);
+  document.addEventListener("DOMContentLoaded", enablePrintButtons);
 })();

@@ -41,8 +41,26 @@
     }
   }
 
+  /* A status without results (missed, excused, refused) hides the result groups and disables them, so nothing
+     chosen there is posted; choosing final again shows them with what was chosen before. Without this file the
+     server drops results posted with such a status. */
+  function syncResults(form) {
+    var status = form.querySelector("[data-no-results]");
+    var results = form.querySelector("[data-results]");
+    if (!status || !results) { return; }
+    var chosen = status.querySelector("input:checked");
+    var none = !!chosen && status.getAttribute("data-no-results").split(" ").indexOf(chosen.value) !== -1;
+    results.hidden = none;
+    results.disabled = none;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.querySelector(".desk-form");
-    if (form) { form.addEventListener("keydown", onKey); }
+    if (!form) { return; }
+    form.addEventListener("keydown", onKey);
+    form.addEventListener("change", function (event) {
+      if (event.target.closest("[data-no-results]")) { syncResults(form); }
+    });
+    syncResults(form);
   });
 })();

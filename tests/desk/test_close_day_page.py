@@ -61,7 +61,7 @@ def test_closing_a_day_is_audited_with_its_summary(app, client, desk):
     client.post("/staff/close-day", data={"day": (desk.today - timedelta(days=1)).isoformat()})
     with app.app_context():
         row = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "visits.close_day"))
-        assert row.username == "cora" and "1 tests missed" in row.detail["summary"]
+        assert row.username == "cora" and "1 test missed" in row.detail["summary"]
 
 
 def test_a_missing_day_gets_a_message_beside_the_field(client, desk):

@@ -236,5 +236,5 @@ def test_the_day_closing_job_does_not_mark_a_removed_day_missed(app, pid):
 def test_the_day_closing_job_marks_a_new_day_missed(app, pid):
     change(pid, ["tue", "fri"])
     result = app.test_cli_runner().invoke(args=["visits", "close-day", "2026-03-13"])
-    assert "1 tests missed" in result.output and "1 sessions unexcused" in result.output
+    assert "1 test missed" in result.output and "1 session unexcused" in result.output
 

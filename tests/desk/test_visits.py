@@ -143,7 +143,7 @@ def test_the_command_closes_yesterday_by_default_and_prints_a_summary(app, desk)
     runner = app.test_cli_runner()
     first = runner.invoke(args=["visits", "close-day"])
     assert first.exit_code == 0, first.output
-    assert f"close-day {desk.today - timedelta(days=1)}: 1 tests missed, 0 tests excused, 1 sessions unexcused" \
+    assert f"close-day {desk.today - timedelta(days=1)}: 1 test missed, 0 tests excused, 1 session unexcused" \
         in first.output
     second = runner.invoke(args=["visits", "close-day"])
     assert second.exit_code == 0 and ": 0 tests missed, 0 tests excused, 0 sessions unexcused" in second.output
@@ -152,7 +152,7 @@ def test_the_command_closes_yesterday_by_default_and_prints_a_summary(app, desk)
 def test_the_command_takes_a_date(app, desk):
     day = desk.today - timedelta(days=3)
     result = app.test_cli_runner().invoke(args=["visits", "close-day", day.isoformat()])
-    assert result.exit_code == 0 and f"close-day {day}: 1 tests missed" in result.output
+    assert result.exit_code == 0 and f"close-day {day}: 1 test missed" in result.output
 
 
 def test_an_excuse_page_converts_a_missed_day_and_says_so(client, app, desk):

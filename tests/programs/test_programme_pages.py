@@ -145,7 +145,9 @@ def test_schedule_errors_from_the_engine_appear_beside_their_inputs(client, pers
             "effective_on": "2099-01-01", "based_on_version": "1", "preview": "Preview"}
     html = client.post(f"/programmes/{personas.program}/targets/stimulants/schedule", data=data).get_data(as_text=True)
     assert re.search(r'id="start-error">.*Must be 1 or more', html)
-    assert re.search(r'id="bonus-error">.*Required when bonus_every is set', html)
+    # The message names the other input as its label reads, never the internal field name.
+    assert re.search(r'id="bonus-error">.*Required when “Bonus on every … success in a row” is set', html)
+    assert "bonus_every" not in html.split('id="bonus-error">')[1].split("</p>")[0]
 
 
 def test_a_bowl_row_error_appears_in_its_cell(app, client, personas):

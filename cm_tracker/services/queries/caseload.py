@@ -15,6 +15,8 @@ from cm_tracker.models import (
     Enrollment,
     EnrollmentStatus,
     Patient,
+    Program,
+    ProgramTarget,
     ScheduledVisit,
     Specimen,
     User,
@@ -36,8 +38,11 @@ class CaseloadRow:
 
 def caseload_patients(user: User) -> list[Patient]:
     """The patients on the user's caseload (core.caseload): a counselor's own; every patient for admins."""
+    # The programmes' targets and schedule versions too: the streaks name each target and leave out the ones paid a
+    # fixed reward, which their schedules say (one query each, whatever the number of targets).
     query = (select(Patient).where(caseload_filter(user))
-             .options(selectinload(Patient.enrollments).joinedload(Enrollment.program)))
+             .options(selectinload(Patient.enrollments).joinedload(Enrollment.program)
+                      .selectinload(Program.targets).selectinload(ProgramTarget.schedule_versions)))
     return list(db.session.scalars(query.order_by(Patient.display_name, Patient.id)))
 
 

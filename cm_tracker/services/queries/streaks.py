@@ -11,9 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from cm_tracker.models import Enrollment
+from cm_tracker.engine import ScheduleKind
+from cm_tracker.models import Enrollment, ProgramTarget
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.target_states import StoredRow, states_for, states_from_rows
+from cm_tracker.services.queries.overview import schedule_in_force
 
 
 @dataclass(frozen=True)
@@ -30,11 +32,22 @@ class Streak:
 def streaks_for(enrollments: list[Enrollment], on: date | None = None, *,
                 stored: Iterable[StoredRow] | None = None) -> dict[int, tuple[Streak, ...]]:
     """Each enrollment's streak per target, in the programme's target order; `stored` are the enrollments' stored
-    rows when the caller read them already (the caseload reads them with the balances, core.balances.standings)."""
+    rows when the caller read them already (the caseload reads them with the balances, core.balances.standings).
+
+    A target paid a fixed reward today has no streak: its run is never counted (docs/rules.md 4.3), so "0 in a
+    row" after five attended sessions would be false; it is left out rather than shown."""
     if not enrollments:
         return {}
     on = on or clinic_today()
     states = states_for(enrollments, on, every_target=True) if stored is None else \
         states_from_rows(enrollments, stored, on, every_target=True)
-    return {e.id: tuple(Streak(str(t.key), t.label, states[e.id][str(t.key)].run) for t in e.program.targets)
+    counted = {t.id: has_streak(t, on) for e in enrollments for t in e.program.targets}
+    return {e.id: tuple(Streak(str(t.key), t.label, states[e.id][str(t.key)].run)
+                        for t in e.program.targets if counted[t.id])
             for e in enrollments}
+
+
+def has_streak(target: ProgramTarget, on: date) -> bool:
+    """Whether the target's schedule in force on `on` counts successes in a row (escalating points or draws)."""
+    schedule = schedule_in_force(target, on)
+    return schedule is None or schedule.get("kind") != ScheduleKind.FIXED

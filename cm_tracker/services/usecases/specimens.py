@@ -33,6 +33,7 @@ from cm_tracker.services.core.clinic import clinic_date
 from cm_tracker.services.core.enrollments import enrollment_on
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
 from cm_tracker.services.core.events import rules_for, specimen_outcomes
+from cm_tracker.services.core.excuses import EXCUSED_SPECIMEN, excused_because, with_excuse
 from cm_tracker.services.core.ledger import entries_for_event
 from cm_tracker.services.core.versions import claim_version
 from cm_tracker.services.core.visit_links import visit_for
@@ -42,7 +43,8 @@ from cm_tracker.timeutil import utcnow
 
 # A clock a few minutes fast on a tablet should not refuse a real specimen.
 FUTURE_TOLERANCE = timedelta(minutes=10)
-NOT_SUBMITTED = {SpecimenStatus.MISSED, SpecimenStatus.EXCUSED, SpecimenStatus.REFUSED}
+# The statuses of a specimen that was never given: they carry no results (docs/rules.md 3).
+NOT_SUBMITTED = frozenset({SpecimenStatus.MISSED, SpecimenStatus.EXCUSED, SpecimenStatus.REFUSED})
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,15 @@ class Recorded:
     is_duplicate: bool = False
 
 
+def without_results_if_none(data: SpecimenInput) -> SpecimenInput:
+    """A status without results drops the results instead of refusing them, where they were not sent on purpose: a
+    form's result radios cannot be cleared without JavaScript, and a correction to missed inherits the record's
+    results. Results an API client sends with such a status are still refused (_check)."""
+    if data.status in NOT_SUBMITTED and (data.results or data.confirm_untested):
+        return replace(data, results={}, confirm_untested=False)
+    return data
+
+
 def _check(data: SpecimenInput, analytes_by_target: Mapping[str, frozenset[str]]) -> None:
     fields: dict[str, str] = {}
     if data.collected_at > utcnow() + FUTURE_TOLERANCE:
@@ -85,7 +96,7 @@ def _check(data: SpecimenInput, analytes_by_target: Mapping[str, frozenset[str]]
                 fields["results"] = (f"No result for {', '.join(sorted(missing))} (target {target}): the specimen "
                                      "cannot count. Enter every result, or confirm it was not tested.")
     elif data.status in NOT_SUBMITTED and data.results:
-        fields["results"] = f"A {data.status} specimen has no results."
+        fields["results"] = f"A {data.status} specimen has no results: leave them out."
     if data.status == SpecimenStatus.FINAL and data.validity is None:
         fields["validity"] = "Say whether the specimen was valid, dilute, adulterated, substituted or invalid."
     if len(data.note) > 2000:
@@ -136,6 +147,7 @@ def record_specimen(patient: Patient, data: SpecimenInput, *, actor: User | None
     """
     enrollment = enrollment_on(patient, data.collected_at)
     _check(data, _abstinence_analytes(enrollment.program))
+    data = _excused_if_missed(data, enrollment.id)
     for prepared in attempts(enrollment):
         existing = db.session.scalar(select(Specimen).where(Specimen.enrollment_id == enrollment.id,
                                                             Specimen.collected_at == data.collected_at))
@@ -145,6 +157,15 @@ def record_specimen(patient: Patient, data: SpecimenInput, *, actor: User | None
         if claim(prepared):
             return _write_specimen(patient, data, prepared, visit_id, actor)
     raise AssertionError("the last attempt holds the lock")  # pragma: no cover
+
+
+def _excused_if_missed(data: SpecimenInput, enrollment_id: int) -> SpecimenInput:
+    """A missed test on a day already excused is stored excused (core.excuses): the excuse wins in either order."""
+    excused = EXCUSED_SPECIMEN.get(data.status)
+    because = excused_because(enrollment_id, clinic_date(data.collected_at)) if excused else None
+    if excused is None or because is None:
+        return data
+    return replace(data, status=excused, note=with_excuse(data.note, because))
 
 
 def _write_specimen(patient: Patient, data: SpecimenInput, prepared: Prepared, visit_id: int | None,
@@ -215,6 +236,8 @@ def apply_specimen_correction(specimen: Specimen, *, version: int, reason: str, 
     for prepared in attempts(enrollment):
         db.session.refresh(specimen)
         data = replace(_input_of(specimen), **changes)
+        if "results" not in changes:  # the stored results go with a change to a status that has none
+            data = without_results_if_none(data)
         _check(data, _abstinence_analytes(enrollment.program))
         if claim(prepared):
             break

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from cm_tracker.engine.text import count
 from cm_tracker.extensions import db
 from cm_tracker.models import (
     AttendanceRecord,
@@ -31,9 +32,12 @@ from cm_tracker.services.core import audit
 from cm_tracker.services.core.clinic import clinic_today, start_of_day
 from cm_tracker.services.core.enrollments import enrollment_covering
 from cm_tracker.services.core.errors import Conflict, ServiceError, ValidationFailed
+from cm_tracker.services.core.excuses import EXCUSED_ATTENDANCE, EXCUSED_SPECIMEN, closure_text, excuse_text
+from cm_tracker.services.core.ledger import lock_enrollment
 from cm_tracker.services.core.plausible_dates import too_far_ahead
 from cm_tracker.services.queries.visits import closure_on, excused_enrollments, open_visits_on
 from cm_tracker.services.usecases.attendance import apply_attendance_correction, record_attendance
+from cm_tracker.services.usecases.reevaluation import reevaluate_and_refresh
 from cm_tracker.services.usecases.specimens import SpecimenInput, apply_specimen_correction, record_specimen
 
 MAX_REASON = 500
@@ -50,9 +54,9 @@ class DayClosed:
 
     @property
     def summary(self) -> str:
-        return (f"close-day {self.day.isoformat()}: {self.missed} tests missed, {self.excused} tests excused, "
-                f"{self.sessions_unexcused} sessions unexcused, {self.sessions_excused} sessions excused, "
-                f"{len(self.errors)} errors")
+        return (f"close-day {self.day.isoformat()}: {count(self.missed, 'test')} missed, "
+                f"{count(self.excused, 'test')} excused, {count(self.sessions_unexcused, 'session')} unexcused, "
+                f"{count(self.sessions_excused, 'session')} excused, {count(len(self.errors), 'error')}")
 
 
 @dataclass(frozen=True)
@@ -148,9 +152,14 @@ def excuse_day(patient: Patient, *, on: date, reason: str, actor: User) -> Excus
         raise Conflict(f"{patient.display_name} is already excused on {on:%Y-%m-%d}.", code="duplicate")
     excuse = Excuse(enrollment_id=enrollment.id, excused_on=on, reason=reason, created_by_id=actor.id)
     db.session.add(excuse)
-    corrected, posted = _excuse_records(on, f"Excused: {reason}", actor, enrollment_id=enrollment.id)
+    corrected, posted = _excuse_records(on, excuse_text(reason), actor, enrollment_id=enrollment.id)
     excuse.is_in_advance = corrected == 0 and on >= clinic_today()
     db.session.flush()
+    if corrected == 0:
+        # Nothing was corrected, so nothing refreshed the report cache; a past visit left unrecorded now counts as
+        # excused in the outcomes at once (its intent-to-treat denominator), not at the enrolment's next write.
+        lock_enrollment(enrollment.id)
+        posted = reevaluate_and_refresh(enrollment, because=excuse_text(reason), actor=actor)
     audit.record("excuse.create", user=actor, patient_id=patient.id, object_type="excuse", object_id=excuse.id,
                  detail={"on": on.isoformat(), "corrected": corrected})
     db.session.commit()
@@ -165,7 +174,7 @@ def close_clinic(*, on: date, reason: str, actor: User) -> ExcuseResult:
         raise Conflict(f"The clinic is already recorded as closed on {on:%Y-%m-%d}.", code="duplicate")
     closure = ClinicClosure(closed_on=on, reason=reason, created_by_id=actor.id)
     db.session.add(closure)
-    corrected, posted = _excuse_records(on, f"Clinic closed: {reason}", actor)
+    corrected, posted = _excuse_records(on, closure_text(reason), actor)
     db.session.flush()
     audit.record("clinic.close", user=actor, object_type="clinic_closure", object_id=closure.id,
                  detail={"on": on.isoformat(), "corrected": corrected})
@@ -177,9 +186,9 @@ def _excuse_records(on: date, reason: str, actor: User, *,
                     enrollment_id: int | None = None) -> tuple[int, list[LedgerEntry]]:
     """Correct the day's missed specimens and unexcused session marks to excused, in the caller's transaction."""
     begin, end = start_of_day(on), start_of_day(on + timedelta(days=1))
-    specimens = select(Specimen).where(Specimen.status == SpecimenStatus.MISSED, Specimen.collected_at >= begin,
+    specimens = select(Specimen).where(Specimen.status.in_(EXCUSED_SPECIMEN), Specimen.collected_at >= begin,
                                        Specimen.collected_at < end)
-    marks = select(AttendanceRecord).where(AttendanceRecord.status == AttendanceStatus.UNEXCUSED,
+    marks = select(AttendanceRecord).where(AttendanceRecord.status.in_(EXCUSED_ATTENDANCE),
                                            AttendanceRecord.occurred_at >= begin, AttendanceRecord.occurred_at < end)
     if enrollment_id is not None:
         specimens = specimens.where(Specimen.enrollment_id == enrollment_id)
@@ -188,10 +197,12 @@ def _excuse_records(on: date, reason: str, actor: User, *,
     count = 0
     for specimen in db.session.scalars(specimens.order_by(Specimen.id)).all():
         posted += apply_specimen_correction(specimen, version=specimen.version, reason=reason,
-                                            changes={"status": SpecimenStatus.EXCUSED}, actor=actor).adjustments
+                                            changes={"status": EXCUSED_SPECIMEN[specimen.status]},
+                                            actor=actor).adjustments
         count += 1
     for mark in db.session.scalars(marks.order_by(AttendanceRecord.id)).all():
         posted += apply_attendance_correction(mark, version=mark.version, reason=reason,
-                                              changes={"status": AttendanceStatus.EXCUSED}, actor=actor).adjustments
+                                              changes={"status": EXCUSED_ATTENDANCE[mark.status]},
+                                              actor=actor).adjustments
         count += 1
     return count, posted
