@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, current_app, redirect, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -27,4 +27,4 @@ def home() -> Response:
 @bp.route("/favicon.ico")
 def favicon() -> Response:
     """Browsers ask for /favicon.ico on pages without the icon link (a CSV, a JSON error); answer with the icon."""
-    return redirect(url_for("static", filename="favicon.svg"), code=301)
+    return current_app.send_static_file("favicon.svg")

@@ -149,6 +149,7 @@ PAGES = {
     "reports.ledger_csv": rule("GET", "/reports/ledger.csv", {"admin", "manager"}),
     "reports.funders_csv": rule("GET", "/reports/funders.csv", {"admin", "manager"}),
     "static": rule("GET", "/static/app.css", set(ROLES)),
+    "main.favicon": rule("GET", "/favicon.ico", set(ROLES)),
     **REWARD_PAGES,
     **DESK_PAGES,
 }
