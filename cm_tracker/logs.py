@@ -24,9 +24,9 @@ import traceback
 from typing import Any
 
 WITHHELD = "[message withheld: it may hold a value]"
-# Messages made of names in the code (an attribute, a module), never of data.
-SPEAKS_OF_CODE: tuple[type[BaseException], ...] = (AttributeError, NameError, ImportError, NotImplementedError,
-                                                   RecursionError)
+# Messages Python itself makes of names in the code (an attribute, a module, the recursion limit), never of data.
+# Any other exception's message is whatever its raiser wrote, so it is withheld.
+SPEAKS_OF_CODE: tuple[type[BaseException], ...] = (AttributeError, NameError, ImportError, RecursionError)
 _QUERY = re.compile(r"\?\S*")
 _CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
 _CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"

@@ -66,21 +66,29 @@ def in_threads(app: Flask, count: int, work: Callable[[int], object]) -> list[ob
 
 
 @contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements run inside the block, in order (a SQLAlchemy before_cursor_execute listener)."""
+def engine_events(app: Flask, name: str, take: Callable[..., object]) -> Iterator[list[object]]:
+    """What `take` makes of each engine event `name` (a SQLAlchemy ConnectionEvents hook) inside the block, in
+    order."""
     from sqlalchemy import event
 
     from cm_tracker.extensions import db
 
     with app.app_context():
         engine = db.engine
-    seen: list[str] = []
+    seen: list[object] = []
 
-    def listener(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
+    def listener(*args: object) -> None:
+        seen.append(take(*args))
 
-    event.listen(engine, "before_cursor_execute", listener)
+    event.listen(engine, name, listener)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", listener)
+        event.remove(engine, name, listener)
+
+
+@contextmanager
+def statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements run inside the block, in order (a before_cursor_execute listener)."""
+    with engine_events(app, "before_cursor_execute", lambda _conn, _cursor, statement, *_: statement) as seen:
+        yield seen  # type: ignore[misc]

@@ -110,12 +110,17 @@ def form_variants(form: dict[str, Any], junk: tuple[str, ...]) -> dict[str, dict
     return {kind: values for kind, values in variants.items() if values is not None}
 
 
-def _now(days: int = 0) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0).isoformat()
+# The instant the API sweep runs at (test_junk_input pins its clock here): a Friday evening at the clinic, within the
+# personas' enrolment (from Mon 2 Nov 2026), so that every body below is valid apart from its junk whatever the date.
+SWEEP_AT = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
+
+
+def _now(days: int = 0, minutes: int = 0) -> str:
+    return (SWEEP_AT + timedelta(days=days, minutes=minutes)).isoformat()
 
 
 def _day(days: int = 0) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
+    return (SWEEP_AT + timedelta(days=days)).date().isoformat()
 
 
 RESULTS = {"cocaine": "negative", "methamphetamine": "negative"}
@@ -139,9 +144,10 @@ def api_bodies(m: dict[str, int]) -> dict[str, dict[str, Any]]:
         "api.add_schedule_version": {"schedule": ESCALATING, "effective_on": _day(7), "based_on_version": 1},
         "api.create_patient": {"display_name": "Nora New", "record_number": "MRN-900", "program_id": m["program"],
                                "counselor_id": m["user"], "start_date": _day()},
-        "api.record_specimen": {"collected_at": _now(), "status": "final", "results": RESULTS, "validity": "valid",
-                                "temperature_ok": True, "observed": False, "method": "poc", "note": "n",
-                                "confirm_untested": False},
+        # Half an hour before the matrix world's own specimen, which it records at the instant the test runs.
+        "api.record_specimen": {"collected_at": _now(minutes=-30), "status": "final", "results": RESULTS,
+                                "validity": "valid", "temperature_ok": True, "observed": False, "method": "poc",
+                                "note": "n", "confirm_untested": False},
         "api.correct_specimen": {"version": 1, "reason": "A typo", "status": "final", "results": RESULTS,
                                  "collected_at": _now(-1), "validity": "valid", "temperature_ok": True,
                                  "observed": True, "method": "poc", "note": "n", "confirm_untested": False},

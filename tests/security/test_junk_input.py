@@ -21,6 +21,7 @@ from security.junk_support import (
     EDGE_DATES,
     EDGE_MOMENTS,
     HUGE_ID,
+    SWEEP_AT,
     api_bodies,
     date_fields,
     form_variants,
@@ -153,6 +154,7 @@ def _body_sweep(client, path: str, method: str, headers, base: dict, schema: dic
 
 
 @pytest.mark.parametrize("endpoint", _api_cases())
+@pytest.mark.time_machine(SWEEP_AT, tick=False)
 def test_the_api_answers_junk_with_its_error_body_never_a_500(app, matrix, endpoint):
     r = API[endpoint]
     client = app.test_client()

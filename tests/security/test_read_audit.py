@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
-from helpers import api_token, sign_in, statements
+from helpers import api_token, engine_events, sign_in, statements
 from worlds.personas import Personas
 
 NOW = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
@@ -22,23 +22,9 @@ pytestmark = pytest.mark.time_machine(NOW, tick=False)
 READS_USERS = re.compile(r"\b(FROM|JOIN) users\b")
 
 
-@contextmanager
-def commits(app: Flask) -> Iterator[list[object]]:
+def commits(app: Flask):
     """One entry per COMMIT sent to the database inside the block."""
-    from cm_tracker.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    seen: list[object] = []
-
-    def listener(conn: object) -> None:
-        seen.append(conn)
-
-    event.listen(engine, "commit", listener)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "commit", listener)
+    return engine_events(app, "commit", lambda conn: conn)
 
 
 @contextmanager
