@@ -8,6 +8,7 @@ not produce a page whose header is Spanish and whose body is English.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from flask import Flask, request
 from flask_babel import Babel, format_date, format_datetime, format_number, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import pass_context
 
 from cm_tracker import money as money_rules
 from cm_tracker.models import Role
@@ -95,16 +97,28 @@ def compile_catalogs(directory: Path = TRANSLATIONS) -> None:
             partial.unlink(missing_ok=True)  # a read-only install: set-up compiled the catalogs already
 
 
+def _per_request(write: Callable[[Any], str]) -> Callable[..., str]:
+    """A filter in the request's language that Jinja never runs while compiling a template.
+
+    Jinja folds a filter of a constant into the compiled template (`{{ 0 | money }}` becomes the text "$0.00"), in
+    the language of whoever rendered the template first, and every later reader got that text. A filter that takes
+    the render context is never folded."""
+
+    @pass_context
+    def per_request(_context: Any, value: Any) -> str:
+        return write(value)
+
+    return per_request
+
+
 def register(app: Flask) -> None:
     compile_catalogs()
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("CLINIC_TIMEZONE", "UTC"))
     babel.init_app(app, locale_selector=select_locale)
-    app.add_template_filter(money, "money")
-    app.add_template_filter(number, "lnumber")
-    app.add_template_filter(long_date, "long_date")
-    app.add_template_filter(short_date, "short_date")
-    app.add_template_filter(when, "when")
+    for name, write in (("money", money), ("lnumber", number), ("long_date", long_date),
+                        ("short_date", short_date), ("when", when)):
+        app.add_template_filter(_per_request(write), name)
 
     @app.context_processor
     def _language() -> dict[str, Any]:

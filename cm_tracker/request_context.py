@@ -8,6 +8,7 @@ and the source is "cli". The clinic's time zone and name are CLINIC_TIMEZONE and
 
 from __future__ import annotations
 
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, current_app, has_request_context, jsonify, render_template
@@ -32,8 +33,15 @@ class FlaskContext:
 
     def clinic_settings(self) -> ClinicSettings:
         config = current_app.config
-        return ClinicSettings(timezone=ZoneInfo(config["CLINIC_TIMEZONE"]),
-                              name=str(config.get("CLINIC_NAME") or DEFAULT_CLINIC_NAME))
+        return _settings(config["CLINIC_TIMEZONE"], config.get("CLINIC_NAME"))
+
+
+@lru_cache(maxsize=16)
+def _settings(timezone: str, name: object) -> ClinicSettings:
+    """Built once per pair of values: the services ask for the clinic's zone once per event they date (a desk entry
+    evaluates a whole history), and the values are read from the current app each time, so a test's app with other
+    settings gets its own."""
+    return ClinicSettings(timezone=ZoneInfo(timezone), name=str(name or DEFAULT_CLINIC_NAME))
 
 
 def register(_app: Flask) -> None:

@@ -10,7 +10,7 @@ from cm_tracker.api.access import allow, current_api_user
 from cm_tracker.api.blueprint import ID, bp
 from cm_tracker.api.errors import ApiError
 from cm_tracker.api.openapi import document, operation
-from cm_tracker.api.openapi_schemas import DATETIME, body, obj, ref
+from cm_tracker.api.openapi_schemas import DATETIME, IDEMPOTENCY_KEY, body, obj, ref
 from cm_tracker.api.schemas import Fields, json_object
 from cm_tracker.models import LedgerEntry, Patient
 from cm_tracker.permissions import get_patient_for, is_patient, is_staff, may_record_events
@@ -26,6 +26,7 @@ PAGE_DEFAULT, PAGE_MAX = 100, 500
 def _balance(patient: Patient) -> dict[str, Any]:
     statement = statement_for(patient)
     b, cap = statement.balance, statement.cap
+    owed = b.prizes
     return {
         "points": b.points, "value_cents": statement.value_cents, "draws": b.draws,
         "earned_points": b.earned_points, "redeemed_points": b.redeemed_points,
@@ -35,6 +36,7 @@ def _balance(patient: Patient) -> dict[str, Any]:
         "next": [{"target": n.target, "points": n.points, "draws": n.draws, "explanation": n.explanation,
                   "reset_points": n.reset_points, "reset_draws": n.reset_draws,
                   "reset_explanation": n.reset_explanation} for n in statement.next],
+        "prizes": {"waiting": owed.waiting, "value_cents": owed.value_cents},
     }
 
 
@@ -112,9 +114,9 @@ def draw(patient_id: int) -> tuple[Response, int]:
     fields = Fields(json_object(), ("count",))
     count = fields.integer("count", maximum=draws.MAX_DRAWS_AT_ONCE)
     fields.check("No draw was made.")
-    made = draws.perform_draws(patient, count or 0, actor=current_api_user())
-    return jsonify({"draws": [{"id": d.id, "tier": d.tier, "drawn_tier": d.drawn_tier, "value_cents": d.value_cents}
-                              for d in made]}), 201
+    done = draws.perform_draws(patient, count or 0, actor=current_api_user(),
+                               idempotency_key=request.headers.get("Idempotency-Key"))
+    return jsonify(done.response), 201
 
 
 _NEXT = obj({"target": {"type": "string"}, "points": {"type": "integer"}, "draws": {"type": "integer"},
@@ -122,6 +124,8 @@ _NEXT = obj({"target": {"type": "string"}, "points": {"type": "integer"}, "draws
              "reset_draws": {"type": "integer"}, "reset_explanation": {"type": "string"}})
 _CAP = obj({"cap_cents": {"type": "integer"}, "used_cents": {"type": "integer"},
             "remaining_cents": {"type": "integer"}, "window": {"enum": ["calendar_year", "rolling_365", "episode"]}})
+# Prizes won in draws and not handed over yet: a liability of the programme, like unredeemed points.
+_PRIZES = obj({"waiting": {"type": "integer", "minimum": 0}, "value_cents": {"type": "integer", "minimum": 0}})
 _ENTRY = obj({"id": {"type": "integer"}, "created_at": DATETIME, "kind": {"type": "string"},
               "target": {"type": ["string", "null"]}, "points": {"type": "integer"}, "draws": {"type": "integer"},
               "value_cents": {"type": "integer"}, "reason": {"type": "string"},
@@ -136,6 +140,11 @@ def _paged(op: dict[str, Any]) -> dict[str, Any]:
     return op
 
 
+def _with_key(op: dict[str, Any]) -> dict[str, Any]:
+    op["parameters"] = [*op.get("parameters", []), IDEMPOTENCY_KEY]
+    return op
+
+
 document({
     "/patients/{patient_id}/balance": {"get": operation(
         "A patient's balance, cap and what the next success of each target earns (staff).",
@@ -145,15 +154,16 @@ document({
         errors=("404", "422"), params=("patient_id",)))},
     "/me/balance": {"get": operation("Your own balance (patients).", ("200", "Balance", "The balance."))},
     "/me/ledger": {"get": _paged(operation("Your own ledger (patients).", ("200", "Ledger", "One page.")))},
-    "/patients/{patient_id}/draws": {"post": operation(
-        "Draw from the prize bowl at the desk, within the draws waiting (staff).",
+    "/patients/{patient_id}/draws": {"post": _with_key(operation(
+        "Draw from the prize bowl at the desk, within the draws waiting (staff). Send an Idempotency-Key: the same "
+        "key and count again answer the first draws and draw nothing new; the same key with another count is 422.",
         ("201", "Draws", "Each slip drawn and the prize tier granted."), body="DrawRequest",
-        errors=("404", "409"), params=("patient_id",))},
+        errors=("404", "409", "422"), params=("patient_id",)))},
 }, {
     "Balance": obj({"points": {"type": "integer"}, "value_cents": {"type": "integer"}, "draws": {"type": "integer"},
                     "earned_points": {"type": "integer"}, "redeemed_points": {"type": "integer"},
                     "point_value_cents": {"type": "integer"}, "cap": {"oneOf": [_CAP, {"type": "null"}]},
-                    "next": {"type": "array", "items": _NEXT}}),
+                    "next": {"type": "array", "items": _NEXT}, "prizes": _PRIZES}),
     "LedgerEntry": _ENTRY,
     "Ledger": obj({"entries": {"type": "array", "items": ref("LedgerEntry")},
                    "next_cursor": {"type": ["string", "null"]}}),

@@ -21,6 +21,16 @@ MOMENT = {**DATETIME, "pattern": f"^(19|2[0-9])[0-9]{{2}}{_MONTH_DAY}{_CLOCK}$",
 START_DAY = {**DATE, "pattern": f"^20[0-9]{{2}}{_MONTH_DAY}$", "description": "In the years 2000 to 2099."}
 LINE = "^[^\\u0000-\\u001f\\u007f]*$"
 LINES = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
+# The header of the writes a client may retry (redemptions, prize draws; services/core/idempotency.py).
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    # Python's str.isprintable: no control character, and no other space than the space itself.
+    "schema": {"type": "string", "minLength": 1, "maxLength": 120,
+               "pattern": "^[^\\u0000-\\u001f\\u007f-\\u00a0\\u00ad]+$"},
+    "description": "Send a fresh random value per request and reuse it on retries: the same key and body return the "
+                   "first response and write nothing; the same key with another body is refused (422). Without it "
+                   "the request is accepted but a retry writes again.",
+}
 
 
 def ref(name: str) -> dict[str, str]:
@@ -134,9 +144,13 @@ TARGET = obj({
     "upcoming": {"type": "array", "description": "Versions saved to take effect after today.", "items": obj({
         "version": INT, "effective_on": DATE, "schedule": ref("Schedule")})},
 }, ["key", "kind", "label", "analytes", "schedule"])
+PER_WEEK = {"type": "integer", "minimum": 1, "maximum": 7, "description": "Visits each week of this stretch."}
 VISIT_PLAN = {"type": "array", "minItems": 1, "items": obj({
     "from_week": {"type": "integer", "minimum": 1}, "to_week": {"type": "integer", "minimum": 1},
-    "days": {"type": "array", "minItems": 1, "uniqueItems": True, "items": WEEKDAY},
+    "per_week": PER_WEEK,
+    "days": {"type": "array", "minItems": 1, "uniqueItems": True, "items": WEEKDAY,
+             "description": "A programme's: the days patients get unless the clinic chooses others; an "
+                            "enrollment's: the patient's days, one per visit a week."},
 }, ["from_week", "to_week", "days"])}
 PROGRAM_FIELDS: dict[str, Any] = {
     "name": {"type": "string", "minLength": 1, "maxLength": 120},
@@ -159,8 +173,12 @@ REQUEST_VISIT_PLAN = {"type": "array", "minItems": 1, "items": obj({
     "from_week": {"type": "integer", "minimum": 1, "maximum": 104},
     "to_week": {"type": "integer", "minimum": 1, "maximum": 104,
                 "description": "From from_week to the programme's weeks."},
-    "days": {"type": "array", "minItems": 1, "uniqueItems": True, "items": WEEKDAY},
-}, ["from_week", "to_week", "days"])}
+    "per_week": PER_WEEK,
+    "days": {"type": "array", "minItems": 1, "maxItems": 7, "uniqueItems": True, "items": WEEKDAY,
+             "description": "The default days, one per visit a week; left out: the first per_week of the "
+                            "programme's visit_days, else days spread through the week (Monday, Thursday for 2)."},
+}, ["from_week", "to_week"], description="Give per_week, days or both (then as many days as visits a week).")
+    | {"anyOf": [{"required": ["per_week"]}, {"required": ["days"]}]}}
 # The programme reader takes 0 and 1 for false and true (services/usecases/programs.py).
 HANDOVER_FLAG = {"oneOf": [{"type": "boolean"}, {"enum": [0, 1]}]}
 PROGRAM_INPUT: dict[str, Any] = {
@@ -193,6 +211,8 @@ PATIENT_CREATE = body({
 ENROLLMENT = obj({
     "id": INT, "program_id": INT, "start_date": DATE, "end_date": nullable(DATE),
     "status": {"enum": ["active", "completed", "discharged"]}, "visit_days": {"type": "array", "items": WEEKDAY},
+    "visit_plan": nullable({**VISIT_PLAN, "description": "The patient's days in each stretch of the programme's "
+                                                         "visit plan; null without a plan."}),
 }, ["id", "program_id", "start_date", "status"])
 PATIENT = obj({
     "id": INT, "display_name": {"type": "string"}, "record_number": {"type": "string"},

@@ -39,7 +39,7 @@ from cm_tracker.validation import row_id
 
 def reward_to_dict(item: CatalogItem) -> dict[str, Any]:
     r = item.reward
-    return {"id": r.id, "kind": str(r.kind), "name": r.name, "description": r.description,
+    return {"id": r.id, "kind": str(r.kind), "name": r.name, "name_es": r.name_es, "description": r.description,
             "cost_points": r.cost_points, "tier": r.tier, "value_cents": r.value_cents, "program_id": r.program_id,
             "is_stocked": r.is_stocked, "stock": item.stock, "low_stock_threshold": r.low_stock_threshold,
             "is_low": item.is_low, "is_active": r.is_active}
@@ -59,10 +59,11 @@ def draw_to_dict(d: Draw) -> dict[str, Any]:
 
 
 def _reward_input(data: dict[str, Any]) -> tuple[RewardInput, int | None]:
-    fields = Fields(data, ("name", "cost_points", "tier", "value_cents", "stock", "description", "program_id",
-                           "low_stock_threshold"))
+    fields = Fields(data, ("name", "name_es", "cost_points", "tier", "value_cents", "stock", "description",
+                           "program_id", "low_stock_threshold"))
     values = RewardInput(
-        name=fields.string("name", 120) or "", value_cents=fields.integer("value_cents", minimum=0) or 0,
+        name=fields.string("name", 120) or "", name_es=fields.string("name_es", 120, required=False) or "",
+        value_cents=fields.integer("value_cents", minimum=0) or 0,
         cost_points=fields.integer("cost_points", required=False), tier=fields.string("tier", 24, required=False),
         description=fields.string("description", 2000, required=False) or "",
         program_id=fields.integer("program_id", required=False),
@@ -172,13 +173,26 @@ def waiting_prizes(patient_id: int) -> Response:
 @limit_password_attempts("confirmer_username", only_when_given=True)
 def hand_over_prize(draw_id: int) -> Response:
     _, draw = get_record_for(current_api_user(), Draw, draw_id, write=True)
-    fields = Fields(json_object(), ("reward_id", "confirmer_username", "confirmer_password"))
+    fields = Fields(json_object(), ("reward_id", "confirmer_username", "confirmer_password", "confirm"))
     reward_id = fields.integer("reward_id")
     confirmer = prizes.Credentials(fields.string("confirmer_username", 64, required=False) or "",
                                    fields.string("confirmer_password", 128, required=False) or "")
+    confirmed = _flag(fields, "confirm")
     fields.check("The prize was not handed over.")
-    handed = prizes.hand_over_confirmed(draw, _reward(reward_id), actor=current_api_user(), confirmer=confirmer)
+    handed = prizes.hand_over_confirmed(draw, _reward(reward_id), actor=current_api_user(), confirmer=confirmer,
+                                        confirmed=confirmed)
     return jsonify(draw_to_dict(handed))
+
+
+def _flag(fields: Fields, name: str) -> bool:
+    """An optional JSON boolean: false when left out or null (as every optional field of the API takes null)."""
+    value = fields.data.get(name)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        fields.errors[name] = "Must be true or false."
+        return False
+    return value
 
 
 describe()

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 from cm_tracker.api.openapi import document, operation
-from cm_tracker.api.openapi_schemas import DATETIME, ID, INT, body, nullable, obj, ref, text
+from cm_tracker.api.openapi_schemas import DATETIME, ID, IDEMPOTENCY_KEY, INT, body, nullable, obj, ref, text
 from cm_tracker.validation import MAX_ROW_ID
 
-_IDEMPOTENCY = {
-    "name": "Idempotency-Key", "in": "header", "required": False,
-    # Python's str.isprintable: no control character, and no other space than the space itself.
-    "schema": {"type": "string", "minLength": 1, "maxLength": 120,
-               "pattern": "^[^\\u0000-\\u001f\\u007f-\\u00a0\\u00ad]+$"},
-    "description": "Send a fresh random value per redemption and reuse it on retries: the same key and body "
-                   "return the first response and write nothing; the same key with another body is refused "
-                   "(422). Without it the redemption is accepted but a retry redeems again.",
-}
 _AMOUNT = {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID}
 _PROGRAM_FILTER = {"name": "program_id", "in": "query", "required": False, "schema": ID,
                    "description": "Only the items offered in this programme (its own and those for every programme)."}
 
 _REWARD = obj({
-    "id": INT, "kind": {"enum": ["voucher", "prize"]}, "name": {"type": "string"}, "description": {"type": "string"},
+    "id": INT, "kind": {"enum": ["voucher", "prize"]}, "name": {"type": "string"},
+    "name_es": {**nullable({"type": "string"}), "description": "The name patients read in Spanish; null: `name`."},
+    "description": {"type": "string"},
     "cost_points": nullable(INT), "tier": nullable({"type": "string"}), "value_cents": INT,
     "program_id": nullable(INT), "is_stocked": {"type": "boolean"},
     "stock": {**nullable(INT), "description": "On hand (the sum of stock movements); null when not counted."},
@@ -37,7 +30,7 @@ _DRAW = obj({"id": INT, "tier": {"type": "string"}, "value_cents": INT, "reward_
 
 
 def _with_key(op: dict[str, object]) -> dict[str, object]:
-    op["parameters"] = [*op.get("parameters", []), _IDEMPOTENCY]  # type: ignore[misc]
+    op["parameters"] = [*op.get("parameters", []), IDEMPOTENCY_KEY]  # type: ignore[misc]
     return op
 
 
@@ -81,14 +74,18 @@ def describe() -> None:
             errors=("404",), params=("patient_id",))},
         "/draws/{draw_id}/handover": {"post": operation(
             "Hand over the cabinet item the patient chose for a winning draw; stock goes down by one. Programmes "
-            "with two-person control need a second staff member's username and password.",
+            "with two-person control need a second staff member's username and password; a prize worth more than "
+            "the programme's confirm_handover_above_cents needs \"confirm\": true (else 422 on confirm).",
             ("200", "Prize", "The draw with its item and who handed it over."), body="HandoverCreate",
             errors=("404", "409"), params=("draw_id",))},
     }, {
         "Reward": _REWARD,
         "RewardList": obj({"rewards": {"type": "array", "items": ref("Reward")}}),
         "RewardCreate": body({
-            "name": text(120, min_length=1), "cost_points": {**ID, "description": "A voucher's cost."},
+            "name": text(120, min_length=1),
+            "name_es": text(120, description="The name patients who read the portal in Spanish see; blank or "
+                                             "left out: they see `name`."),
+            "cost_points": {**ID, "description": "A voucher's cost."},
             "tier": text(24, description="A prize's tier in the bowl."), "value_cents": _AMOUNT, "stock": _AMOUNT,
             "description": text(2000), "program_id": ID, "low_stock_threshold": _AMOUNT}, ["name", "value_cents"]),
         "RedemptionCreate": body({"reward_id": ID, "quantity": {"type": "integer", "minimum": 1, "maximum": 50}},
@@ -105,5 +102,5 @@ def describe() -> None:
         "Prize": _DRAW,
         "PrizeList": obj({"prizes": {"type": "array", "items": ref("Prize")}}),
         "HandoverCreate": body({"reward_id": ID, "confirmer_username": text(64),
-                                "confirmer_password": text(128)}, ["reward_id"]),
+                                "confirmer_password": text(128), "confirm": {"type": "boolean"}}, ["reward_id"]),
     })

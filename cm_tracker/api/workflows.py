@@ -85,16 +85,22 @@ def visit_to_dict(visit: ScheduledVisit) -> dict[str, Any]:
 def change_visit_days(patient_id: int) -> Response:
     patient = get_patient_for(current_api_user(), patient_id, write=True)
     data = json_object()
-    fields = Fields(data, ("visit_days", "from", "version"))
-    days, from_on, version = data.get("visit_days"), fields.date("from"), fields.integer("version")
-    if not isinstance(days, list) or not all(isinstance(d, str) for d in days):
-        fields.errors["visit_days"] = "Required: a list of days (mon, tue, wed, thu, fri, sat, sun)."
+    fields = Fields(data, ("visit_days", "visit_plan", "from", "version"))
+    days, plan = data.get("visit_days"), data.get("visit_plan")
+    from_on, version = fields.date("from"), fields.integer("version")
+    if (plan is None and days is None) or (days is not None and not _is_days(days)):
+        fields.errors["visit_days"] = ("Required: a list of days (mon, tue, wed, thu, fri, sat, sun), unless "
+                                       "visit_plan gives the days of a visit plan's weeks.")
     fields.check("The visit days were not changed.")
-    done = visit_schedule.change_visit_days(patient, visit_days=days or [], from_on=from_on or date.min,
+    done = visit_schedule.change_visit_days(patient, visit_days=days, visit_plan=plan, from_on=from_on or date.min,
                                             version=version or 0, actor=current_api_user(), today=clinic_today())
     return jsonify({**enrollment_to_dict(done.enrollment), "patient_version": patient.version,
                     "removed": done.removed, "added": done.added,
                     "upcoming_visits": [visit_to_dict(v) for v in done.upcoming]})
+
+
+def _is_days(days: object) -> bool:
+    return isinstance(days, list) and all(isinstance(d, str) for d in days)
 
 
 @bp.post(f"/patients/<{ID}:patient_id>/enrollment/end")
@@ -170,8 +176,10 @@ document({
         params=("patient_id",))},
     "/patients/{patient_id}/visit-days": {"put": operation(
         "Change the current enrollment's visit days from a date on (today or later): the open visits from then on "
-        "are regenerated for the new days (a programme's visit plan keeps its own weeks); visits with a result or "
-        "an excuse stay, and nothing in the ledger changes. Send the patient's version: a stale one is 409.",
+        "are regenerated for the new days; visits with a result or an excuse stay, and nothing in the ledger "
+        "changes. `visit_days` are the days of the weeks outside a visit plan; `visit_plan` the days of the plan's "
+        "stretches of weeks (each as many as the plan has visits a week; a stretch left out keeps its days). "
+        "Send the patient's version: a stale one is 409.",
         ("200", "VisitDaysChanged", "The enrollment with its new days and the first visits from `from` on."),
         body="VisitDaysChange", errors=("404", "409"), params=("patient_id",))},
     "/patients/{patient_id}/enrollment/end": {"post": operation(
@@ -193,11 +201,21 @@ document({
     "PatientUpdate": body({"version": ROW_ID, "display_name": text(120, min_length=1),
                            "counselor_id": {**ROW_ID, "description": "Admins and managers."}}, ["version"],
                           keep_nulls=("display_name",)),
-    "VisitDaysChange": body({"visit_days": {"type": "array", "items": WEEKDAY, "minItems": 1},
+    "VisitDaysChange": body({"visit_days": {"type": "array", "items": WEEKDAY, "minItems": 1,
+                                            "description": "The days of the weeks outside a visit plan."},
+                             "visit_plan": {"type": "array", "minItems": 1, "items": obj({
+                                 "from_week": {"type": "integer"}, "to_week": {"type": "integer"},
+                                 "per_week": {"type": "integer", "description": "Optional, as the enrollment gives "
+                                                                                "it; it cannot change here."},
+                                 "days": {"type": "array", "items": WEEKDAY, "uniqueItems": True}},
+                                 ["from_week", "to_week", "days"]),
+                                 "description": "The patient's days for stretches of the programme's visit plan, "
+                                                "named by their weeks as the programme gives them."},
                              "from": {**DAY, "description": "The first day the new days apply (today or later)."},
                              "version": {**ROW_ID,
                                          "description": "The patient's version, as GET /patients/{id} gives it."}},
-                            ["visit_days", "from", "version"]),
+                            ["from", "version"], description="Send visit_days, visit_plan or both.")
+    | {"anyOf": [{"required": ["visit_days"]}, {"required": ["visit_plan"]}]},
     "VisitDaysChanged": obj({**ENROLLMENT["properties"],
                              "patient_version": {"type": "integer", "description": "Send it with the next change."},
                              "removed": {"type": "integer"}, "added": {"type": "integer"},

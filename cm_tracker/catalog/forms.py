@@ -27,6 +27,9 @@ KIND_CHOICES = [SelectChoice("voucher", "Voucher: bought with points from the ca
 class RewardForm(FlaskForm):
     kind = SelectField("Kind", choices=KIND_CHOICES, validators=[DataRequired("Choose voucher or prize.")])
     name = StringField("Name", validators=[DataRequired("Give a name."), Length(max=120)])
+    name_es = StringField("Name in Spanish", validators=[Optional(), Length(max=120)],
+                          description="What patients who read the portal in Spanish see. Leave blank to show the "
+                                      "name above.")
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)],
                                 description="What the patient gets, as staff would explain it.")
     cost_points = IntegerField("Cost in points", validators=[Optional()], description="Vouchers only.")
@@ -75,3 +78,9 @@ class AdjustmentForm(FlaskForm):
     reason = StringField("Reason", validators=[DataRequired("Say why: manual adjustments are reviewed."),
                                                Length(max=500)],
                          description="Shown in the patient's ledger and reviewed by the programme.")
+
+
+class HandoverLimitForm(FlaskForm):
+    above_dollars = MoneyField("Confirm hand-overs above ($)", validators=[Optional(), Length(max=12)],
+                               description="A prize hand-over worth more than this asks the staff member to confirm "
+                                           "it. Leave empty to never ask.")

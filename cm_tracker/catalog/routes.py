@@ -7,8 +7,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from cm_tracker.catalog.forms import AdjustmentForm, CountForm, RestockForm, RewardForm
-from cm_tracker.catalog.views import fail, item_page, reward_input
+from cm_tracker.catalog.forms import AdjustmentForm, CountForm, HandoverLimitForm, RestockForm, RewardForm
+from cm_tracker.catalog.views import fail, index_page, item_page, reward_input
 from cm_tracker.models import Reward
 from cm_tracker.money import plain_dollars
 from cm_tracker.permissions import STAFF_ROLES, can_adjust_manually, can_manage_catalog, get_patient_for
@@ -17,7 +17,8 @@ from cm_tracker.services.core import audit
 from cm_tracker.services.core.errors import NotFound, ServiceError
 from cm_tracker.services.queries import adjustments as adjustments_reads
 from cm_tracker.services.queries import catalog as catalog_reads
-from cm_tracker.services.usecases import adjustments, catalog, listings
+from cm_tracker.services.queries import prizes as prizes_reads
+from cm_tracker.services.usecases import adjustments, catalog, listings, prizes
 from cm_tracker.services.usecases.access_log import log_now
 
 bp = Blueprint("catalog", __name__)
@@ -39,11 +40,26 @@ def _reward(reward_id: int) -> Reward:
 
 
 @bp.get("/")
-def index() -> str:
-    items = catalog_reads.catalog()
-    return render_template("catalog/index.html", items=items, low=catalog_reads.low_stock(items),
-                           counts=catalog_reads.count_history(limit=15), programs=catalog_reads.program_names(),
-                           names={i.reward.id: i.reward.name for i in items})
+def index() -> tuple[str, int]:
+    return index_page()
+
+
+@bp.post("/programmes/<int:program_id>/handover-confirmation")
+def handover_confirmation(program_id: int) -> Response | tuple[str, int]:
+    _require(can_manage_catalog(current_user))
+    try:
+        program = prizes_reads.get_prize_programme(program_id)
+    except NotFound:
+        abort(404)
+    form = HandoverLimitForm()
+    if form.validate_on_submit():
+        try:
+            prizes.set_confirmation_limit(program, form.above_dollars.cents, actor=current_user)
+            flash(f"Saved the hand-over confirmation of {program.name}.", "success")
+            return redirect(url_for("catalog.index", _anchor=f"handover-{program.id}"))
+        except ServiceError as exc:
+            fail(form, exc)
+    return index_page(form, program.id, 422)
 
 
 @bp.route("/rewards/new", methods=["GET", "POST"])

@@ -11,7 +11,8 @@ demo_cli = AppGroup("demo", help="The demo clinic.")
 @demo_cli.command("load")
 @click.option("--seed", default=2026, show_default=True, help="Seed of the demo's random history.")
 def load_demo_command(seed: int) -> None:
-    """Build a realistic demo clinic in an empty database and print its sign-ins."""
+    """Build a realistic demo clinic in an empty database, its history ending yesterday at the clinic
+    (CLINIC_TIMEZONE), and print its sign-ins."""
     from cm_tracker.services.core.clinic import clinic_today
     from cm_tracker.tooling.demo import load_demo
 

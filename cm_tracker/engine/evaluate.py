@@ -228,9 +228,18 @@ def preview_next(
     success = TargetEvent(("preview", 1), _FUTURE, on, SUCCESS)
     failure = TargetEvent(("preview", 0), _FUTURE, on, FAILURE)
     ladder = ladder_of(current)
-    nxt = _evaluate(timeline, [*ordered, success], label, 0)[0][-1]
-    saved = _evaluate(timeline, [*ordered, failure], label, 0)[1]
-    reset = _evaluate(timeline, [*ordered, failure, success], label, 0)[0][-1]
+    if len(timeline) == 1:
+        # One version: _climb is a left fold over the streak it returns, so the history is climbed once and each
+        # hypothetical continues from its streak (the same awards as climbing the history three times over).
+        streak = _climb(ladder, ordered, label)[1]
+        nxt = _climb(ladder, (success,), label, 0, streak)[0][-1]
+        failed = _climb(ladder, (failure,), label, 0, streak)[1]
+        saved = failed[2]
+        reset = _climb(ladder, (success,), label, 0, failed)[0][-1]
+    else:
+        nxt = _evaluate(timeline, [*ordered, success], label, 0)[0][-1]
+        saved = _evaluate(timeline, [*ordered, failure], label, 0)[1]
+        reset = _evaluate(timeline, [*ordered, failure, success], label, 0)[0][-1]
     reset_text = f"A failure would reset the next success to {count(ladder.start, ladder.unit)}"
     return NextPreview(
         nxt.points, nxt.draws, _preview_text(ladder, nxt, label),

@@ -114,6 +114,7 @@ def _limits_may_bind(rules: ProgramRules, lists: list[list[Award]], spends: Sequ
 
 
 _value = attrgetter("value_cents")
+_WHY = Award._fields.index("why")  # 11: points sit at 4, value_cents and capped after why
 
 
 def _apply_limits(rules: ProgramRules, lists: list[list[Award]], spends: Sequence[CapSpend]) -> None:
@@ -127,8 +128,6 @@ def _apply_limits(rules: ProgramRules, lists: list[list[Award]], spends: Sequenc
     pv = rules.point_value_cents
     cuts, stopped = cap_cuts(rules.cap_window, rules.cap_cents, rules.max_award_cents, pv, walk,
                              [(s.on, s.value_cents) for s in spends])  # fmt: skip
-    if stopped < len(walk):  # the cap is used: every award left keeps nothing (engine/caps.py)
-        cuts += [(position, 0, CAP) for position in range(stopped, len(walk))]
     limits = {
         CEILING: f"one award may be worth at most {money(rules.max_award_cents or 0)}",
         CAP: f"{limit_phrase(rules.cap_window, rules.cap_cents)} is reached",
@@ -137,16 +136,26 @@ def _apply_limits(rules: ProgramRules, lists: list[list[Award]], spends: Sequenc
     whys: dict[str, dict[int, Why]] = {CEILING: {}, CAP: {}}
     for position, kept, limit in cuts:
         award = walk[position]
-        original = award.why
+        original = award[_WHY]
         same = whys[limit]
         why = same.get(id(original))
         if why is None:
             why = same[id(original)] = (_cut_text, original, limits[limit])
         awards, index = places[position]
-        awards[index] = build_award(Award, (
-            award.key, award.at, award.on, award.outcome, kept // pv, award.draws, award.level, award.run,
-            award.bonus_points, award.bonus_draws, award.recovered, why, kept, True,
-        ))  # fmt: skip
+        # The award's own fields but points, why, value and capped (the field order of engine.events.Award).
+        awards[index] = build_award(Award, (*award[:4], kept // pv, *award[5:_WHY], why, kept, True))
+    if stopped < len(walk):
+        # The cap is used: every award left keeps nothing (engine/caps.py). The program's hot case once a cap
+        # binds, so one loop without the cut bookkeeping above.
+        same, phrase = whys[CAP], limits[CAP]
+        for position in range(stopped, len(walk)):
+            award = walk[position]
+            original = award[_WHY]
+            why = same.get(id(original))
+            if why is None:
+                why = same[id(original)] = (_cut_text, original, phrase)
+            awards, index = places[position]
+            awards[index] = build_award(Award, (*award[:4], 0, *award[5:_WHY], why, 0, True))
 
 
 def _walk(lists: list[list[Award]]) -> tuple[list[tuple[list[Award], int]], list[Award]]:

@@ -29,6 +29,7 @@ from cm_tracker.models.program import CapWindow, DilutePolicy, Program, ProgramT
 from cm_tracker.models.reporting import EnrollmentSummary, EventOutcome
 from cm_tracker.models.rewards import (
     Draw,
+    DrawRequest,
     Redemption,
     RedemptionStatus,
     Reward,
@@ -42,7 +43,8 @@ from cm_tracker.models.user import ApiToken, Role, User, UserSession
 
 __all__ = [
     "ActivityStatus", "AnalyteResult", "ApiToken", "AttendanceRecord", "AttendanceStatus", "AuditEvent",
-    "AuditOutcome", "CapWindow", "ClinicClosure", "DilutePolicy", "Draw", "Enrollment", "EnrollmentStatus",
+    "AuditOutcome", "CapWindow", "ClinicClosure", "DilutePolicy", "Draw", "DrawRequest", "Enrollment",
+    "EnrollmentStatus",
     "EnrollmentSummary",
     "EntryKind", "EventOutcome", "EventType", "Excuse", "GoalActivity", "LedgerEntry", "Patient", "Program",
     "ProgramTarget",

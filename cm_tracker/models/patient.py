@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -52,6 +53,9 @@ class Enrollment(db.Model):
     status: Mapped[EnrollmentStatus] = mapped_column(enum_column(EnrollmentStatus), default=EnrollmentStatus.ACTIVE)
     end_reason: Mapped[str | None] = mapped_column(Text)
     visit_days: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The patient's days in the weeks of the programme's visit plan: the plan's parts ({from_week, to_week,
+    # per_week, days}) with the days chosen for this patient; None for a programme without a plan.
+    visit_plan: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
     # Bumped by every write that posts to the ledger: the row services lock to serialise one patient's entries.
     version: Mapped[int] = mapped_column(default=1)

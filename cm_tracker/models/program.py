@@ -46,6 +46,8 @@ class Program(db.Model):
     funding_source: Mapped[str] = mapped_column(String(120), default="")
     budget_cents: Mapped[int | None]
     requires_two_person_handover: Mapped[bool] = mapped_column(default=False)
+    # A prize hand-over worth more than this asks the staff member to confirm it (None: never asks).
+    confirm_handover_above_cents: Mapped[int | None]
     is_archived: Mapped[bool] = mapped_column(default=False)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)

@@ -29,6 +29,8 @@ class Reward(db.Model):
     program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id"), index=True)
     kind: Mapped[RewardKind] = mapped_column(enum_column(RewardKind))
     name: Mapped[str] = mapped_column(String(120))
+    # The name Spanish-speaking patients read in the portal; None: they read `name` as written.
+    name_es: Mapped[str | None] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     cost_points: Mapped[int | None]
     tier: Mapped[str | None] = mapped_column(String(24))
@@ -96,6 +98,22 @@ class Draw(db.Model):
     drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     reward = relationship("Reward")
+
+
+class DrawRequest(db.Model):
+    """One request for draws that carried an Idempotency-Key (a desk form's one-time token, an API header): a retry
+    with the key answers the stored response instead of drawing again (services/core/idempotency.py)."""
+
+    __tablename__ = "draw_requests"
+    __table_args__ = (UniqueConstraint("patient_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(120))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
 
 
 class RedemptionStatus(enum.StrEnum):

@@ -6,9 +6,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
-from wtforms.validators import AnyOf, DataRequired, InputRequired, NumberRange
+from wtforms.validators import AnyOf, DataRequired, InputRequired
 
-from cm_tracker.services.core.spending import MAX_QUANTITY
 from cm_tracker.services.usecases.portal import SUPPORTED_LANGUAGES
 
 
@@ -23,9 +22,10 @@ class RequestForm(FlaskForm):
     reward_id = IntegerField(validators=[InputRequired()])
     quantity = IntegerField(
         _l("How many"), default=1, invalid_value_message=_l("Enter a whole number."),
-        validators=[InputRequired(_l("Say how many.")),
-                    NumberRange(1, MAX_QUANTITY, _l("Choose from %(min)s to %(max)s."))],
-        render_kw={"inputmode": "numeric", "min": 1, "max": MAX_QUANTITY},
+        # No range here: the service refuses a quantity with the patient's real limit, which the page then says
+        # (wording.request_problem); "from 1 to 50" would be wrong when 15 is all they can have.
+        validators=[InputRequired(_l("Say how many."))],
+        render_kw={"inputmode": "numeric", "min": 1},
     )
 
 

@@ -116,7 +116,7 @@ def request_reward() -> Any:
     except ServiceError as exc:
         return _rewards_page(patient, form, exc, status=exc.status)
     flash(_("Your request for %(item)s is waiting at the desk. Staff will hand it over at your next visit.",
-            item=reward.name), "success")
+            item=wording.reward_name(reward)), "success")
     return redirect(url_for("patient.rewards", _anchor="requests"))
 
 
@@ -133,7 +133,7 @@ def cancel_request(redemption_id: int) -> Response:
     except Conflict:
         flash(_("This request was already handed over or cancelled."), "error")
     else:
-        flash(_("Your request for %(item)s is cancelled.", item=redemption.reward.name), "success")
+        flash(_("Your request for %(item)s is cancelled.", item=wording.reward_name(redemption.reward)), "success")
     return redirect(url_for("patient.rewards", _anchor="requests"))
 
 

@@ -3,7 +3,8 @@
 "Negative for stimulants, 4th in a row: 25 points" / "Negativo para estimulantes, 4.º seguido: 25 puntos".
 services/queries/portal_history.py supplies each ledger entry with what its event earns now (outcome, streak, bonus),
 the cause of the outcome and the amounts before and after a correction; this module only chooses words.
-Staff-written text (an activity's description, a manual adjustment's note, reward names) is shown as written.
+Staff-written text (an activity's description, a manual adjustment's note, reward names) is shown as written, but
+for a catalog item's Spanish name, which a Spanish page shows instead of its name when the clinic gave one.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from flask_babel import lazy_gettext as _l
 from cm_tracker.engine.outcomes import Outcome
 from cm_tracker.engine.text import ordinal as english_ordinal
 from cm_tracker.i18n import money, short_date
-from cm_tracker.models import EntryKind, Redemption, RedemptionStatus, ScheduledVisit, VisitKind
+from cm_tracker.models import EntryKind, Redemption, RedemptionStatus, Reward, ScheduledVisit, VisitKind
 from cm_tracker.services.core.errors import ServiceError
-from cm_tracker.services.core.spending import MAX_QUANTITY
 from cm_tracker.services.queries.portal import Shelf, Streak
 from cm_tracker.services.queries.portal_history import Cause, Line
 
@@ -218,8 +218,32 @@ def _correction_sentence(line: Line) -> str:
              what=label(line.label), **common)
 
 
+def reward_name(reward: Reward) -> str:
+    """A catalog or cabinet item's name in the page's language: its Spanish name on a Spanish page when it has one,
+    else its name as staff wrote it."""
+    if reward.name_es and str(get_locale()) == "es":
+        return reward.name_es
+    return reward.name
+
+
+def correction_why(line: Line) -> str:
+    """Why a correction happened, for the line under it. A reason staff typed follows it as written (in English, see
+    the module), so the template shows it apart, in its own language."""
+    code = line.why.code if line.why else ""
+    return str(_WHY[code]()) if code in _WHY else ""
+
+
+_WHY = {
+    "lab": lambda: _("Corrected by the lab"),
+    "staff": lambda: _("Corrected by staff:"),
+    "excused": lambda: _("Excused by the clinic:"),
+    "closed": lambda: _("The clinic was closed:"),
+    "recalculated": lambda: _("Recalculated after an earlier visit was recorded or changed"),
+}
+
+
 def item(redemption: Redemption) -> str:
-    name = redemption.reward.name if redemption.reward else _("a reward")
+    name = reward_name(redemption.reward) if redemption.reward else _("a reward")
     if redemption.quantity == 1:
         return name
     return _("%(count)s \u00d7 %(name)s", count=format_number(redemption.quantity), name=name)
@@ -305,15 +329,24 @@ def reset_rule(s: Streak) -> str:
 def request_problem(error: ServiceError, shelf: Shelf, reward_id: int | None) -> str:
     """Why a request was refused, in the patient's words (the service's message is English, for staff and logs)."""
     offer = next((o for o in shelf.offers if o.reward.id == reward_id), None)
-    name = offer.reward.name if offer else _("this item")
+    name = reward_name(offer.reward) if offer else _("this item")
+    most = offer.most if offer else 0  # the real limit (core.spending), never the per-request one
     code = getattr(error, "code", "")
     if code == "insufficient_balance":
-        return _("You do not have enough points for %(item)s yet: you have %(available)s available.",
-                 item=name, available=points(shelf.available))
+        short = _("You do not have enough points for %(item)s yet: you have %(available)s available.",
+                  item=name, available=points(shelf.available))
+        return f"{short} {up_to(most)}" if most else short
+    if code == "out_of_stock" and most:
+        return ngettext("Only %(num)s of %(item)s is left, so you can ask for 1.",
+                        "Only %(num)s of %(item)s are left, so you can ask for up to %(num)s.", most, item=name)
     if code == "out_of_stock":
         return _("Sorry, %(item)s is out of stock right now. Please ask at the desk.", item=name)
     if code == "no_enrollment":
         return _("You are not enrolled in a programme right now, so nothing can be requested.")
-    if error.fields.get("quantity"):
-        return _("Choose how many, from 1 to %(max)s.", max=MAX_QUANTITY)
+    if error.fields.get("quantity") and most:
+        return _("Choose how many, from 1 to %(max)s.", max=most)
     return _("This item cannot be requested. Please ask at the desk.")
+
+
+def up_to(most: int) -> str:
+    return ngettext("You can ask for %(num)s now.", "You can ask for up to %(num)s now.", most)

@@ -61,21 +61,43 @@ def number(label: str, *, required: bool = False, minimum: int = 0, **kw: Any) -
     return IntegerField(label, validators=checks, render_kw={"inputmode": "numeric", "min": minimum}, **kw)
 
 
+# Words between a count and the days, as people write them: "2 a week", "2 visits per week", "2x".
+PLAN_FILLER = frozenset({"a", "per", "week", "weekly", "visit", "visits", "x", "/", "times"})
+
+
 def read_plan(text: str) -> list[dict[str, Any]] | None:
-    """'1-12: mon thu' lines -> the API's visit_plan; empty -> None. Raises ValueError naming the bad line."""
+    """'1-12: 2 a week' or '13-24: mon' lines (or both: '1-12: 2 a week, mon thu', the count with its default
+    days) -> the API's visit_plan; empty -> None. Raises ValueError naming the bad line."""
     plan = []
     for n, line in enumerate(filter(None, (raw.strip() for raw in text.splitlines())), start=1):
         match = PLAN_RE.match(line.lower())
-        days = [DAY_NAMES.get(d) for d in re.split(r"[\s,]+", match.group(3).strip())] if match else []
-        if not match or not days or None in days:
-            raise ValueError(f"Line {n}: write the weeks and their days, such as 1-12: mon thu.")
+        part = _plan_part(match.group(3)) if match else None
+        if match is None or part is None:
+            raise ValueError(f"Line {n}: write the weeks and their visits a week, such as 1-12: 2 a week, or "
+                             "their days, such as 13-24: mon.")
         first = int(match.group(1))
-        plan.append({"from_week": first, "to_week": int(match.group(2) or first), "days": days})
+        plan.append({"from_week": first, "to_week": int(match.group(2) or first), **part})
     return plan or None
 
 
+def _plan_part(text: str) -> dict[str, Any] | None:
+    words = [w for w in re.split(r"[\s,]+", text.strip()) if w]
+    count = int(words.pop(0).rstrip("x")) if words and re.fullmatch(r"[1-7]x?", words[0]) else None
+    if count is not None:
+        words = [w for w in words if w not in PLAN_FILLER]
+    days = [DAY_NAMES.get(w) for w in words]
+    if None in days or (count is None and not days):
+        return None
+    return ({"per_week": count} if count is not None else {}) | ({"days": days} if days else {})
+
+
 def plan_text(plan: list[dict[str, Any]] | None) -> str:
-    return "\n".join(f"{p['from_week']}-{p['to_week']}: {' '.join(p['days'])}" for p in plan or [])
+    lines = []
+    for p in plan or []:
+        count = p.get("per_week") or len(p.get("days") or [])
+        lines.append(f"{p['from_week']}-{p['to_week']}: {count} a week" + (f", {' '.join(p['days'])}" if p.get("days")
+                                                                             else ""))
+    return "\n".join(lines)
 
 
 class ProgramForm(FlaskForm):
@@ -97,8 +119,10 @@ class ProgramForm(FlaskForm):
     weeks = number("Length in weeks", required=True, minimum=1)
     visit_days = SelectMultipleField("Visit days", choices=WEEKDAYS,
                                      validators=[DataRequired("Choose at least one visit day.")])
-    visit_plan = TextAreaField("Visit plan by week (optional)", render_kw={"rows": 3},
-                               description="One line per stretch of weeks, such as 1-12: mon thu and 13-24: mon. "
+    visit_plan = TextAreaField("Visits per week, by week (optional)", render_kw={"rows": 3},
+                               description="One line per stretch of weeks with its visits a week, such as "
+                                           "1-12: 2 a week and 13-24: 1 a week; the clinic chooses each patient's "
+                                           "days (add days to set the usual ones: 1-12: 2 a week, mon thu). "
                                            "Weeks not listed use the visit days above.")
     cap = MoneyField("Cap ($)", validators=[DataRequired("Give the cap.")], render_kw={"inputmode": "decimal"},
                      description="The most one patient may receive in the cap window, such as 599.00.")

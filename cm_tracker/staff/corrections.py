@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from cm_tracker.engine.outcomes import AttendanceStatus
 from cm_tracker.form_errors import show_errors
-from cm_tracker.models import AttendanceRecord, RecordType, Specimen
+from cm_tracker.models import AttendanceRecord, LedgerEntry, RecordType, Specimen
 from cm_tracker.permissions import get_record_for
 from cm_tracker.services.core.clinic import clinic_zone
 from cm_tracker.services.core.errors import Conflict, ServiceError
@@ -23,6 +23,9 @@ from cm_tracker.services.usecases.specimens import correct_specimen
 from cm_tracker.staff.blueprint import bp
 from cm_tracker.staff.desk import FIELD_NAMES, specimen_input
 from cm_tracker.staff.forms import AttendanceCorrectionForm, specimen_correction_form
+
+# A correction re-evaluates one enrolment's history; a link naming more entries than this is not one of ours.
+MAX_POSTED = 500
 
 
 def _prefill(specimen: Specimen) -> dict[str, Any]:
@@ -63,6 +66,32 @@ def _is_preview() -> bool:
     return request.form.get("action") != "confirm"
 
 
+def _confirmed(endpoint: str, patient_id: int, *, posted: list[LedgerEntry], **ids: int) -> Response:
+    """To the confirmation page, which lists exactly the entries this correction posted (their ids ride in the link,
+    so a reload shows the same page, never the adjustments of a later correction)."""
+    flash("The correction is saved.", "success")
+    return redirect(url_for(endpoint, patient_id=patient_id, posted=",".join(str(e.id) for e in posted) or None,
+                            **ids))
+
+
+def _posted_ids() -> list[int]:
+    return [int(part) for part in request.args.get("posted", "").split(",") if part.strip().isdigit()][:MAX_POSTED]
+
+
+@bp.route("/patients/<int:patient_id>/specimens/<int:specimen_id>/corrected")
+def specimen_corrected(patient_id: int, specimen_id: int) -> str:
+    patient, specimen = get_record_for(current_user, Specimen, specimen_id, patient_id=patient_id)
+    return render_template("staff/corrected.html", patient=patient,
+                           posted=corrections_reads.posted_correction(specimen, _posted_ids()))
+
+
+@bp.route("/patients/<int:patient_id>/attendance/<int:record_id>/corrected")
+def attendance_corrected(patient_id: int, record_id: int) -> str:
+    patient, record = get_record_for(current_user, AttendanceRecord, record_id, patient_id=patient_id)
+    return render_template("staff/corrected.html", patient=patient,
+                           posted=corrections_reads.posted_correction(record, _posted_ids()))
+
+
 @bp.route("/patients/<int:patient_id>/specimens/<int:specimen_id>/correct", methods=["GET", "POST"])
 def correct_specimen_page(patient_id: int, specimen_id: int) -> str | Response:
     patient, specimen = get_record_for(current_user, Specimen, specimen_id, patient_id=patient_id, write=True)
@@ -75,9 +104,9 @@ def correct_specimen_page(patient_id: int, specimen_id: int) -> str | Response:
             if _is_preview():
                 preview = corrections.preview_specimen_correction(specimen, **args)
             else:
-                correct_specimen(specimen, **args)
-                flash("The specimen is corrected; the adjustments below are posted.", "success")
-                return redirect(url_for("staff.specimen_result", patient_id=patient.id, specimen_id=specimen.id))
+                done = correct_specimen(specimen, **args)
+                return _confirmed("staff.specimen_corrected", patient.id, specimen_id=specimen.id,
+                                  posted=done.adjustments)
         except ServiceError as exc:
             problems = _problems(form, exc, specimen.version, FIELD_NAMES)
     return render_template("staff/correct_specimen.html", patient=patient, specimen=specimen, form=form,
@@ -98,9 +127,9 @@ def correct_attendance_page(patient_id: int, record_id: int) -> str | Response:
             if _is_preview():
                 preview = corrections.preview_attendance_correction(record, **args)
             else:
-                correct_attendance(record, **args)
-                flash("The attendance is corrected and the adjustments are posted.", "success")
-                return redirect(url_for("staff.patient", patient_id=patient.id))
+                done = correct_attendance(record, **args)
+                return _confirmed("staff.attendance_corrected", patient.id, record_id=record.id,
+                                  posted=done.adjustments)
         except ServiceError as exc:
             problems = _problems(form, exc, record.version)
     return render_template("staff/correct_attendance.html", patient=patient, record=record, form=form,

@@ -23,6 +23,7 @@ from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from cm_tracker.form_validators import DateField
 from cm_tracker.services.core.clinic import clinic_zone
+from cm_tracker.services.queries.desk import OtherDay, day_words
 from cm_tracker.services.usecases.specimens import NOT_SUBMITTED
 from cm_tracker.timeutil import as_utc
 
@@ -43,6 +44,9 @@ METHOD_CHOICES = choices(("poc", "Point of care cup"), ("lab", "Lab"), ("remote"
 STATUS_CHOICES = choices(("final", "Final result"), ("pending", "Pending (sent to the lab)"), ("refused", "Refused"),
                          ("missed", "Missed"), ("excused", "Excused"))
 ATTENDANCE_CHOICES = choices(*ATTENDANCE_PAIRS)
+# A visit's form sent with another collection date: the specimen stands for the visit it was opened from ("due"), or
+# is recorded by its date (the open visit of that day, else none: unscheduled). The labels name the days (desk.py).
+BELONGS_TO_CHOICES = choices(("due", "The visit this form was opened for"), ("by_date", "Recorded by its date"))
 
 
 class Choice(RadioField):
@@ -79,7 +83,9 @@ class EnrolForm(FlaskForm):
                                description="Whose caseload the patient joins.")
     start_date = DateField("Start date", validators=[InputRequired("Give the start date as YYYY-MM-DD.")])
     visit_days = MultiCheckbox("Visit days", choices=WEEKDAY_CHOICES,
-                               description="Leave all unticked to use the programme's days.")
+                               description="Leave all unticked to use the programme's days. In a programme with "
+                                           "visits per week, these are the days of weeks outside its plan; choose "
+                                           "the plan's days on the patient's visit days page.")
     portal_username = StringField("Portal username (optional)", validators=[Optional(), Length(max=64)],
                                   description="Opens the patient's portal account with a one-time password.",
                                   render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
@@ -105,8 +111,11 @@ class SpecimenForm(FlaskForm):
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
     confirm_untested = BooleanField("Confirm the analytes left blank were not tested (the specimen then cannot "
                                     "count for their target)")
+    belongs_to = Choice("Which visit is this specimen for?", choices=BELONGS_TO_CHOICES)
 
     analytes: list[str] = []
+    # The facts a stale form is compared on with the recorded specimen (queries.desk.already_recorded).
+    fact_names = ("status", "validity", "temperature_ok", "observed", "method")
     # For desk.js, which hides the result groups when one of these is chosen; the service owns the rule.
     statuses_without_results = " ".join(sorted(str(s) for s in NOT_SUBMITTED))
 
@@ -115,6 +124,37 @@ class SpecimenForm(FlaskForm):
 
     def results(self) -> dict[str, str]:
         return {a: f.data for a, f in self.result_fields() if f.data in ("negative", "positive")}
+
+    # The error summary's order is the page's (results first), and its names for fields whose label reads oddly alone.
+    page_order = ("validity", "temperature_ok", "observed", "method", "status", "belongs_to", "confirm_untested",
+                  "collected_on", "collected_time", "note")
+    summary_labels = {"collected_time": "Time", "confirm_untested": "Analytes not tested"}
+
+    def errors_in_page_order(self) -> list[tuple[str, str, str]]:
+        """(field id, label, message) of every field in error, for the summary's links."""
+        names = [f"result_{a}" for a in self.analytes] + list(self.page_order)
+        found = [getattr(self, name) for name in names]
+        return [(f.id, self.summary_labels.get(f.name, f.label.text), " ".join(f.errors)) for f in found if f.errors]
+
+    def typed_facts(self) -> dict[str, str]:
+        """What was chosen on the form, by field name ("" where nothing was)."""
+        names = [f"result_{a}" for a in self.analytes] + list(self.fact_names)
+        return {name: str(getattr(self, name).data or "") for name in names}
+
+    def label_of(self, name: str, value: str) -> str:
+        """A choice's label on this form ("Point of care cup" for method "poc"); "not chosen" for none."""
+        for choice in getattr(self, name).choices:
+            if choice.value == value:
+                return str(choice.label)
+        return value or "not chosen"
+
+
+def which_visit_choices(question: OtherDay, today: date) -> list[SelectChoice]:
+    """The two answers to "which visit is this specimen for?", naming the days (BELONGS_TO_CHOICES' values)."""
+    due, typed = day_words(question.due_on, today), day_words(question.typed_on, today)
+    by_date = (f"The visit of {typed} (the visit due {due} stays open)" if question.visit_that_day else
+               f"No visit: an unscheduled specimen of {typed} (the visit due {due} stays open)")
+    return choices(("due", f"The visit due {due}, collected on {typed}"), ("by_date", by_date))
 
 
 def specimen_form(analytes: list[str], **kwargs: Any) -> SpecimenForm:
@@ -194,3 +234,29 @@ class VisitDaysForm(FlaskForm):
     visit_days = MultiCheckbox("Days", choices=WEEKDAY_CHOICES, description="The current days are ticked.")
     from_on = DateField("From", validators=[InputRequired("Give the first day as YYYY-MM-DD.")],
                         description="Today or later: visits from this day on move to the new days.")
+
+    plan_fields: list[str] = []  # one per stretch of a visit plan still to come (visit_days_form)
+
+    def plan_days(self) -> list[Field]:
+        return [getattr(self, name) for name in self.plan_fields]
+
+
+def visit_days_form(parts: list[dict[str, Any]], **kwargs: Any) -> VisitDaysForm:
+    """The visit days form with one group of day boxes per stretch of the programme's visit plan (`parts`, each
+    {"from_week", "to_week", "per_week", "days"}), named plan_0, plan_1... in the order given."""
+    fields = {f"plan_{i}": MultiCheckbox(_stretch_label(p), choices=WEEKDAY_CHOICES, default=list(p["days"]),
+                                         description=_stretch_hint(p["per_week"]))
+              for i, p in enumerate(parts)}
+    cls = type("PlanVisitDaysForm", (VisitDaysForm,), {**fields, "plan_fields": list(fields)})
+    return cls(**kwargs)  # type: ignore[no-any-return]
+
+
+def _stretch_label(part: dict[str, Any]) -> str:
+    weeks = f"Weeks {part['from_week']}-{part['to_week']}" if part["from_week"] != part["to_week"] \
+        else f"Week {part['from_week']}"
+    count = part["per_week"]
+    return f"{weeks}: {count} visit{'s' if count != 1 else ''} a week"
+
+
+def _stretch_hint(count: int) -> str:
+    return f"Choose exactly {count} day{'s' if count != 1 else ''}; the current ones are ticked."

@@ -23,7 +23,7 @@ from cm_tracker.services.core.errors import Conflict, ServiceError
 from cm_tracker.services.queries import patients as patients_reads
 from cm_tracker.services.usecases import patients, visit_schedule
 from cm_tracker.staff.blueprint import bp
-from cm_tracker.staff.forms import WEEKDAY_CHOICES, PatientDetailsForm, VisitDaysForm
+from cm_tracker.staff.forms import WEEKDAY_CHOICES, PatientDetailsForm, VisitDaysForm, visit_days_form
 from cm_tracker.template_helpers import day
 from cm_tracker.validation import is_decimal
 
@@ -43,12 +43,14 @@ def edit_patient(patient_id: int) -> str | Response:
         if sent == "details" and details.validate_on_submit():
             return _save_details(patient, details)
         if sent == "days" and active is not None and days.validate_on_submit():
-            return _save_days(patient, days)
+            return _save_days(patient, days, active)
     except ServiceError as exc:
-        problems = _problems(details, exc, patient) if sent == "details" else _problems(days, exc, patient, DAYS_FIELDS)
+        problems = _problems(details, exc, patient) if sent == "details" else \
+            _problems(days, exc, patient, DAYS_FIELDS | _plan_names(days))
     return render_template("staff/patient_edit.html", patient=patient, enrollment=active, details=details,
                            days=days, sent=sent, problems=problems, choose_counselor=can_change_caseload(current_user),
-                           last_day=visit_calendar.last_programme_day(active, active.program) if active else None)
+                           last_day=visit_calendar.last_programme_day(active, active.program) if active else None,
+                           plan=_plan(active), fixed_weeks=_fixed_weeks(active))
 
 
 def _problems(form: PatientDetailsForm | VisitDaysForm, exc: ServiceError, patient: Patient,
@@ -74,12 +76,28 @@ def _details_form(patient: Patient, posted: bool) -> PatientDetailsForm:
     return form
 
 
+def _plan(enrollment: Enrollment | None) -> list[dict[str, Any]]:
+    return (visit_calendar.patient_plan(enrollment, enrollment.program) or []) if enrollment else []
+
+
+def _fixed_weeks(enrollment: Enrollment | None) -> bool:
+    return enrollment is not None and visit_calendar.has_fixed_weeks(_plan(enrollment), enrollment.program.weeks)
+
+
 def _days_form(patient: Patient, enrollment: Enrollment | None, posted: bool) -> VisitDaysForm:
+    """The fixed days, and a group of days for each stretch of the visit plan not over yet (those can change)."""
+    parts = visit_calendar.stretches_to_come(_plan(enrollment), enrollment.start_on, clinic_today()) \
+        if enrollment else []
     if posted:
-        return VisitDaysForm(prefix="days")
+        return visit_days_form(parts, prefix="days")
     current = list(enrollment.visit_days or enrollment.program.visit_days) if enrollment else []
-    return VisitDaysForm(formdata=None, prefix="days", version=patient.version, visit_days=current,
-                         from_on=clinic_today())
+    return visit_days_form(parts, formdata=None, prefix="days", version=patient.version, visit_days=current,
+                           from_on=clinic_today())
+
+
+def _plan_names(form: VisitDaysForm) -> dict[str, str]:
+    """The service's "visit_plan.<i>" errors beside the i-th group of plan days."""
+    return {f"visit_plan.{i}{end}": name for i, name in enumerate(form.plan_fields) for end in ("", ".days")}
 
 
 def _save_details(patient: Patient, form: PatientDetailsForm) -> Response:
@@ -94,18 +112,27 @@ def _save_details(patient: Patient, form: PatientDetailsForm) -> Response:
     return redirect(url_for("staff.patient", patient_id=patient.id))
 
 
-def _save_days(patient: Patient, form: VisitDaysForm) -> Response:
-    done = visit_schedule.change_visit_days(patient, visit_days=form.visit_days.data or [], from_on=form.from_on.data,
-                                            version=form.version.data or 0, actor=current_user,
-                                            today=clinic_today())
+def _save_days(patient: Patient, form: VisitDaysForm, enrollment: Enrollment) -> Response:
+    """The fixed days only when some week follows them, and the plan's stretches shown (the past ones keep theirs)."""
+    parts = visit_calendar.stretches_to_come(_plan(enrollment), enrollment.start_on, clinic_today())
+    chosen = [{"from_week": p["from_week"], "to_week": p["to_week"], "days": field.data or []}
+              for p, field in zip(parts, form.plan_days(), strict=True)]
+    done = visit_schedule.change_visit_days(
+        patient, visit_days=(form.visit_days.data or []) if _fixed_weeks(enrollment) else None,
+        visit_plan=chosen or None, from_on=form.from_on.data, version=form.version.data or 0, actor=current_user,
+        today=clinic_today())
     flash(_said(done, form), "success")
     return redirect(url_for("staff.patient", patient_id=patient.id))
 
 
 def _said(done: visit_schedule.DaysChanged, form: VisitDaysForm) -> str:
-    names = ", ".join(c.label for c in WEEKDAY_CHOICES if c.value in done.enrollment.visit_days)
+    enrollment = done.enrollment
+    names = ", ".join(c.label for c in WEEKDAY_CHOICES if c.value in enrollment.visit_days)
+    plan = visit_calendar.patient_plan(enrollment, enrollment.program)
+    days = names if not plan else visit_calendar.plan_words(plan) + \
+        (f"; other weeks {names}" if _fixed_weeks(enrollment) else "")
     dates = list(dict.fromkeys(day(v.due_on) for v in done.upcoming))
     coming = f" Next visits: {'; '.join(dates)}." if dates else " No visit is left in the programme."
     visits = "visit" if done.removed == 1 else "visits"
-    return (f"Visit days are now {names}, from {day(form.from_on.data)} ({done.removed} {visits} removed, "
+    return (f"Visit days are now {days}, from {day(form.from_on.data)} ({done.removed} {visits} removed, "
             f"{done.added} added).{coming}")

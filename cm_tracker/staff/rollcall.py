@@ -7,10 +7,13 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from cm_tracker.form_errors import show_errors
+from cm_tracker.models import Patient
 from cm_tracker.services.core.clinic import clinic_zone
 from cm_tracker.services.core.errors import ServiceError
 from cm_tracker.services.queries import rollcall as rollcall_reads
+from cm_tracker.services.queries.rollcall import Session
 from cm_tracker.services.usecases import listings, rollcall
+from cm_tracker.services.usecases.rollcall import Marked
 from cm_tracker.staff.blueprint import bp
 from cm_tracker.staff.forms import ATTENDANCE_PAIRS, RollCallForm, clinic_moment
 from cm_tracker.timeutil import utcnow
@@ -27,12 +30,19 @@ def rollcall_page() -> str:
     patients = listings.roll_call(current_user, chosen)
     results, problems = [], []
     if chosen and request.form.get("action") == "record" and form.validate_on_submit():
-        marks = {p.id: request.form.get(f"mark_{p.id}", "") for p in patients}
-        try:
-            results = rollcall.mark_all(current_user, chosen, clinic_moment(form.held_on.data, form.held_at.data)
-                                        or utcnow(), marks)
-        except ServiceError as exc:
-            problems = show_errors(form, exc, {"occurred_at": "held_at"})
+        results, problems = _record(form, chosen, patients)
+    # Read after recording, so the marks just made show as marked; a date that does not parse shows today's.
+    done = rollcall_reads.marks_on(chosen, form.held_on.data or now.date(), [p.id for p in patients]) if chosen else {}
     return render_template("staff/rollcall.html", form=form, sessions=sessions, chosen=chosen, patients=patients,
-                           results=results, problems=problems, choices=ATTENDANCE_PAIRS,
+                           results=results, problems=problems, choices=ATTENDANCE_PAIRS, done=done,
                            marks={k[5:]: v for k, v in request.form.items() if k.startswith("mark_")})
+
+
+def _record(form: RollCallForm, chosen: Session, patients: list[Patient]) -> tuple[list[Marked], list[str]]:
+    """Each patient's mark from the form, recorded; or the page's problems when the session's time is refused."""
+    marks = {p.id: request.form.get(f"mark_{p.id}", "") for p in patients}
+    try:
+        return rollcall.mark_all(current_user, chosen, clinic_moment(form.held_on.data, form.held_at.data)
+                                 or utcnow(), marks), []
+    except ServiceError as exc:
+        return [], show_errors(form, exc, {"occurred_at": "held_at"})

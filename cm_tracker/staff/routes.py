@@ -9,8 +9,9 @@ from cm_tracker.permissions import get_patient_for
 from cm_tracker.services.core import balances
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.enrollments import current_enrollment
-from cm_tracker.services.queries import patient_record
+from cm_tracker.services.queries import patient_record, visits
 from cm_tracker.services.queries.desk import patient_desk
+from cm_tracker.services.queries.redemptions import waiting_requests
 from cm_tracker.services.usecases import listings
 from cm_tracker.staff.blueprint import bp
 
@@ -24,10 +25,12 @@ def caseload() -> str:
 def patient(patient_id: int) -> str:
     record = get_patient_for(current_user, patient_id)
     today = clinic_today()
+    desk = patient_desk(record, today)
+    upcoming = patient_record.upcoming_visits(record.id, today, limit=10)
     return render_template(
         "staff/patient.html", patient=record, balance=balances.balance_of(record.id),
-        entries=patient_record.latest_entries(record.id, limit=50),
-        visits=patient_record.upcoming_visits(record.id, today, limit=10),
+        entries=patient_record.latest_entries(record.id, limit=50), visits=upcoming,
         labels=patient_record.target_labels(e.program_id for e in record.enrollments),
-        current=current_enrollment(record), desk=patient_desk(record, today),
+        current=current_enrollment(record), desk=desk, requests=waiting_requests([record.id]).get(record.id, []),
+        excused=visits.excused_visit_days([*desk.open_visits, *upcoming]),
     )

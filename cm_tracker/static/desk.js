@@ -54,7 +54,33 @@
     results.disabled = none;
   }
 
+  /* The error summary's links: open the collapsed section holding the field, then focus the field itself (a radio
+     group's chosen or first option), where a bare #fragment would only scroll to it. */
+  function followErrorLink(event) {
+    var link = event.target.closest("a[data-field]");
+    if (!link) { return; }
+    var target = document.getElementById(link.getAttribute("data-field"));
+    if (!target) { return; }
+    event.preventDefault();
+    var section = target.closest("details");
+    if (section) { section.open = true; }
+    var focusable = target.matches("input, select, textarea") ? target :
+      (target.querySelector("input:checked") || target.querySelector("input, select, textarea"));
+    (focusable || target).focus();
+    target.scrollIntoView({ block: "center" });
+  }
+
+  /* Focus starts on the summary of what was refused (or on a stale form's notice), even where the browser has not
+     applied `autofocus` on a non-input element. */
+  function focusNotice() {
+    var notice = document.querySelector("[data-error-summary], #recorded");
+    if (notice && document.activeElement !== notice) { notice.focus(); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    focusNotice();
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) { summary.addEventListener("click", followErrorLink); }
     var form = document.querySelector(".desk-form");
     if (!form) { return; }
     form.addEventListener("keydown", onKey);

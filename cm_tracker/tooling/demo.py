@@ -1,37 +1,29 @@
-"""A realistic demo clinic: two programmes, staff, about twenty patients with weeks of history, a catalog and a
-prize cabinet. Everything goes through the same services as real use, so the demo obeys every rule."""
+"""A realistic demo clinic: a programme of every kind the presets offer (one with goal activities), two counselors'
+caseloads, weeks of history, a voucher catalog and a prize cabinet.
+
+Everything goes through the same use cases as real use, so the demo obeys every rule, and each use case runs under
+the clock set to the moment its event happened (tooling.demo_history): ledger entries, draws, hand-overs,
+redemptions and audit rows are stamped when they happened, as if the clinic had used cm-tracker all along.
+"""
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from cm_tracker.engine.presets import PRESETS
 from cm_tracker.extensions import db
-from cm_tracker.models import (
-    AnalyteResult,
-    AttendanceStatus,
-    Enrollment,
-    Patient,
-    Reward,
-    RewardKind,
-    ScheduledVisit,
-    SpecimenStatus,
-    StockMovement,
-    StockMovementKind,
-    User,
-    Validity,
-    VisitKind,
-)
-from cm_tracker.models import TestMethod as Method
-from cm_tracker.services.core import balances
+from cm_tracker.models import Program, User
 from cm_tracker.services.core.clinic import clinic_zone
-from cm_tracker.services.usecases import accounts, admission, attendance, draws, programs, specimens
-
-PANEL = ("amphetamine", "cocaine", "methamphetamine", "opiates", "alcohol")
+from cm_tracker.services.core.events import rules_for
+from cm_tracker.services.usecases import accounts, catalog, programs, report_cache
+from cm_tracker.timeutil import clock_at
+from cm_tracker.tooling.demo_history import Clinic, Item, PatientPlan, cabinet_story, patient_story, replay
 
 
 @dataclass(frozen=True)
@@ -45,118 +37,129 @@ class DemoLogin:
 STAFF = (
     DemoLogin("admin", "demo-admin-pass", "admin", "accounts, programmes, audit trail"),
     DemoLogin("maria", "demo-manager-pass", "manager", "programme reports"),
-    DemoLogin("carlos", "demo-counselor-pass", "counselor", "caseload of the voucher programme"),
-    DemoLogin("dana", "demo-counselor-pass", "counselor", "caseload of the prize-draw programme"),
+    DemoLogin("carlos", "demo-counselor-pass", "counselor",
+              "caseload of the voucher programmes: tests, goal activities, workplace attendance"),
+    DemoLogin("dana", "demo-counselor-pass", "counselor", "caseload of the prize-draw and group programmes"),
 )
-NAMES = (
-    "Alex Rivera", "Brianna Lee", "Chris Jordan", "Dee Martinez", "Eli Thompson", "Fatima Khan", "Gabe Wilson",
-    "Hana Sato", "Isaac Brown", "Jade Nguyen", "Kofi Mensah", "Lucia Flores", "Marcus Hill", "Nora Walsh",
-    "Omar Haddad", "Priya Patel", "Quinn Baker", "Rosa Delgado", "Sam O'Neil", "Tess Carter",
+DISPLAY_NAMES = {"admin": "Avery Admin", "maria": "Maria Manager", "carlos": "Carlos Counselor",
+                 "dana": "Dana Counselor"}
+PATIENT_PASSWORD = "demo-patient-pass"
+
+GOALS = {"key": "goals", "kind": "activity", "label": "treatment-plan activities",
+         "schedule": {"kind": "fixed", "points": 20}}
+
+
+@dataclass(frozen=True)
+class DemoProgramme:
+    """A preset as the clinic adopted it, the counselor whose caseload it is, and its patients (the first gets a
+    portal account when `portal` is set). Patients started between `weeks_in` weeks ago."""
+
+    preset: str
+    counselor: str
+    patients: tuple[str, ...]
+    weeks_in: tuple[int, int]
+    portal: bool = False
+    changes: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _with_goals() -> dict[str, Any]:
+    preset = PRESETS["higgins_vouchers"]
+    return {"name": "Escalating vouchers with goal activities",
+            "description": f"{preset.description} Each treatment-plan activity of the week's contract (a job "
+                           "interview, a medical appointment kept), verified by staff, earns 20 points.",
+            "targets": [*preset.program_data()["targets"], GOALS]}
+
+
+PROGRAMMES = (
+    DemoProgramme("california_rip", "carlos", ("Alex Rivera", "Chris Jordan", "Eli Thompson", "Gabe Wilson",
+                                               "Isaac Brown", "Kofi Mensah"), (2, 9), portal=True,
+                  changes={"visit_plan": [{"from_week": 1, "to_week": 12, "days": ["mon", "thu"]},
+                                          {"from_week": 13, "to_week": 24, "days": ["mon"]}]}),
+    DemoProgramme("petry_prize_draws", "dana", ("Brianna Lee", "Dee Martinez", "Fatima Khan", "Hana Sato",
+                                                "Jade Nguyen", "Lucia Flores"), (2, 9), portal=True),
+    DemoProgramme("higgins_vouchers", "carlos", ("Marcus Hill", "Nora Walsh", "Omar Haddad", "Priya Patel"),
+                  (2, 6), portal=True, changes=_with_goals()),
+    DemoProgramme("fixed_attendance", "dana", ("Quinn Baker", "Rosa Delgado", "Sam O'Neil"), (3, 10)),
+    DemoProgramme("silverman_attendance", "carlos", ("Tess Carter", "Uma Reyes", "Victor Chen"), (1, 4)),
 )
+# Vouchers (name, Spanish name, nominal value in cents, opening stock); each programme prices them in its own points.
+VOUCHERS = (("Transit day pass", "Pase de transporte de un día", 500, 60),
+            ("Grocery gift card ($10)", "Tarjeta de regalo de supermercado ($10)", 1000, 40),
+            ("Phone card ($15)", "Tarjeta telefónica ($15)", 1500, 30))
+PRIZES = (("small", "Toiletries kit", "Kit de artículos de aseo", 100, 80),
+          ("small", "Snack pack", "Paquete de refrigerios", 100, 80),
+          ("large", "Movie tickets for two", "Entradas de cine para dos", 2000, 15),
+          ("large", "Grocery gift card ($20)", "Tarjeta de regalo de supermercado ($20)", 2000, 15),
+          ("jumbo", "Wireless headphones", "Audífonos inalámbricos", 10000, 3))
+# The clinic opened its programmes this many days before its first patient started.
+OPENING_DAYS = 7
 
 
 def load_demo(today: date, seed: int = 2026) -> list[DemoLogin]:
-    """Build the demo clinic as of `today` (history up to yesterday; today's visits are still due)."""
+    """Build the demo clinic as of `today`, the clinic's date: history up to yesterday, today's visits still due."""
     if db.session.scalar(select(User.id).limit(1)) is not None:
         raise RuntimeError("The database already has accounts; the demo loads only into an empty database.")
     rng = random.Random(seed)
+    starts = [[today - timedelta(days=7 * rng.randint(*p.weeks_in) + rng.randint(0, 4)) for _ in p.patients]
+              for p in PROGRAMMES]
+    opening = min(min(s) for s in starts) - timedelta(days=OPENING_DAYS)
+    with clock_at(datetime.combine(opening, time(9, 0), tzinfo=clinic_zone())):
+        clinic, made = _open_clinic(today, opening)
+    plans, logins = _patients(clinic, made, starts)
+    replay([*(patient_story(clinic, plan, random.Random(f"{seed}:{plan.record_number}")) for plan in plans),
+            cabinet_story(clinic, opening)], until=today)
+    # The history's report caches and stored streaks were written as of each event's day; bring them to today.
+    report_cache.rebuild_all()
+    return [*STAFF, *logins]
+
+
+def _open_clinic(today: date, opening: date) -> tuple[Clinic, list[Program]]:
     users = {d.username: accounts.create_user(username=d.username, password=d.password, role=d.role,
-                                              display_name=_display(d.username)) for d in STAFF}
-    admin = users["admin"]
-    vouchers = _program("california_rip", admin, today, [{"from_week": 1, "to_week": 12, "days": ["mon", "thu"]},
-                                                         {"from_week": 13, "to_week": 24, "days": ["mon"]}])
-    prizes = _program("petry_prize_draws", admin, today, None)
-    _stock_rewards(vouchers.id, prizes.id, admin)
-    logins = list(STAFF)
-    for i, name in enumerate(NAMES):
-        program, counselor = (vouchers, users["carlos"]) if i % 2 == 0 else (prizes, users["dana"])
-        start = today - timedelta(days=7 * rng.randint(2, 9) + rng.randint(0, 4))
-        patient = admission.admit_patient(display_name=name, record_number=f"MRN-{10400 + i}", program_id=program.id,
-                                          start_on=start, counselor_id=counselor.id, actor=admin)
-        _history(patient, counselor, today, rng, reliability=rng.choice((0.9, 0.8, 0.65, 0.45)))
-        if i < 2:
-            login = DemoLogin(f"patient{i + 1}", "demo-patient-pass", "patient", f"portal of {name}")
-            accounts.create_user(username=login.username, password=login.password, role="patient",
-                                 display_name=name.split()[0], patient_id=patient.id, actor=admin)
-            logins.append(login)
-    return logins
+                                              display_name=DISPLAY_NAMES[d.username]) for d in STAFF}
+    made = [_program(p, users["admin"], opening) for p in PROGRAMMES]
+    clinic = Clinic(today=today, admin=users["admin"], manager=users["maria"], counselors=users)
+    for program in made:
+        _stock(clinic, program)
+    return clinic, made
 
 
-def _display(username: str) -> str:
-    return {"admin": "Avery Admin", "maria": "Maria Manager", "carlos": "Carlos Counselor",
-            "dana": "Dana Counselor"}[username]
+def _program(spec: DemoProgramme, admin: User, opening: date) -> Program:
+    preset = PRESETS[spec.preset]
+    data = preset.program_data() | {
+        "preset": preset.name, "description": preset.description, "source": preset.source, "caveat": preset.caveat,
+        "funding_source": "County behavioral health", "budget_cents": 2_500_000, "effective_on": opening.isoformat(),
+    } | dict(spec.changes)
+    return programs.create_program(data, actor=admin, today=opening)
 
 
-def _program(preset_name: str, admin: User, today: date, plan: list[dict[str, object]] | None):
-    preset = PRESETS[preset_name]
-    data = preset.program_data() | {"description": preset.description, "funding_source": "County behavioral health",
-                                    "budget_cents": 2_500_000}
-    if plan:
-        data["visit_plan"] = plan
-    data["effective_on"] = (today - timedelta(days=365)).isoformat()
-    return programs.create_program(data, actor=admin, today=today)
+def _stock(clinic: Clinic, program: Program) -> None:
+    """A prize cabinet for a programme with a bowl, else a voucher catalog priced in the programme's points."""
+    admin, program_id = clinic.admin, program.id
+    if rules_for(program).bowl is not None:
+        for tier, name, name_es, cents, stock in PRIZES:
+            item = catalog.RewardInput(name=name, name_es=name_es, value_cents=cents, tier=tier, program_id=program_id)
+            reward = catalog.create_reward(item, opening_stock=stock, actor=admin)
+            clinic.prizes.setdefault((program_id, tier), []).append(Item(reward.id))
+        return
+    for name, name_es, cents, stock in VOUCHERS:
+        points = -(-cents // program.point_value_cents)  # rounded up: its points are worth the item at least
+        item = catalog.RewardInput(name=name, name_es=name_es, value_cents=cents, cost_points=points,
+                                   program_id=program_id)
+        reward = catalog.create_reward(item, opening_stock=stock, actor=admin)
+        clinic.vouchers.setdefault(program_id, []).append(Item(reward.id, points))
 
 
-def _stock_rewards(voucher_program_id: int, prize_program_id: int, admin: User) -> None:
-    items = [
-        Reward(program_id=voucher_program_id, kind=RewardKind.VOUCHER, name="Grocery gift card ($10)",
-               cost_points=40, value_cents=1000),
-        Reward(program_id=voucher_program_id, kind=RewardKind.VOUCHER, name="Transit day pass", cost_points=20,
-               value_cents=500),
-        Reward(program_id=voucher_program_id, kind=RewardKind.VOUCHER, name="Phone card ($15)", cost_points=60,
-               value_cents=1500),
-        Reward(program_id=prize_program_id, kind=RewardKind.PRIZE, tier="small", name="Toiletries kit",
-               value_cents=100),
-        Reward(program_id=prize_program_id, kind=RewardKind.PRIZE, tier="small", name="Snack pack", value_cents=100),
-        Reward(program_id=prize_program_id, kind=RewardKind.PRIZE, tier="large", name="Movie tickets for two",
-               value_cents=2000),
-        Reward(program_id=prize_program_id, kind=RewardKind.PRIZE, tier="large", name="Grocery gift card ($20)",
-               value_cents=2000),
-        Reward(program_id=prize_program_id, kind=RewardKind.PRIZE, tier="jumbo", name="Wireless headphones",
-               value_cents=10000),
-    ]
-    db.session.add_all(items)
-    db.session.flush()
-    for item, quantity in zip(items, (25, 30, 15, 40, 40, 8, 6, 2), strict=True):
-        db.session.add(StockMovement(reward_id=item.id, kind=StockMovementKind.RESTOCK, quantity=quantity,
-                                     note="Opening stock", created_by_id=admin.id))
-    db.session.commit()
-
-
-def _history(patient: Patient, counselor: User, today: date, rng: random.Random, reliability: float) -> None:
-    """Results for every visit before today: a patient with higher reliability has longer runs of negatives."""
-    enrollment = db.session.scalar(select(Enrollment).where(Enrollment.patient_id == patient.id))
-    visits = db.session.scalars(select(ScheduledVisit).where(ScheduledVisit.enrollment_id == enrollment.id,
-                                                             ScheduledVisit.due_on < today,
-                                                             ScheduledVisit.kind == VisitKind.TEST)
-                                .order_by(ScheduledVisit.due_on)).all()
-    has_sessions = any(t.key == "counseling" for t in enrollment.program.targets)
-    for visit in visits:
-        moment = datetime.combine(visit.due_on, time(9, rng.randint(0, 59)), tzinfo=clinic_zone())
-        specimens.record_specimen(patient, _specimen(moment, rng, reliability), actor=counselor)
-        if has_sessions:
-            status = AttendanceStatus.ATTENDED if rng.random() < reliability + 0.05 else AttendanceStatus.UNEXCUSED
-            attendance.record_attendance(patient, occurred_at=moment + timedelta(hours=1), target_key="counseling",
-                                         status=status, actor=counselor)
-        # Draws happen at the desk right after the result, as the protocol asks; now and then a patient leaves
-        # before drawing and the draws wait for the next visit.
-        waiting = min(balances.balance_of(patient.id).draws, draws.MAX_DRAWS_AT_ONCE)
-        if waiting > 0 and rng.random() < 0.85:
-            draws.perform_draws(patient, waiting, actor=counselor, rng=rng)
-
-
-def _specimen(moment: datetime, rng: random.Random, reliability: float) -> specimens.SpecimenInput:
-    roll = rng.random()
-    if roll > 0.97:
-        return specimens.SpecimenInput(collected_at=moment, status=SpecimenStatus.EXCUSED, note="Excused: court date")
-    if roll > reliability + 0.08:
-        return specimens.SpecimenInput(collected_at=moment, status=SpecimenStatus.MISSED)
-    positive = roll > reliability
-    results = {a: AnalyteResult.NEGATIVE for a in PANEL}
-    if positive:
-        results[rng.choice(("cocaine", "methamphetamine"))] = AnalyteResult.POSITIVE
-    if rng.random() < 0.1:
-        results["alcohol"] = AnalyteResult.POSITIVE
-    return specimens.SpecimenInput(collected_at=moment, status=SpecimenStatus.FINAL, results=results,
-                                   validity=Validity.VALID, temperature_ok=True, observed=rng.random() < 0.3,
-                                   method=Method.POC)
+def _patients(clinic: Clinic, made: list[Program], starts: list[list[date]]) -> tuple[list[PatientPlan],
+                                                                                  list[DemoLogin]]:
+    plans, logins = [], []
+    for spec, program, begun in zip(PROGRAMMES, made, starts, strict=True):
+        for n, (name, start) in enumerate(zip(spec.patients, begun, strict=True)):
+            login = None
+            if spec.portal and n == 0:
+                login = DemoLogin(f"patient{len(logins) + 1}", PATIENT_PASSWORD, "patient",
+                                  f"portal of {name}, {program.name}")
+                logins.append(login)
+            plans.append(PatientPlan(name=name, record_number=f"MRN-{10400 + len(plans)}", program_id=program.id,
+                                     counselor=clinic.counselors[spec.counselor], start_on=start,
+                                     login=(login.username, login.password) if login else None))
+    return plans, logins

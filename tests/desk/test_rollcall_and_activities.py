@@ -120,3 +120,52 @@ def test_another_counselors_activity_is_404(client, desk):
     response = client.post(f"/api/v1/activities/{activity}/verify", headers=api_token(client, "otto"),
                            json={"version": 1})
     assert response.status_code == 404
+
+
+def test_the_roll_call_shows_who_is_already_marked_that_day_and_by_whom(client, app, desk, personas):
+    from cm_tracker.models import AttendanceStatus
+    from cm_tracker.services.usecases.attendance import record_attendance
+
+    other = _second_patient(app, desk, personas)
+    with app.app_context():
+        record_attendance(patient(desk.patient), occurred_at=moment(desk.today, 0, 2), target_key="groups",
+                          status=AttendanceStatus.EXCUSED, actor=user(personas.counselor))
+    sign_in(client, "cora")
+    page = client.get(f"/staff/rollcall?session={desk.program}:groups").get_data(as_text=True)
+    assert f'name="mark_{desk.patient}"' not in page and f'name="mark_{other}"' in page
+    assert "Excused</span>" in page and "marked at 00:02 by Cora Counselor" in page
+    assert f"/staff/patients/{desk.patient}/attendance/" in page
+
+
+def test_a_patient_marked_earlier_that_day_is_refused_by_name_and_the_others_recorded(app, desk, personas):
+    from cm_tracker.models import AttendanceStatus
+    from cm_tracker.services.queries.rollcall import sessions_for
+    from cm_tracker.services.usecases.attendance import record_attendance
+    from cm_tracker.services.usecases.rollcall import mark_all
+
+    other = _second_patient(app, desk, personas)
+    with app.app_context():
+        cora = user(personas.counselor)
+        record_attendance(patient(desk.patient), occurred_at=moment(desk.today, 0, 1), target_key="groups",
+                          status=AttendanceStatus.ATTENDED, actor=cora)
+        [session] = sessions_for(cora)
+        done = mark_all(cora, session, moment(desk.today, 0, 5), {desk.patient: "attended", other: "attended"})
+        assert [(m.patient.id, m.ok, m.message) for m in done] == [
+            (desk.patient, False, "Already marked attended at 00:01 by Cora Counselor that day; correct that mark "
+                                  "instead."),
+            (other, True, "Attended for groups: 5 points")]
+
+
+def test_day_marks_are_the_sessions_own_on_the_clinics_day(app, desk, personas):
+    from cm_tracker.models import AttendanceStatus
+    from cm_tracker.services.queries.rollcall import marks_on, sessions_for
+    from cm_tracker.services.usecases.attendance import record_attendance
+
+    with app.app_context():
+        cora = user(personas.counselor)
+        record_attendance(patient(desk.patient), occurred_at=moment(desk.today - timedelta(days=1), 23, 50),
+                          target_key="groups", status=AttendanceStatus.UNEXCUSED, actor=cora)
+        [session] = sessions_for(cora)
+        assert marks_on(session, desk.today, [desk.patient]) == {}
+        [mark] = marks_on(session, desk.today - timedelta(days=1), [desk.patient]).values()
+        assert (mark.patient_id, mark.status, mark.recorded_by) == (desk.patient, "unexcused", "Cora Counselor")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from config import TestConfig
+from e2e import axe
 
 from helpers import PASSWORD
 from worlds.history import history_world
@@ -53,12 +54,48 @@ def browser() -> Iterator[object]:
         if os.environ.get("CM_REQUIRE_BROWSER") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
+    if not axe.AXE_JS.exists():
+        pytest.fail(f"{axe.AXE_JS} is missing: {axe.INSTALL_HINT}")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    AXE.load()
+    undo = axe.install(AXE)
+    try:
+        with sync_playwright() as p:
+            chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            new_context = chromium.new_context
+
+            def watched_context(**options):
+                # Every context any test makes, so that no page escapes the accessibility check.
+                context = new_context(**options)
+                AXE.watch(context, javascript=options.get("java_script_enabled", True))
+                return context
+
+            chromium.new_context = watched_context
+            yield chromium
+            chromium.close()
+    finally:
+        undo()
+
+
+AXE = axe.AxeChecker()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Fail a browser test that opened a page with a critical or serious axe-core violation (tests/e2e/axe.py)."""
+    AXE.failures.clear()
+    result = yield  # a test that failed on its own says so first
+    if AXE.main is not None:
+        AXE.flush()  # the page still open at the end
+    if AXE.failures:
+        pytest.fail(AXE.report(), pytrace=False)
+    return result
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if AXE.checks:
+        terminalreporter.write_line(f"axe-core: {AXE.checks} distinct pages checked in {AXE.seconds:.1f}s")
 
 
 def wait_for_focus(page, attribute: str, value: str) -> None:

@@ -55,7 +55,7 @@ def test_missed_hides_the_results_at_the_desk_and_on_the_correction_page(page_at
     assert not _results_shown(page)  # the re-rendered form keeps missed, and the results stay hidden
     with page.expect_navigation():
         page.get_by_role("button", name="Confirm the correction").click()
-    assert re.search(r"/specimens/\d+$", page.url)
-    page.goto(page.url + "/correct")
+    assert re.search(r"/specimens/\d+/corrected", page.url)  # the confirmation lists what was posted
+    page.goto(page.url.split("/corrected")[0] + "/correct")
     assert page.locator("#status input[value=missed]").is_checked() and not _results_shown(page)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

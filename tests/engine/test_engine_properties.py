@@ -142,6 +142,18 @@ def test_the_preview_matches_what_the_next_success_earns(schedule, events, gap) 
     assert (preview.points, preview.draws) == (nxt.points, nxt.draws)
 
 
+@settings(max_examples=200, deadline=None)
+@given(schedules, histories(), st.integers(0, 6))
+def test_the_preview_climbs_the_history_once_and_says_what_three_climbs_say(schedule, events, gap) -> None:
+    """One version: the preview continues from the history's streak. A second, identical version that takes effect
+    after every date here sends it down the path that climbs the whole history once per hypothetical event."""
+    on = (events[-1].on if events else FIRST_DAY) + timedelta(days=gap)
+    replayed = ((date.min, schedule), (date(9999, 1, 1), schedule))
+
+    assert preview_next(schedule, events, on, "stimulants") == preview_next(schedule, events, on, "stimulants",
+                                                                             replayed)
+
+
 windows = st.sampled_from(list(CapWindow))
 
 

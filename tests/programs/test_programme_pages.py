@@ -63,8 +63,8 @@ def test_creating_from_a_preset_keeps_its_source_caveat_schedule_and_money_in_ce
     assert (program.source, program.caveat, program.preset) == (
         "California DHCS Recovery Incentives Program", "California-like; table not seen.", "california_rip")
     assert (program.cap_cents, program.budget_cents, program.point_value_cents) == (59900, 2500000, 25)
-    assert program.visit_plan == [{"from_week": 1, "to_week": 12, "days": ["mon", "thu"]},
-                                  {"from_week": 13, "to_week": 24, "days": ["mon"]}]
+    assert program.visit_plan == [{"from_week": 1, "to_week": 12, "per_week": 2, "days": ["mon", "thu"]},
+                                  {"from_week": 13, "to_week": 24, "per_week": 1, "days": ["mon"]}]
     html = client.get(f"/programmes/{program.id}").get_data(as_text=True)
     assert "California DHCS Recovery Incentives Program" in html and "table not seen" in html
 

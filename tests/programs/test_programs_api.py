@@ -70,7 +70,7 @@ def test_a_program_keeps_its_optional_descriptions(client, personas):
     created = client.post("/api/v1/programs", json=body, headers=api_token(client, "ada")).get_json()
     assert (created["description"], created["funding_source"], created["budget_cents"]) == (
         "Stimulant CM, 12 weeks", "SAMHSA grant", 500000)
-    assert created["visit_plan"] == [{"from_week": 1, "to_week": 6, "days": ["mon", "thu"]}]
+    assert created["visit_plan"] == [{"from_week": 1, "to_week": 6, "per_week": 2, "days": ["mon", "thu"]}]
     assert [(t["key"], t["label"], t["analytes"]) for t in created["targets"]] == [
         ("cocaine", "Cocaine-free urine", ["cocaine"]), ("groups", "groups", []), ("prizes", "prizes",
                                                                                    ["6-mam", "opiates"])]
@@ -126,6 +126,9 @@ def _target(**changes: object) -> dict[str, object]:
     ({"visit_plan": [{"from_week": 1, "to_week": 4, "days": ["mon"]},
                      {"from_week": 4, "to_week": 8, "days": ["tue"]}]}, "visit_plan.1.from_week"),
     ({"visit_plan": [{"from_week": 1, "to_week": 4, "days": []}]}, "visit_plan.0.days"),
+    ({"visit_plan": [{"from_week": 1, "to_week": 4}]}, "visit_plan.0.per_week"),
+    ({"visit_plan": [{"from_week": 1, "to_week": 4, "per_week": 8}]}, "visit_plan.0.per_week"),
+    ({"visit_plan": [{"from_week": 1, "to_week": 4, "per_week": 2, "days": ["mon"]}]}, "visit_plan.0.days"),
     ({"effective_on": "2026-13-01"}, "effective_on"),
     ({"colour": "blue"}, "colour"),
 ])
@@ -310,7 +313,8 @@ def test_the_presets_come_with_source_caveat_and_program_data(client, personas):
     assert california["source"].startswith("California DHCS Recovery Incentives Program")
     assert "not the DHCS schedule itself" in california["caveat"]
     assert california["program_data"]["visit_plan"] == [
-        {"from_week": 1, "to_week": 12, "days": ["mon", "thu"]}, {"from_week": 13, "to_week": 24, "days": ["mon"]}]
+        {"from_week": 1, "to_week": 12, "per_week": 2, "days": ["mon", "thu"]},
+        {"from_week": 13, "to_week": 24, "per_week": 1, "days": ["mon"]}]
     assert (california["maximum"]["cents"], california["maximum"]["fits_cap"]) == (75600, False)
 
 

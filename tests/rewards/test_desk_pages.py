@@ -126,7 +126,7 @@ def _won_draw(app, personas, shop, give) -> int:
     give(shop.draw_patient, draws=1)
     with app.app_context():
         return perform_draws(db.session.get(Patient, shop.draw_patient), 1,
-                             actor=db.session.get(User, personas.counselor), rng=random.Random(3))[0].id
+                             actor=db.session.get(User, personas.counselor), rng=random.Random(3)).draws[0].id
 
 
 def test_a_hand_over_at_the_desk_prints_a_prize_receipt(app, client, personas, shop, give):

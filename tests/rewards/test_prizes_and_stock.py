@@ -18,7 +18,7 @@ def _draw(app, personas, shop, give, count: int = 1) -> list[int]:
     give(shop.draw_patient, draws=count)
     with app.app_context():
         made = perform_draws(db.session.get(Patient, shop.draw_patient), count,
-                             actor=db.session.get(User, personas.counselor), rng=random.Random(7))
+                             actor=db.session.get(User, personas.counselor), rng=random.Random(7)).draws
         return [d.id for d in made]
 
 

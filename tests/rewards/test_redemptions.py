@@ -93,7 +93,7 @@ def test_an_item_out_of_stock_is_refused(ctx, personas, shop, give):
     with pytest.raises(Conflict) as refused:
         redeem(patient, card, 6, actor=cora)
     assert refused.value.code == "out_of_stock"
-    assert refused.value.message == "Only 5 of Grocery gift card in stock."
+    assert refused.value.message == "Only 5 of Grocery gift card in stock. Choose 1 to 5."
 
 
 def test_an_unstocked_voucher_never_runs_out(ctx, personas, shop, give):

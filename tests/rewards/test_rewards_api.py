@@ -210,7 +210,7 @@ def _won(app, personas, shop, give) -> int:
     give(shop.draw_patient, draws=1)
     with app.app_context():
         return perform_draws(db.session.get(Patient, shop.draw_patient), 1,
-                             actor=db.session.get(User, personas.counselor), rng=random.Random(1))[0].id
+                             actor=db.session.get(User, personas.counselor), rng=random.Random(1)).draws[0].id
 
 
 def test_a_prize_is_handed_over_through_the_api(app, client, personas, shop, give):

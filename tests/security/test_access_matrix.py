@@ -52,6 +52,8 @@ REWARD_PAGES = {
                                  out_of_reach={"other_counselor"}),
     "staff.hand_over": rule("POST", "/staff/draws/{draw}/handover", OWN_PAGE, denials_only=True,
                             out_of_reach={"other_counselor"}),
+    "staff.hand_over_group": rule("POST", "/staff/patients/{patient}/prizes/handover", OWN_PAGE, denials_only=True,
+                                  out_of_reach={"other_counselor"}),
     "staff.redemption_receipt": rule("GET", "/staff/redemptions/{redemption}/receipt", OWN_PAGE,
                                      out_of_reach={"other_counselor"}),
     "staff.prize_receipt": rule("GET", "/staff/draws/{draw}/receipt", OWN_PAGE, out_of_reach={"other_counselor"}),
@@ -61,6 +63,8 @@ REWARD_PAGES = {
     "catalog.edit_reward": rule("GET", "/catalog/rewards/{reward}/edit", {"admin", "manager"}),
     "catalog.restock": rule("POST", "/catalog/rewards/{reward}/restock", {"admin", "manager"}, denials_only=True),
     "catalog.count": rule("POST", "/catalog/rewards/{reward}/count", {"admin", "manager"}, denials_only=True),
+    "catalog.handover_confirmation": rule("POST", "/catalog/programmes/{program}/handover-confirmation",
+                                          {"admin", "manager"}, denials_only=True),
     "catalog.adjustments_page": rule("GET", "/catalog/adjustments", {"admin", "manager"}),
 }
 _OWN, _WRITE, _ALL_STAFF = {"admin", "manager", "counselor"}, {"admin", "counselor"}, STAFF_PAGE
@@ -88,6 +92,9 @@ DESK_PAGES = {
     "staff.correct_specimen_page": rule("GET", f"{_DESK}/specimens/{{specimen}}/correct", OWN_PAGE, **_OWN_PAGE),
     "staff.correct_attendance_page": rule("GET", f"{_DESK}/attendance/{{attendance}}/correct", OWN_PAGE,
                                           **_OWN_PAGE),
+    "staff.specimen_corrected": rule("GET", f"{_DESK}/specimens/{{specimen}}/corrected", OWN_PAGE, **_OWN_PAGE),
+    "staff.attendance_corrected": rule("GET", f"{_DESK}/attendance/{{attendance}}/corrected", OWN_PAGE,
+                                       **_OWN_PAGE),
     "staff.excuse": rule("GET", f"{_DESK}/excuses/new", OWN_PAGE, **_OWN_PAGE),
     "staff.edit_patient": rule("GET", f"{_DESK}/edit", OWN_PAGE, **_OWN_PAGE),
     "staff.closures": rule("GET", "/staff/closures", {"admin"}),

@@ -21,11 +21,12 @@ from sqlalchemy.orm import contains_eager
 from cm_tracker.engine.caps import window_start
 from cm_tracker.engine.rules import CapWindow
 from cm_tracker.extensions import db
-from cm_tracker.models import Enrollment, EntryKind, LedgerEntry, Program, TargetState
+from cm_tracker.models import Draw, Enrollment, EntryKind, LedgerEntry, Program, TargetState
 from cm_tracker.money import points_value_cents
 from cm_tracker.services.core.clinic import clinic_today, start_of_day
 from cm_tracker.services.core.enrollments import current_of
 from cm_tracker.services.core.ledger import EARNING_KINDS
+from cm_tracker.services.core.prizes import PrizesOwed, owed_by_enrollment_query
 from cm_tracker.services.core.target_states import READ_COLUMNS, StoredRow
 
 
@@ -43,6 +44,9 @@ class CapUse:
         return max(0, self.cap_cents - self.used_cents)
 
 
+NO_PRIZES = PrizesOwed()
+
+
 @dataclass(frozen=True, slots=True)
 class Balance:
     """Unspent points and draw credits, the points ever earned (engine and manual) and redeemed, what the points
@@ -55,6 +59,7 @@ class Balance:
     redeemed_points: int = 0
     value_cents: int = 0
     cap: CapUse | None = None
+    prizes: PrizesOwed = NO_PRIZES  # won in draws and not handed over yet (core.prizes)
 
 
 def is_near_cap(program: Program, used_cents: int) -> bool:
@@ -108,7 +113,7 @@ def standings(patient_ids: Iterable[int], on: date | None = None, *, with_states
     for row in rows:
         enrollment = row[0]
         episodes[enrollment.patient_id][enrollment.id] = enrollment
-        sums[enrollment.id] = tuple(int(v or 0) for v in row[-len(_SUMS):])
+        sums[enrollment.id] = tuple(int(v or 0) for v in row[-len(_SUMS) - 2:])
         if with_states and row[2] is not None:  # its target key: None where the enrollment has no stored state
             states[enrollment.id].append(StoredRow(*row[1:1 + len(READ_COLUMNS)]))
     found = {}
@@ -119,14 +124,15 @@ def standings(patient_ids: Iterable[int], on: date | None = None, *, with_states
         balance = Balance(
             *(sum(s[i] for _, s in own) for i in range(4)),
             value_cents=sum(points_value_cents(s[0], e.program.point_value_cents) for e, s in own),
-            cap=_cap_use(current, own) if current is not None else None)
+            cap=_cap_use(current, own) if current is not None else None,
+            prizes=PrizesOwed(sum(s[-2] for _, s in own), sum(s[-1] for _, s in own)))
         found[pid] = Standing(balance, current, states.get(current.id, []) if current is not None else [])
     return found
 
 
 def _cap_use(current: Enrollment, own: list[tuple[Enrollment, tuple[int, ...]]]) -> CapUse:
     program, window = current.program, CapWindow(current.program.cap_window)
-    index = len(_SUMS) - len(_CAP_SUMS) + list(_CAP_SUMS).index(window)
+    index = len(_SUMS) - len(_CAP_SUMS) + list(_CAP_SUMS).index(window)  # the prize sums come after these
     counted = [s for e, s in own if (e.id == current.id if window == CapWindow.EPISODE
                                      else e.program_id == current.program_id)]
     used = sum(s[index] for s in counted)
@@ -162,9 +168,13 @@ def _standing_query(with_states: bool) -> Select[Any]:
     sums = (select(LedgerEntry.enrollment_id, *(func.sum(c()).label(f"s{i}") for i, c in enumerate(_SUMS)))
             .where(LedgerEntry.patient_id.in_(IDS))
             .group_by(LedgerEntry.enrollment_id).subquery())
-    query = select(Enrollment, *(READ_COLUMNS if with_states else ()), *(sums.c[f"s{i}"] for i in range(len(_SUMS))))
+    # The prizes waiting per enrolment (core.prizes), summed like the points: the balance API reads them too.
+    owed = owed_by_enrollment_query().where(Draw.patient_id.in_(IDS)).subquery()
+    query = select(Enrollment, *(READ_COLUMNS if with_states else ()), *(sums.c[f"s{i}"] for i in range(len(_SUMS))),
+                   owed.c.waiting, owed.c.value_cents)
     query = (query.join(Enrollment.program).options(contains_eager(Enrollment.program))
-             .outerjoin(sums, sums.c.enrollment_id == Enrollment.id))
+             .outerjoin(sums, sums.c.enrollment_id == Enrollment.id)
+             .outerjoin(owed, owed.c.enrollment_id == Enrollment.id))
     if with_states:
         query = query.outerjoin(TargetState, TargetState.enrollment_id == Enrollment.id)
     return query.where(Enrollment.patient_id.in_(IDS))

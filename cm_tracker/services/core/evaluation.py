@@ -140,6 +140,12 @@ def _order(award: Award) -> tuple[object, ...]:
 
 def _entry_for(enrollment: Enrollment, target_key: str, event_type: str, event_id: int, award: Award,
                held: Held | None, because: str, actor: User | None) -> LedgerEntry | None:
+    # The unchanged case first and with nothing built: a desk entry re-evaluates every event of the episode and
+    # posts for one or two of them.
+    if held is not None:
+        delta = (award.points - held.points, award.draws - held.draws, award.value_cents - held.value_cents)
+        if delta == (0, 0, 0):
+            return None
     common = {
         "patient_id": enrollment.patient_id, "enrollment_id": enrollment.id, "target_key": target_key,
         "event_type": EventType(event_type), "event_id": event_id, "occurred_at": award.at,
@@ -148,9 +154,6 @@ def _entry_for(enrollment: Enrollment, target_key: str, event_type: str, event_i
     if held is None:
         return LedgerEntry(kind=EntryKind.AWARD, points=award.points, draws=award.draws,
                            value_cents=award.value_cents, reason=award.explanation, **common)
-    delta = (award.points - held.points, award.draws - held.draws, award.value_cents - held.value_cents)
-    if delta == (0, 0, 0):
-        return None
     was = _amount(held.points, held.draws)
     reason = f"Correction ({because}): {award.explanation}. Was {was}, now {_amount(award.points, award.draws)}."
     return LedgerEntry(kind=EntryKind.ADJUSTMENT, points=delta[0], draws=delta[1], value_cents=delta[2],

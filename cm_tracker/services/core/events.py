@@ -98,11 +98,12 @@ def specimen_facts(specimen: SpecimenRow) -> SpecimenFacts:
     )
 
 
-def specimen_outcomes(rules: ProgramRules, specimen: SpecimenRow) -> dict[str, tuple[Outcome, str, bool]]:
+def specimen_outcomes(rules: ProgramRules, specimen: SpecimenRow,
+                      on: date | None = None) -> dict[str, tuple[Outcome, str, bool]]:
     """Per abstinence target: outcome, reason and whether the bonus analyte set (of the schedule version in force
-    on the collection date) was negative too."""
+    on the collection date, `on` when the caller has it already) was negative too."""
     facts = specimen_facts(specimen)
-    on = clinic_date(specimen.collected_at)
+    on = clinic_date(specimen.collected_at) if on is None else on
     found: dict[str, tuple[Outcome, str, bool]] = {}
     for target in rules.targets:
         if target.kind != TargetKind.ABSTINENCE:
@@ -126,7 +127,7 @@ def events_from(rules: ProgramRules, specimens: Iterable[SpecimenRow] = (), atte
     events: Events = defaultdict(list)
     for specimen in specimens:
         on = clinic_date(specimen.collected_at)
-        for key, (outcome, reason, bonus) in specimen_outcomes(rules, specimen).items():
+        for key, (outcome, reason, bonus) in specimen_outcomes(rules, specimen, on).items():
             events[key].append(TargetEvent(("specimen", specimen.id), specimen.collected_at, on, outcome, bonus,
                                            reason))
     for record in attendance:
@@ -199,18 +200,19 @@ def events_of(rules: ProgramRules, rows: HistoryRows) -> Events:
 
 
 # Built once, each list of enrollments bound at execution: a history is read on every desk entry, and building a
-# statement and its cache key cost about as much as running it.
+# statement and its cache key cost about as much as running it. On the tables' columns, not the ORM entities', so
+# executing them skips the ORM's compile and result layers (the same columns, types and values) and its autoflush,
+# which history_rows does itself, so a row added but not yet flushed is still in the history.
 _IDS = bindparam("ids", expanding=True)
-_RESULTS = (select(SpecimenResult.specimen_id, SpecimenResult.analyte, SpecimenResult.result)
-            .join(Specimen, SpecimenResult.specimen_id == Specimen.id).where(Specimen.enrollment_id.in_(_IDS)))
-_SPECIMENS = select(Specimen.id, Specimen.enrollment_id, Specimen.collected_at, Specimen.status, Specimen.validity,
-                    Specimen.temperature_ok).where(Specimen.enrollment_id.in_(_IDS))
-_ATTENDANCE = select(AttendanceRecord.id, AttendanceRecord.enrollment_id, AttendanceRecord.target_key,
-                     AttendanceRecord.occurred_at, AttendanceRecord.status
-                     ).where(AttendanceRecord.enrollment_id.in_(_IDS))
-_ACTIVITIES = select(GoalActivity.id, GoalActivity.enrollment_id, GoalActivity.target_key, GoalActivity.occurred_at,
-                     GoalActivity.status, GoalActivity.description
-                     ).where(GoalActivity.enrollment_id.in_(_IDS), GoalActivity.occurred_at.is_not(None))
+_s, _r, _a, _g = (model.__table__.c for model in (Specimen, SpecimenResult, AttendanceRecord, GoalActivity))
+_RESULTS = (select(_r.specimen_id, _r.analyte, _r.result)
+            .join(Specimen.__table__, _r.specimen_id == _s.id).where(_s.enrollment_id.in_(_IDS)))
+_SPECIMENS = select(_s.id, _s.enrollment_id, _s.collected_at, _s.status, _s.validity, _s.temperature_ok).where(
+    _s.enrollment_id.in_(_IDS))
+_ATTENDANCE = select(_a.id, _a.enrollment_id, _a.target_key, _a.occurred_at, _a.status).where(
+    _a.enrollment_id.in_(_IDS))
+_ACTIVITIES = select(_g.id, _g.enrollment_id, _g.target_key, _g.occurred_at, _g.status, _g.description).where(
+    _g.enrollment_id.in_(_IDS), _g.occurred_at.is_not(None))
 
 
 def history_rows(enrollment_ids: Sequence[int]) -> dict[int, HistoryRows]:
@@ -221,6 +223,7 @@ def history_rows(enrollment_ids: Sequence[int]) -> dict[int, HistoryRows]:
     if not found:
         return found
     bound = {"ids": list(found)}
+    db.session.flush()  # what the ORM's autoflush did before these statements on the tables' columns (see above)
     results: dict[int, list[_Result]] = defaultdict(list)
     for specimen_id, analyte, result in db.session.execute(_RESULTS, bound):
         results[specimen_id].append(_Result(analyte, result))

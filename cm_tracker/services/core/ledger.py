@@ -41,10 +41,13 @@ def lock_enrollment(enrollment_id: int) -> None:
 
 def enrollment_version(enrollment_id: int) -> int:
     """The enrollment's write version as committed now: read it before what a write is computed from."""
+    db.session.flush()  # as the ORM's autoflush did before this statement on the table's columns (see below)
     return int(db.session.scalar(_VERSION, {"enrollment_id": enrollment_id}) or 0)
 
 
-_VERSION = select(Enrollment.version).where(Enrollment.id == bindparam("enrollment_id"))
+# On the table's columns, like the ledger read below: executing skips the ORM's compile and result layers, and its
+# autoflush, which the reader does itself.
+_VERSION = select(Enrollment.__table__.c.version).where(Enrollment.__table__.c.id == bindparam("enrollment_id"))
 
 
 def claim_enrollment(enrollment_id: int, version: int) -> bool:
@@ -69,16 +72,20 @@ class LedgerRow(NamedTuple):
     created_at: datetime
 
 
-# Built once: every desk entry reads its enrollment's ledger before it locks.
+# Built once: every desk entry reads its enrollment's ledger before it locks. On the table's columns, not the ORM
+# entity's, so executing it skips the ORM's compile and result layers (the same columns, types and values) and its
+# autoflush: enrollment_ledger flushes what is pending itself, so a row added but not flushed is still read.
+_l = LedgerEntry.__table__.c
 _ENROLLMENT_LEDGER = select(
-    LedgerEntry.id, LedgerEntry.kind, LedgerEntry.event_type, LedgerEntry.event_id, LedgerEntry.target_key,
-    LedgerEntry.points, LedgerEntry.draws, LedgerEntry.value_cents, LedgerEntry.occurred_at, LedgerEntry.created_at,
-).where(LedgerEntry.enrollment_id == bindparam("enrollment_id"))
+    _l.id, _l.kind, _l.event_type, _l.event_id, _l.target_key, _l.points, _l.draws, _l.value_cents, _l.occurred_at,
+    _l.created_at,
+).where(_l.enrollment_id == bindparam("enrollment_id"))
 
 
 def enrollment_ledger(enrollment_id: int) -> list[LedgerRow]:
     """Every entry of one enrollment, in one statement: what the engine's entries hold per event (`held_of`), the
     prizes and manual credits that use the cap, and the report cache's ledger totals all come from these rows."""
+    db.session.flush()  # as the ORM's autoflush did before this statement on the table's columns (see above)
     return [LedgerRow(*row) for row in db.session.execute(_ENROLLMENT_LEDGER, {"enrollment_id": enrollment_id})]
 
 

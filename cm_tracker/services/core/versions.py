@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import inspect, select, update
+from sqlalchemy import Update, bindparam, inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cm_tracker.extensions import db
@@ -26,9 +26,24 @@ def try_claim(model: Any, row_id: int, version: int) -> bool:
     # An INTEGER column holds no other, nor the next of the largest: stale, rather than an overflow in the driver.
     if not is_row_id(version) or version >= MAX_ROW_ID:
         return False
-    done = db.session.execute(update(model).where(model.id == row_id, model.version == version)
-                              .values(version=version + 1).execution_options(synchronize_session=False))
+    db.session.flush()  # as the ORM's UPDATE did before it ran (its autoflush): the claim writes after them
+    done = db.session.execute(_claim_of(model), {"row_id": row_id, "claimed": version, "next_version": version + 1})
     return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+_CLAIMS: dict[Any, Update] = {}
+
+
+def _claim_of(model: Any) -> Update:
+    """The claim of one table, built once per process (every desk entry claims its enrolment): a statement on the
+    table rather than the ORM entity, so that executing it skips the ORM's bulk-update machinery, which has
+    nothing to synchronise here (the caller sets the loaded row's version itself, or reads it again)."""
+    if model not in _CLAIMS:
+        table = model.__table__
+        _CLAIMS[model] = update(table).where(
+            table.c.id == bindparam("row_id"), table.c.version == bindparam("claimed")
+        ).values(version=bindparam("next_version"))
+    return _CLAIMS[model]
 
 
 def claim_version(row: Any, version: int, *, what: str) -> None:

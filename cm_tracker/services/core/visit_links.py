@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import exists, select
+from sqlalchemy import Date, bindparam, exists, select
 
 from cm_tracker.extensions import db
 from cm_tracker.models import AttendanceRecord, ScheduledVisit, Specimen, VisitKind
@@ -25,12 +25,20 @@ def visit_for(enrollment_id: int, kind: VisitKind, on: date, *, visit_id: int | 
     """The visit an event of `kind` on `on` fulfils: the one named (checked), else the open one that day, else None."""
     if visit_id is not None:
         return _checked(enrollment_id, kind, visit_id, target_key)
-    query = select(ScheduledVisit.id).where(
-        ScheduledVisit.enrollment_id == enrollment_id, ScheduledVisit.kind == kind, ScheduledVisit.due_on == on,
-        ~is_taken(ScheduledVisit.id))
+    bound = {"enrollment_id": enrollment_id, "kind": kind, "on": on}
     if kind == VisitKind.SESSION:
-        query = query.where(ScheduledVisit.target_key == target_key)
-    return db.session.scalar(query.order_by(ScheduledVisit.id).limit(1))
+        return db.session.scalar(_OPEN_SESSION, {**bound, "target_key": target_key})
+    return db.session.scalar(_OPEN, bound)
+
+
+# Built once, the values bound at execution: every desk entry looks its visit up, and building the statement and
+# its cache key cost more than running it.
+_OPEN_ON_DAY = select(ScheduledVisit.id).where(
+    ScheduledVisit.enrollment_id == bindparam("enrollment_id"), ScheduledVisit.kind == bindparam("kind"),
+    ScheduledVisit.due_on == bindparam("on", type_=Date()), ~is_taken(ScheduledVisit.id))
+_OPEN = _OPEN_ON_DAY.order_by(ScheduledVisit.id).limit(1)
+_OPEN_SESSION = _OPEN_ON_DAY.where(ScheduledVisit.target_key == bindparam("target_key")).order_by(
+    ScheduledVisit.id).limit(1)
 
 
 def _checked(enrollment_id: int, kind: VisitKind, visit_id: int, target_key: str | None) -> int:

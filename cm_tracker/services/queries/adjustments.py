@@ -9,6 +9,7 @@ from sqlalchemy import select
 from cm_tracker.extensions import db
 from cm_tracker.models import EntryKind, LedgerEntry, Patient, User
 from cm_tracker.services.core.errors import ValidationFailed
+from cm_tracker.services.queries.ledger_order import posted_newest_first
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ def recent_adjustments(limit: int = 50) -> list[ManualRow]:
     """The latest manual entries across the clinic, for the managers' review."""
     query = (select(LedgerEntry, Patient, User.display_name).join(Patient, LedgerEntry.patient_id == Patient.id)
              .outerjoin(User, LedgerEntry.created_by_id == User.id).where(LedgerEntry.kind == EntryKind.MANUAL)
-             .order_by(LedgerEntry.id.desc()).limit(limit))
+             .order_by(*posted_newest_first()).limit(limit))
     return [ManualRow(e, p, name or "") for e, p, name in db.session.execute(query).all()]
 
 

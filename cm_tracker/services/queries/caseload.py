@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import noload, selectinload
 
 from cm_tracker.extensions import db
 from cm_tracker.models import (
@@ -41,9 +41,26 @@ def caseload_patients(user: User) -> list[Patient]:
     # The programmes' targets and schedule versions too: the streaks name each target and leave out the ones paid a
     # fixed reward, which their schedules say (one query each, whatever the number of targets).
     query = (select(Patient).where(caseload_filter(user))
-             .options(selectinload(Patient.enrollments).joinedload(Enrollment.program)
+             .options(selectinload(Patient.enrollments).selectinload(Enrollment.program)
                       .selectinload(Program.targets).selectinload(ProgramTarget.schedule_versions)))
     return list(db.session.scalars(query.order_by(Patient.display_name, Patient.id)))
+
+
+def caseload_people(user: User) -> list[Patient]:
+    """The patients on the user's caseload without their enrollments: for readers that take each patient's current
+    enrollment from core.balances.standings, which loads it with the balance (the caseload page)."""
+    query = select(Patient).where(caseload_filter(user)).options(noload(Patient.enrollments))
+    return list(db.session.scalars(query.order_by(Patient.display_name, Patient.id)))
+
+
+def load_targets(programs: Iterable[Program]) -> None:
+    """Load the targets and schedule versions of these (already loaded) programmes: one query each for all of
+    them, whatever the number of enrollments that share a programme."""
+    ids = sorted({p.id for p in programs})
+    if ids:
+        db.session.scalars(select(Program).where(Program.id.in_(ids))
+                           .options(selectinload(Program.targets).selectinload(ProgramTarget.schedule_versions))
+                           ).all()
 
 
 def caseload_rows(user: User, today: date) -> list[CaseloadRow]:

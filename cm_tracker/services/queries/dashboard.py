@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, literal, or_, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cm_tracker.extensions import db
@@ -22,6 +22,7 @@ from cm_tracker.models import (
     EnrollmentStatus,
     Excuse,
     Patient,
+    Redemption,
     Reward,
     ScheduledVisit,
     Specimen,
@@ -33,9 +34,15 @@ from cm_tracker.models import (
 from cm_tracker.money import format_cents
 from cm_tracker.services.core.balances import Balance, standings
 from cm_tracker.services.core.clinic import start_of_day
-from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.visit_links import is_taken
-from cm_tracker.services.queries.caseload import CaseloadRow, caseload_patients, last_event_times, next_visit_dates
+from cm_tracker.services.queries.caseload import (
+    CaseloadRow,
+    caseload_people,
+    last_event_times,
+    load_targets,
+    next_visit_dates,
+)
+from cm_tracker.services.queries.redemptions import waiting_requests
 from cm_tracker.services.queries.streaks import Streak, streaks_for
 
 
@@ -49,6 +56,19 @@ class DueVisit:
 
 
 @dataclass(frozen=True)
+class DuePatient:
+    """A patient due today with every visit of theirs still open: a programme with a test and a session on one day
+    (the prize-draw preset) shows its patient once, not once per visit."""
+
+    patient: Patient
+    visits: tuple[DueVisit, ...]
+
+    @property
+    def streaks(self) -> tuple[Streak, ...]:
+        return self.visits[0].streaks  # the current enrolment's, the same on each of its visits
+
+
+@dataclass(frozen=True)
 class Overdue:
     """A patient with past visits nothing fulfils and nothing excuses: how many, and since when."""
 
@@ -59,7 +79,7 @@ class Overdue:
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str  # missed, negative_balance, cap, stock
+    kind: str  # missed, unrecorded, negative_balance, cap, stock
     message: str
     patient: Patient | None = None
 
@@ -78,15 +98,27 @@ class Dashboard:
     due: list[DueVisit] = field(default_factory=list)
     overdue: list[Overdue] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    requests: dict[int, list[Redemption]] = field(default_factory=dict)  # portal requests waiting, per patient
+
+    @property
+    def due_patients(self) -> list[DuePatient]:
+        """Today's open visits grouped by patient, by name."""
+        grouped: dict[int, list[DueVisit]] = {}
+        for due in self.due:
+            grouped.setdefault(due.patient.id, []).append(due)
+        found = [DuePatient(visits[0].patient, tuple(sorted(visits, key=lambda d: d.visit.kind != VisitKind.TEST)))
+                 for visits in grouped.values()]  # the test first: it is what the desk records
+        return sorted(found, key=lambda d: (d.patient.display_name, d.patient.id))
 
 
 def dashboard_for(user: User, today: date) -> Dashboard:
-    patients = caseload_patients(user)
+    patients = caseload_people(user)
     ids = [p.id for p in patients]
-    current = {p.id: current_enrollment(p) for p in patients}
-    active = {pid: e for pid, e in current.items() if e is not None and e.status == EnrollmentStatus.ACTIVE}
-    # Balances and the stored state of every current enrollment in one statement.
+    # Balances, the current enrollment (its programme loaded) and its stored target states in one statement.
     standing = standings(ids, today)
+    current = {pid: found.enrollment for pid, found in standing.items()}
+    active = {pid: e for pid, e in current.items() if e is not None and e.status == EnrollmentStatus.ACTIVE}
+    load_targets(e.program for e in active.values())
     balances = {pid: found.balance for pid, found in standing.items()}
     streaks = streaks_for(list(active.values()), today, stored=[r for found in standing.values() for r in found.states])
     visits = _due_today(list(active.values()), today)
@@ -107,6 +139,7 @@ def dashboard_for(user: User, today: date) -> Dashboard:
         row = CaseloadRow(p, enrollment, balances.get(p.id, Balance()), last_events.get(p.id), next_visits.get(p.id))
         board.rows.append(Row(row, streaks.get(enrollment.id, ()) if enrollment else (), overdue.get(p.id, (0,))[0]))
     board.alerts = _alerts(patients, active, balances, today)
+    board.requests = waiting_requests(ids)  # one statement for the whole caseload
     return board
 
 
@@ -166,8 +199,7 @@ def _excused_days(enrollment_ids: list[int], days: set[date]) -> set[tuple[int |
 def _alerts(patients: list[Patient], active: dict[int, Enrollment], balances: dict[int, Balance],
             today: date) -> list[Alert]:
     by_id = {p.id: p for p in patients}
-    alerts = [Alert("missed", f"{by_id[pid].display_name} missed {what} yesterday.", by_id[pid])
-              for pid, what in _missed_yesterday(list(by_id), today)]
+    alerts = [_yesterday_alert(by_id[pid], what) for pid, what in _missed_yesterday(list(by_id), today)]
     alerts += [Alert("negative_balance", f"{p.display_name} holds {balances[p.id].points:,} points after a "
                      "correction: redemptions wait until later earnings bring the balance back.", p)
                for p in patients if p.id in balances and (balances[p.id].points < 0 or balances[p.id].draws < 0)]
@@ -181,24 +213,38 @@ def _alerts(patients: list[Patient], active: dict[int, Enrollment], balances: di
     return alerts
 
 
+def _yesterday_alert(patient: Patient, what: str) -> Alert:
+    # A visit nobody recorded is only "missed" once the day is closed (usecases.visits.close_day): until then the
+    # desk may still record it, excuse it, or close the day.
+    if what == "open":
+        return Alert("unrecorded", f"{patient.display_name}: a visit yesterday is not recorded yet.", patient)
+    return Alert("missed", f"{patient.display_name} missed {what} yesterday.", patient)
+
+
 def _missed_yesterday(patient_ids: list[int], today: date) -> list[tuple[int, str]]:
-    """Patients whose test or session yesterday was missed (recorded as missed, or not recorded at all)."""
+    """Patients whose test or session yesterday was missed ("a test", "a session": recorded so), or whose visit
+    yesterday is still unrecorded and not excused ("open"); an excused day raises nothing."""
     if not patient_ids:
         return []
     day = today - timedelta(days=1)
     begin, end = start_of_day(day), start_of_day(today)
     tests = select(Specimen.patient_id).where(Specimen.patient_id.in_(patient_ids), Specimen.collected_at >= begin,
                                               Specimen.collected_at < end, Specimen.status == SpecimenStatus.MISSED)
-    sessions = select(AttendanceRecord.patient_id).where(
+    sessions = select(AttendanceRecord.patient_id, literal("a session")).where(
         AttendanceRecord.patient_id.in_(patient_ids), AttendanceRecord.occurred_at >= begin,
         AttendanceRecord.occurred_at < end, AttendanceRecord.status == AttendanceStatus.UNEXCUSED)
-    open_ = (select(Enrollment.patient_id).join(ScheduledVisit, ScheduledVisit.enrollment_id == Enrollment.id)
+    excused = exists().where(Excuse.enrollment_id == Enrollment.id, Excuse.excused_on == day,
+                             Excuse.revoked_at.is_(None))
+    closed = exists().where(ClinicClosure.closed_on == day)
+    open_ = (select(Enrollment.patient_id, literal("open"))
+             .join(ScheduledVisit, ScheduledVisit.enrollment_id == Enrollment.id)
              .where(Enrollment.patient_id.in_(patient_ids), Enrollment.status == EnrollmentStatus.ACTIVE,
                     ScheduledVisit.due_on == day, Enrollment.start_on <= day,
-                    or_(Enrollment.end_on.is_(None), Enrollment.end_on >= day), ~is_taken(ScheduledVisit.id)))
+                    or_(Enrollment.end_on.is_(None), Enrollment.end_on >= day), ~is_taken(ScheduledVisit.id),
+                    ~excused, ~closed))
     missed = {pid: "a test" for pid in db.session.scalars(tests)}
-    for pid in db.session.scalars(sessions.union(open_)):
-        missed.setdefault(pid, "a visit")
+    for pid, what in sorted(db.session.execute(sessions.union(open_)), key=lambda row: row[1] == "open"):
+        missed.setdefault(pid, what)
     return sorted(missed.items())
 
 

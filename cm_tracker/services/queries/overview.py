@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -23,6 +23,7 @@ from cm_tracker.models import (
     Specimen,
 )
 from cm_tracker.money import points_value_cents
+from cm_tracker.services.core.prizes import PrizeTotals, totals_by_program
 
 CAP_WINDOW_WORDS = {
     CapWindow.CALENDAR_YEAR: "per calendar year",
@@ -48,6 +49,7 @@ class ProgrammeFigures:
     redeemed_points: int = 0
     balance_points: int = 0
     draws_waiting: int = 0
+    prizes: PrizeTotals = field(default_factory=PrizeTotals)  # won, handed over and still owed (core.prizes)
 
     @property
     def earned_cents(self) -> int:
@@ -62,8 +64,13 @@ class ProgrammeFigures:
         return points_value_cents(self.redeemed_points, self.program.point_value_cents)
 
     @property
-    def outstanding_cents(self) -> int:
+    def points_outstanding_cents(self) -> int:
         return points_value_cents(self.balance_points, self.program.point_value_cents)
+
+    @property
+    def outstanding_cents(self) -> int:
+        """What the programme still owes: the points patients hold and the prizes won but not handed over."""
+        return self.points_outstanding_cents + self.prizes.waiting_cents
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +122,7 @@ def ledger_totals() -> dict[int, tuple[int, int, int, int, int]]:
 
 
 def programme_figures() -> list[ProgrammeFigures]:
-    counts, specimens, ledger = enrolment_counts(), specimen_counts(), ledger_totals()
+    counts, specimens, ledger, prizes = enrolment_counts(), specimen_counts(), ledger_totals(), totals_by_program()
     figures = []
     for program in _programs():
         status = counts.get(program.id, {})
@@ -125,6 +132,7 @@ def programme_figures() -> list[ProgrammeFigures]:
             completed=status.get(EnrollmentStatus.COMPLETED, 0), discharged=status.get(EnrollmentStatus.DISCHARGED, 0),
             specimens=specimens.get(program.id, 0), earned_points=earned, manual_points=manual,
             redeemed_points=redeemed, balance_points=balance, draws_waiting=draws,
+            prizes=prizes.get(program.id, PrizeTotals()),
         ))
     return figures
 

@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Enrollment, EnrollmentStatus, LedgerEntry, ProgramTarget, ScheduledVisit
+from cm_tracker.services.queries.ledger_order import posted_newest_first
 
 
 def latest_entries(patient_id: int, limit: int = 50) -> list[LedgerEntry]:
-    """The newest ledger entries first (the ledger's id order is the order they were written)."""
-    query = select(LedgerEntry).where(LedgerEntry.patient_id == patient_id).order_by(LedgerEntry.id.desc())
+    """The newest ledger entries first, as posted (queries.ledger_order)."""
+    query = select(LedgerEntry).where(LedgerEntry.patient_id == patient_id).order_by(*posted_newest_first())
     return list(db.session.scalars(query.limit(limit)))
 
 

@@ -16,6 +16,7 @@ def enrollment_to_dict(enrollment: Enrollment) -> dict[str, Any]:
         "id": enrollment.id, "program_id": enrollment.program_id, "start_date": enrollment.start_on.isoformat(),
         "end_date": enrollment.end_on.isoformat() if enrollment.end_on else None,
         "status": enrollment.status.value, "visit_days": list(enrollment.visit_days or []),
+        "visit_plan": enrollment.visit_plan,
     }
 
 

@@ -33,11 +33,10 @@ from cm_tracker.services.core.balances import CapUse, balance_of
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.errors import Conflict
 from cm_tracker.services.core.events import rules_for
-from cm_tracker.services.core.spending import MAX_QUANTITY, pending_points
+from cm_tracker.services.core.spending import free_points, most_of, pending_points
 from cm_tracker.services.queries.catalog import CatalogItem, catalog
+from cm_tracker.services.queries.prizes import waiting_prizes
 from cm_tracker.services.queries.statements import Statement, statement_for
-
-GOOD_JOB = "good_job"  # the bowl's "no prize" slip (docs/rules.md 4.2)
 
 
 @dataclass(frozen=True)
@@ -65,10 +64,15 @@ class Home:
     prizes_waiting: list[Draw]
     requests: list[Redemption]
     enrolled: bool
+    in_draws: bool = False  # a prize programme holding no points: the page speaks in draws and prizes
 
     @property
     def cap(self) -> CapUse | None:
         return self.statement.cap
+
+    @property
+    def prizes_cents(self) -> int:
+        return sum(d.value_cents for d in self.prizes_waiting)
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,8 @@ class Shelf:
     offers: list[Offer]
     prizes_waiting: list[Draw]
     requests: list[Redemption]
+    draws: int = 0  # draw credits waiting at the desk
+    in_draws: bool = False  # see in_draws: the page speaks in draws and prizes
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,13 @@ def home(patient: Patient, today: date) -> Home:
     labels = target_labels(enrollment)
     streaks = _streaks(enrollment, statement, today) if enrollment else []
     return Home(statement, streaks, upcoming_visits(patient, today), labels, prizes_waiting(patient),
-                open_requests(patient), enrollment is not None)
+                open_requests(patient), enrollment is not None, in_draws(enrollment, statement.balance.points))
+
+
+def in_draws(enrollment: Enrollment | None, points: int) -> bool:
+    """A fishbowl patient (docs/rules.md 4.2) earns draws, not points: their pages say what draws and prizes
+    wait for them instead of "0 points worth $0.00"; points still show the moment there are any."""
+    return enrollment is not None and rules_for(enrollment.program).bowl is not None and points == 0
 
 
 def target_labels(enrollment: Enrollment | None) -> dict[str, str]:
@@ -145,8 +157,7 @@ def upcoming_visits(patient: Patient, today: date, limit: int = 6) -> list[Sched
 
 def prizes_waiting(patient: Patient) -> list[Draw]:
     """Winning draws whose prize has not been handed over yet (a "good job" slip wins nothing to collect)."""
-    query = select(Draw).where(Draw.patient_id == patient.id, Draw.tier != GOOD_JOB, Draw.handed_over_at.is_(None))
-    return list(db.session.scalars(query.order_by(Draw.drawn_at, Draw.id)))
+    return waiting_prizes(patient.id)
 
 
 def open_requests(patient: Patient) -> list[Redemption]:
@@ -157,11 +168,13 @@ def open_requests(patient: Patient) -> list[Redemption]:
 
 def shelf(patient: Patient) -> Shelf:
     """The voucher catalog of the patient's programme, each item with what the points available afford today."""
-    points = balance_of(patient.id).points
+    balance = balance_of(patient.id)
+    points, enrollment = balance.points, current_enrollment(patient)
     set_aside = pending_points(patient.id)
-    available = max(points - set_aside, 0)
-    offers = [_offer(item.reward, item.stock, available) for item in _catalog(current_enrollment(patient))]
-    return Shelf(points, set_aside, available, offers, prizes_waiting(patient), open_requests(patient))
+    available = free_points(points, set_aside)
+    offers = [_offer(item.reward, item.stock, points, set_aside) for item in _catalog(enrollment)]
+    return Shelf(points, set_aside, available, offers, prizes_waiting(patient), open_requests(patient),
+                 balance.draws, in_draws(enrollment, points))
 
 
 def _catalog(enrollment: Enrollment | None) -> list[CatalogItem]:
@@ -171,11 +184,9 @@ def _catalog(enrollment: Enrollment | None) -> list[CatalogItem]:
     return [item for item in items if item.reward.cost_points]
 
 
-def _offer(reward: Reward, stock: int | None, available: int) -> Offer:
-    cost = int(reward.cost_points or 0)
-    can_buy = available // cost
-    most = min(can_buy, MAX_QUANTITY) if stock is None else min(can_buy, max(stock, 0), MAX_QUANTITY)
-    return Offer(reward, stock, most > 0, most, max(cost - available, 0))
+def _offer(reward: Reward, stock: int | None, points: int, set_aside: int) -> Offer:
+    most = most_of(reward.cost_points, points, set_aside, stock)
+    return Offer(reward, stock, most.items > 0, most.items, most.short_by)
 
 
 def offer_for(patient: Patient, reward_id: int) -> Reward:

@@ -42,6 +42,8 @@ from cm_tracker.services.core.clinic import clinic_date
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.events import specimen_facts
 from cm_tracker.services.core.ledger import EARNING_KINDS, ENGINE_KINDS
+from cm_tracker.services.queries.correction_reasons import Why, correction_whys
+from cm_tracker.services.queries.ledger_order import happened_newest_first
 
 MAX_WEEKS = 26
 
@@ -87,10 +89,12 @@ class Line:
     superseded: bool  # a later correction changed what this event earns
     redemption: Redemption | None
     draw: Draw | None
+    why: Why | None = None  # a correction's cause: the lab, staff with their reason, an excuse...
 
     @property
     def happened_at(self) -> datetime:
-        """When the line happened for the patient: a correction when it was made, anything else when it occurred."""
+        """When the line happened for the patient: a correction when it was made, anything else when it occurred.
+        The history is in this order (queries.ledger_order.HAPPENED_AT says the same in SQL)."""
         if self.entry.kind == EntryKind.ADJUSTMENT:
             return self.entry.created_at
         return self.entry.occurred_at or self.entry.created_at
@@ -128,7 +132,7 @@ def history_page(patient: Patient, asked: int, per_page: int) -> HistoryPage:
 
 
 def _newest(patient: Patient, skip: int, limit: int) -> list[LedgerEntry]:
-    query = select(LedgerEntry).where(LedgerEntry.patient_id == patient.id).order_by(LedgerEntry.id.desc())
+    query = select(LedgerEntry).where(LedgerEntry.patient_id == patient.id).order_by(*happened_newest_first())
     return list(db.session.scalars(query.offset(skip).limit(limit)))
 
 
@@ -142,6 +146,7 @@ def _lines(patient: Patient, entries: Sequence[LedgerEntry]) -> list[Line]:
     causes = _causes([e for e in events if facts[e.id].standing], enrollments)
     redemptions = _redemptions({e.redemption_id for e in entries if e.redemption_id})
     draws = _by_id(Draw, {e.draw_id for e in entries if e.draw_id})
+    whys = correction_whys(patient, [e for e in entries if e.kind == EntryKind.ADJUSTMENT])
     lines = []
     for entry in entries:
         target = _target(enrollments.get(entry.enrollment_id), entry.target_key)
@@ -151,7 +156,8 @@ def _lines(patient: Patient, entries: Sequence[LedgerEntry]) -> list[Line]:
         lines.append(Line(entry, label, kind, fact.standing,
                           causes.get(_cause_key(entry)) if fact.standing else None,
                           fact.before if correction else None, fact.after if correction else None,
-                          fact.superseded, redemptions.get(entry.redemption_id), draws.get(entry.draw_id)))
+                          fact.superseded, redemptions.get(entry.redemption_id), draws.get(entry.draw_id),
+                          whys.get(entry.id)))
     return lines
 
 

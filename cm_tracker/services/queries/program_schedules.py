@@ -256,7 +256,7 @@ def preset_program_data(preset: Preset) -> dict[str, Any]:
     data = preset.program_data() | {"description": preset.description, "preset": preset.name,
                                     "source": preset.source, "caveat": preset.caveat}
     if any(block.per_week < len(preset.visit_days) for block in preset.visits):
-        data["visit_plan"] = [{"from_week": b.first_week, "to_week": b.last_week,
+        data["visit_plan"] = [{"from_week": b.first_week, "to_week": b.last_week, "per_week": b.per_week,
                                "days": list(preset.visit_days[: b.per_week])} for b in preset.visits]
     return data
 

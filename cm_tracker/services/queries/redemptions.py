@@ -1,8 +1,12 @@
-"""A patient's voucher redemptions: requested, fulfilled or cancelled."""
+"""A patient's voucher redemptions: requested, fulfilled or cancelled; and the requests waiting at the desk."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Redemption, RedemptionStatus
@@ -13,3 +17,18 @@ def redemptions_of(patient_id: int, *, status: RedemptionStatus | None = None, l
     if status is not None:
         query = query.where(Redemption.status == status)
     return list(db.session.scalars(query.order_by(Redemption.id.desc()).limit(limit)))
+
+
+def waiting_requests(patient_ids: Iterable[int]) -> dict[int, list[Redemption]]:
+    """Portal requests not yet fulfilled or cancelled, oldest first, per patient, with their items: one statement
+    for a whole caseload, so staff pages can say what each patient asked for without a query per patient."""
+    ids = list(patient_ids)
+    if not ids:
+        return {}
+    query = (select(Redemption).options(joinedload(Redemption.reward))
+             .where(Redemption.patient_id.in_(ids), Redemption.status == RedemptionStatus.REQUESTED)
+             .order_by(Redemption.requested_at, Redemption.id))
+    found: dict[int, list[Redemption]] = defaultdict(list)
+    for redemption in db.session.scalars(query):
+        found[redemption.patient_id].append(redemption)
+    return dict(found)

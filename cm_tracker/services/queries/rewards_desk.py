@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from cm_tracker.engine.text import join_words
+from cm_tracker.engine.text import count, join_words
 from cm_tracker.extensions import db
 from cm_tracker.models import (
     Draw,
@@ -24,14 +24,17 @@ from cm_tracker.models import (
     RewardKind,
     User,
 )
+from cm_tracker.money import format_cents
 from cm_tracker.services.core.balances import Balance, balance_of
 from cm_tracker.services.core.context import clinic_settings
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.errors import NotFound
 from cm_tracker.services.core.events import rules_for
-from cm_tracker.services.core.spending import MAX_QUANTITY, pending_points
+from cm_tracker.services.core.prizes import PrizeTotals, is_prize, owed_at, totals_of
+from cm_tracker.services.core.spending import free_points, most_of, pending_points
 from cm_tracker.services.queries.catalog import CatalogItem, catalog
-from cm_tracker.services.queries.prizes import choices_for, recent_draws, waiting_prizes
+from cm_tracker.services.queries.ledger_order import posted_newest_first
+from cm_tracker.services.queries.prizes import PrizeGroup, group_by_tier, recent_draws, waiting_prizes
 from cm_tracker.services.queries.redemptions import redemptions_of
 
 
@@ -40,18 +43,12 @@ class Offer:
     """A catalog voucher as the desk sees it for this patient."""
 
     item: CatalogItem
-    most: int  # how many the balance and the stock allow now (0 = not now)
-    short_by: int  # points still missing for one (0 when the balance covers it)
+    most: int  # how many the free points, the stock and the per-request limit allow now (0 = not now)
+    short_by: int  # points still missing for one (0 when the free points cover it)
 
     @property
     def affordable(self) -> bool:
         return self.most > 0
-
-
-@dataclass(frozen=True)
-class WaitingPrize:
-    draw: Draw
-    choices: list[CatalogItem]
 
 
 @dataclass(frozen=True)
@@ -63,12 +60,15 @@ class Desk:
     pending_points: int
     offers: list[Offer]
     requests: list[Redemption]
-    prizes: list[WaitingPrize]
+    prizes: list[Draw]  # waiting to be handed over, oldest first
+    groups: list[PrizeGroup]  # the same, one group per tier
+    prize_totals: PrizeTotals  # won, handed over and still owed, over every enrolment
     draws: list[Draw]
     redeemed: list[Redemption]
     handed_over: list[Draw]
     entries: list[LedgerEntry]
     has_bowl: bool
+    in_draws: bool = False  # a prize programme holding no points: the desk leads with draws and prizes
 
     @property
     def value_cents(self) -> int:
@@ -76,19 +76,17 @@ class Desk:
 
     @property
     def available_points(self) -> int:
-        return max(0, self.balance.points - self.pending_points)
+        return free_points(self.balance.points, self.pending_points)
 
     @property
     def affordable(self) -> list[Offer]:
         return [o for o in self.offers if o.affordable]
 
 
-def _most(item: CatalogItem, points: int) -> int:
-    cost = item.reward.cost_points or 0
-    if cost <= 0 or points <= 0:
-        return 0
-    most = min(points // cost, MAX_QUANTITY)
-    return min(most, item.stock) if item.stock is not None else most
+def _offer(item: CatalogItem, points: int, held: int) -> Offer:
+    """What the patient can take of one voucher: the points held by waiting requests are not free (core.spending)."""
+    most = most_of(item.reward.cost_points, points, held, item.stock)
+    return Offer(item, most.items, most.short_by)
 
 
 def desk_for(patient: Patient) -> Desk:
@@ -97,19 +95,19 @@ def desk_for(patient: Patient) -> Desk:
     balance = balance_of(patient.id)
     vouchers = catalog(program_id=program.id, kind=RewardKind.VOUCHER, active_only=True) if program else []
     entries = list(db.session.scalars(select(LedgerEntry).where(LedgerEntry.patient_id == patient.id)
-                                      .order_by(LedgerEntry.id.desc()).limit(15)))
+                                      .order_by(*posted_newest_first()).limit(15)))
     handed = [d for d in recent_draws(patient.id, 50) if d.handed_over_at is not None][:10]
+    waiting = waiting_prizes(patient.id)
+    has_bowl = bool(program and rules_for(program).bowl)
+    held = pending_points(patient.id)
     return Desk(
         patient=patient, enrollment=enrollment, program=program, balance=balance,
-        pending_points=pending_points(patient.id),
-        offers=[Offer(item, _most(item, balance.points), max(0, (item.reward.cost_points or 0) - balance.points))
-                for item in vouchers],
+        pending_points=held, offers=[_offer(item, balance.points, held) for item in vouchers],
         requests=redemptions_of(patient.id, status=RedemptionStatus.REQUESTED),
-        prizes=[WaitingPrize(d, choices_for(d)) for d in waiting_prizes(patient.id)],
+        prizes=waiting, groups=group_by_tier(waiting), prize_totals=totals_of(patient.id),
         draws=recent_draws(patient.id, 12),
         redeemed=redemptions_of(patient.id, status=RedemptionStatus.FULFILLED, limit=10),
-        handed_over=handed, entries=entries,
-        has_bowl=bool(program and rules_for(program).bowl),
+        handed_over=handed, entries=entries, has_bowl=has_bowl, in_draws=has_bowl and balance.points == 0,
     )
 
 
@@ -131,6 +129,7 @@ class Receipt:
     staff: str
     confirmer: str | None
     tier: str | None = None
+    prizes_after: int = 0  # a prize receipt: the prizes still to collect right after the hand-over
 
 
 def _name(user_id: int | None) -> str | None:
@@ -168,15 +167,15 @@ def prize_receipt(draw_id: int) -> Receipt:
         raise NotFound("No receipt: this prize was not handed over.")
     last = db.session.scalar(select(func.max(LedgerEntry.id)).where(LedgerEntry.patient_id == draw.patient_id,
                                                                     LedgerEntry.created_at <= draw.handed_over_at))
-    points, draws = _balance_at(draw.patient_id, int(last or 0))
+    _, draws = _balance_at(draw.patient_id, int(last or 0))
     patient, enrollment = _patient_and_enrollment(draw.patient_id, draw.enrollment_id)
     return Receipt(
         number=f"P-{draw.id:06d}", title="Prize hand-over", clinic=clinic_settings().name,
         program=enrollment.program.name,
         patient_name=patient.display_name, record_number=patient.record_number, item=draw.reward.name, quantity=1,
-        points=None, value_cents=draw.value_cents, balance_after=points, draws_after=draws,
+        points=None, value_cents=draw.value_cents, balance_after=0, draws_after=draws,
         at=draw.handed_over_at, staff=_name(draw.handed_over_by_id) or "", confirmer=_name(draw.confirmed_by_id),
-        tier=draw.tier.replace("_", " "))
+        tier=draw.tier.replace("_", " "), prizes_after=owed_at(draw.patient_id, draw.handed_over_at))
 
 
 def _patient_and_enrollment(patient_id: int, enrollment_id: int) -> tuple[Patient, Enrollment]:
@@ -185,9 +184,18 @@ def _patient_and_enrollment(patient_id: int, enrollment_id: int) -> tuple[Patien
     return patient, enrollment
 
 
-def draw_summary(made: list[Draw]) -> str:
-    """'3 draws: a small prize, good job and good job.' for the desk's message after drawing."""
+def draw_summary(made: list[Draw], *, replayed: bool = False) -> str:
+    """'3 draws: a small prize, good job and good job.' for the desk's message after drawing; a resent form says
+    that these draws were made already and nothing new was drawn."""
     words = [("good job" if d.tier == "good_job" else f"a {d.tier.replace('_', ' ')} prize") for d in made]
-    won = sum(1 for d in made if d.tier != "good_job")
+    won = sum(1 for d in made if is_prize(d))
     tail = f" Let the patient choose {'a prize' if won == 1 else f'{won} prizes'} below." if won else ""
-    return f"{len(made)} draw{'s' if len(made) != 1 else ''}: {join_words(words)}.{tail}"
+    head = "Already drawn (the form was sent again; nothing new was drawn): " if replayed else ""
+    return f"{head}{count(len(made), 'draw')}: {join_words(words)}.{tail}"
+
+
+def handover_summary(handed: list[Draw]) -> str:
+    """'Handed over 5 x Water bottle (small prizes, $5.00).' after a grouped hand-over."""
+    item = handed[0].reward.name if handed[0].reward else handed[0].tier
+    value = format_cents(sum(d.value_cents for d in handed))
+    return f"Handed over {len(handed)} x {item} ({handed[0].tier.replace('_', ' ')} prizes, {value})."

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from cm_tracker.extensions import db
 from cm_tracker.models import ClinicClosure, Enrollment, Excuse, Patient, ScheduledVisit, User
 from cm_tracker.services.core.caseload import caseload_filter
 from cm_tracker.services.core.enrollments import active_on
+from cm_tracker.services.core.excuses import closure_text, excuse_text
 from cm_tracker.services.core.visit_links import is_taken
 
 
@@ -29,6 +31,25 @@ def excused_enrollments(day: date) -> set[int]:
     rows = db.session.scalars(select(Excuse.enrollment_id).where(Excuse.excused_on == day,
                                                                  Excuse.revoked_at.is_(None)))
     return set(rows)
+
+
+def excused_visit_days(visits: Iterable[ScheduledVisit]) -> dict[tuple[int, date], str]:
+    """Why each of these (unrecorded) visits' days is excused, keyed by (enrolment, day): the enrolment's excuse, else
+    the clinic's closure, worded as core.excuses words the record the day-closing job will write. One statement."""
+    wanted = {(v.enrollment_id, v.due_on) for v in visits}
+    if not wanted:
+        return {}
+    ids, days = {eid for eid, _ in wanted}, {day for _, day in wanted}
+    excuses = select(Excuse.enrollment_id, Excuse.excused_on, Excuse.reason, literal(0).label("rank")).where(
+        Excuse.enrollment_id.in_(ids), Excuse.excused_on.in_(days), Excuse.revoked_at.is_(None))
+    closures = select(literal(None).label("enrollment_id"), ClinicClosure.closed_on, ClinicClosure.reason,
+                      literal(1).label("rank")).where(ClinicClosure.closed_on.in_(days))
+    found: dict[tuple[int, date], str] = {}
+    for eid, day, reason, rank in sorted(db.session.execute(union_all(excuses, closures)), key=lambda r: -r[3]):
+        words = closure_text(reason) if rank else excuse_text(reason)
+        for key in [(eid, day)] if eid is not None else [k for k in wanted if k[1] == day]:
+            found[key] = words  # an excuse (rank 0, applied last) names the day before a closure does
+    return {key: why for key, why in found.items() if key in wanted}
 
 
 def closure_on(day: date) -> ClinicClosure | None:

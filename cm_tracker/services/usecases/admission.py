@@ -31,7 +31,7 @@ from cm_tracker.services.core.errors import Conflict, ValidationFailed
 from cm_tracker.services.core.ledger import lock_enrollment
 from cm_tracker.services.core.plausible_dates import too_far_ahead
 from cm_tracker.services.core.target_states import store_first_states
-from cm_tracker.services.core.visit_calendar import visits_for, weekday_codes
+from cm_tracker.services.core.visit_calendar import normalised_plan, visits_for, weekday_codes
 from cm_tracker.services.usecases import accounts
 
 # Start dates outside this range are typing mistakes, and far-future ones would overflow the calendar.
@@ -54,7 +54,8 @@ def admit_patient(*, display_name: str, record_number: str, program_id: int, sta
     """Admit a patient: the record, its enrollment in the programme and every visit the programme schedules.
 
     A counselor's new patient joins their own caseload; admins and managers may name any enabled counselor.
-    `visit_days` replaces the programme's default days for this patient (a visit plan's weeks keep their own days).
+    `visit_days` replaces the programme's default days for this patient; the weeks of a visit plan start on the
+    plan's default days, which usecases.visit_schedule changes per patient.
     """
     display_name, record_number = display_name.strip(), record_number.strip()
     program, counselor_id = _check(display_name, record_number, program_id, start_on, counselor_id, actor)
@@ -63,7 +64,8 @@ def admit_patient(*, display_name: str, record_number: str, program_id: int, sta
         raise Conflict("A patient with this record number already exists.", code="duplicate")
     patient = Patient(display_name=display_name, record_number=record_number, counselor_id=counselor_id)
     enrollment = Enrollment(patient=patient, program_id=program.id, start_on=start_on,
-                            visit_days=days, status=EnrollmentStatus.ACTIVE)
+                            visit_days=days, visit_plan=normalised_plan(program.visit_plan, program.visit_days),
+                            status=EnrollmentStatus.ACTIVE)
     db.session.add_all([patient, enrollment])
     db.session.flush()
     db.session.add_all(visits_for(enrollment, program))

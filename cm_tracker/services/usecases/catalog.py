@@ -39,12 +39,16 @@ class RewardInput:
     is_active: bool = True
     # Vouchers only: whether stock is counted. Prize cabinet items are always counted.
     is_stocked: bool = True
+    # What Spanish-speaking patients read instead of `name`; blank: they read `name`.
+    name_es: str = ""
 
 
 def _check(data: RewardInput) -> dict[str, str]:
     fields: dict[str, str] = {}
     if not data.name.strip() or len(data.name.strip()) > MAX_NAME:
         fields["name"] = f"Give a name of 1 to {MAX_NAME} characters."
+    if len(data.name_es.strip()) > MAX_NAME:
+        fields["name_es"] = f"Give a Spanish name of at most {MAX_NAME} characters, or leave it blank."
     if not 0 <= data.value_cents <= MAX_VALUE_CENTS:
         fields["value_cents"] = "Give the nominal value in cents, from 0 to 1,000,000."
     if (data.cost_points is None) == (data.tier is None):
@@ -87,7 +91,8 @@ def create_reward(data: RewardInput, *, opening_stock: int | None = None, actor:
         raise ValidationFailed("The item could not be saved.", fields=fields)
     is_prize = data.tier is not None
     reward = Reward(kind=RewardKind.PRIZE if is_prize else RewardKind.VOUCHER, name=data.name.strip(),
-                    description=data.description.strip(), cost_points=data.cost_points,
+                    name_es=data.name_es.strip() or None, description=data.description.strip(),
+                    cost_points=data.cost_points,
                     tier=data.tier.strip() if data.tier else None, value_cents=data.value_cents,
                     program_id=data.program_id, low_stock_threshold=data.low_stock_threshold,
                     is_active=data.is_active,
@@ -115,6 +120,7 @@ def update_reward(reward: Reward, data: RewardInput, *, version: int, actor: Use
     claim_version(reward, version, what="item")
     db.session.refresh(reward)
     reward.name, reward.description = data.name.strip(), data.description.strip()
+    reward.name_es = data.name_es.strip() or None
     reward.cost_points, reward.tier = data.cost_points, data.tier.strip() if data.tier else None
     reward.value_cents, reward.program_id = data.value_cents, data.program_id
     reward.low_stock_threshold, reward.is_active = data.low_stock_threshold, data.is_active

@@ -13,40 +13,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from cm_tracker.extensions import db
-from cm_tracker.models import AttendanceRecord, LedgerEntry, Specimen, User
+from cm_tracker.models import AttendanceRecord, Specimen, User
+from cm_tracker.services.queries.corrections import Adjustment, NetChange, detach, labels_of, net_change
 from cm_tracker.services.usecases.attendance import apply_attendance_correction
 from cm_tracker.services.usecases.specimens import apply_specimen_correction
 
 
 @dataclass(frozen=True)
-class Adjustment:
-    """One entry a correction would post, detached from the session."""
-
-    target: str | None
-    points: int
-    draws: int
-    value_cents: int
-    reason: str
-    event_type: str | None
-    event_id: int | None
-
-
-@dataclass(frozen=True)
 class Preview:
     outcomes: dict[str, str]
-    adjustments: list[Adjustment]
+    adjustments: list[Adjustment]  # each named by the test or session it belongs to
+
+    @property
+    def net(self) -> NetChange:
+        return net_change(self.adjustments)
 
 
-def _detach(entry: LedgerEntry) -> Adjustment:
-    return Adjustment(entry.target_key, entry.points, entry.draws, entry.value_cents, entry.reason,
-                      str(entry.event_type) if entry.event_type else None, entry.event_id)
-
-
-def _dry_run(run: Callable[[], Any]) -> Preview:
+def _dry_run(record: Specimen | AttendanceRecord, run: Callable[[], Any]) -> Preview:
+    labels = labels_of(record)
     try:
         recorded = run()
         db.session.flush()
-        return Preview(dict(recorded.outcomes), [_detach(e) for e in recorded.adjustments])
+        return Preview(dict(recorded.outcomes), [detach(e, labels) for e in recorded.adjustments])
     finally:
         db.session.rollback()
 
@@ -54,11 +42,11 @@ def _dry_run(run: Callable[[], Any]) -> Preview:
 def preview_specimen_correction(specimen: Specimen, *, version: int, reason: str, changes: Mapping[str, Any],
                                 actor: User) -> Preview:
     """What correcting the specimen would post, without posting it. Raises what the correction would raise."""
-    return _dry_run(lambda: apply_specimen_correction(specimen, version=version, reason=reason, changes=changes,
-                                                      actor=actor))
+    return _dry_run(specimen, lambda: apply_specimen_correction(specimen, version=version, reason=reason,
+                                                                changes=changes, actor=actor))
 
 
 def preview_attendance_correction(record: AttendanceRecord, *, version: int, reason: str,
                                   changes: dict[str, object], actor: User) -> Preview:
-    return _dry_run(lambda: apply_attendance_correction(record, version=version, reason=reason, changes=changes,
-                                                        actor=actor))
+    return _dry_run(record, lambda: apply_attendance_correction(record, version=version, reason=reason,
+                                                                changes=changes, actor=actor))

@@ -26,6 +26,7 @@ from cm_tracker.services.core import audit
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
 from cm_tracker.services.core.versions import claim_version
+from cm_tracker.services.core.visit_calendar import normalised_plan
 from cm_tracker.services.queries.programs import has_enrollments, version_in_force
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -160,6 +161,8 @@ def _apply(program: Program, merged: dict[str, Any]) -> list[str]:
             value = CapWindow(value)
         elif name == "dilute_policy":
             value = DilutePolicy(value)
+        elif name == "visit_plan":
+            value = normalised_plan(value, merged["visit_days"])
         if getattr(program, name) != value:
             setattr(program, name, value)
             changed.append(name)
@@ -171,7 +174,8 @@ def _build(data: Mapping[str, Any], name: str, rules: ProgramRules, effective_on
         name=name, description=(data.get("description") or "").strip(), preset=data.get("preset"),
         source=(data.get("source") or "").strip(), caveat=(data.get("caveat") or "").strip(),
         point_value_cents=rules.point_value_cents, weeks=data["weeks"], visit_days=list(data["visit_days"]),
-        visit_plan=data.get("visit_plan"), cap_cents=rules.cap_cents, cap_window=CapWindow(rules.cap_window.value),
+        visit_plan=normalised_plan(data.get("visit_plan"), data["visit_days"]), cap_cents=rules.cap_cents,
+        cap_window=CapWindow(rules.cap_window.value),
         max_award_cents=rules.max_award_cents, dilute_policy=DilutePolicy(rules.dilute_policy.value),
         near_cap_percent=data.get("near_cap_percent", NEAR_CAP_PERCENT_DEFAULT),
         funding_source=(data.get("funding_source") or "").strip(), budget_cents=data.get("budget_cents"),
@@ -254,15 +258,16 @@ def _check_days(days: object, path: str, errors: dict[str, str]) -> None:
 
 
 def _check_plan(plan: object, weeks: int, errors: dict[str, str]) -> None:
-    """Visit days by week range, e.g. twice a week in weeks 1-12 and once in 13-24 (docs/rules.md 1, California)."""
+    """Visits per week by week range, e.g. twice a week in weeks 1-12 and once in 13-24 (docs/rules.md 1,
+    California), with the days patients get unless the clinic chooses others for one of them."""
     if not isinstance(plan, list) or not plan:
-        errors.setdefault("visit_plan", "Must be a non-empty list of {from_week, to_week, days}.")
+        errors.setdefault("visit_plan", "Must be a non-empty list of {from_week, to_week, per_week, days}.")
         return
     covered: set[int] = set()
     for i, part in enumerate(plan):
         path = f"visit_plan.{i}"
-        if not isinstance(part, dict) or set(part) - {"from_week", "to_week", "days"}:
-            errors.setdefault(path, "Must be an object with from_week, to_week and days.")
+        if not isinstance(part, dict) or set(part) - {"from_week", "to_week", "per_week", "days"}:
+            errors.setdefault(path, "Must be an object with from_week, to_week, per_week and days.")
             continue
         start, end = part.get("from_week"), part.get("to_week")
         if not _is_int(start) or not 1 <= start <= weeks:
@@ -273,7 +278,28 @@ def _check_plan(plan: object, weeks: int, errors: dict[str, str]) -> None:
             errors.setdefault(f"{path}.from_week", "Overlaps an earlier part of the plan.")
         else:
             covered |= set(range(start, end + 1))
-        _check_days(part.get("days"), f"{path}.days", errors)
+        _check_part_visits(part, path, errors)
+
+
+def _check_part_visits(part: dict[str, Any], path: str, errors: dict[str, str]) -> None:
+    """`per_week` (1 to 7) and the default `days`: either may be left out, not both; given both, they agree."""
+    count, days = part.get("per_week"), part.get("days")
+    for name in ("per_week", "days"):  # left out means "the usual"; null is not a value of either
+        if name in part and part[name] is None:
+            errors.setdefault(f"{path}.{name}", "Must not be null: leave it out instead.")
+    if f"{path}.per_week" in errors or f"{path}.days" in errors:
+        return
+    if count is None and days is None:
+        errors.setdefault(f"{path}.per_week", "Required: the visits a week in these weeks, 1 to 7.")
+        return
+    if count is not None and (not _is_int(count) or not 1 <= count <= 7):
+        errors.setdefault(f"{path}.per_week", "Must be a whole number of visits a week from 1 to 7.")
+        return
+    if days is not None:
+        _check_days(days, f"{path}.days", errors)
+        if count is not None and isinstance(days, list) and len(days) != count:
+            errors.setdefault(f"{path}.days", f"Give {count} default day{'s' if count != 1 else ''}, one per "
+                                              "visit a week, or leave the days out to use the usual ones.")
 
 
 def _check_targets(targets: object, errors: dict[str, str]) -> None:

@@ -5,10 +5,11 @@ lock on PostgreSQL and the write lock on SQLite until commit), then the balance 
 lock and its stock, and only then are the redemption, its ledger entry and the stock movement written and committed
 together. Twenty concurrent redemptions against a balance that covers one therefore debit once.
 
-Retries are idempotent: a client sends an Idempotency-Key; the same key and body return the first response and write
-nothing; the same key with another body is refused (422). Two requests with the same key racing each other are
-serialised by the lock, and the unique (patient_id, idempotency_key) constraint catches anything that slips past.
-Clients should always send a key; without one there is no replay protection (a retry is a second redemption).
+Retries are idempotent (services/core/idempotency.py, shared with prize draws): a client sends an Idempotency-Key;
+the same key and body return the first response and write nothing; the same key with another body is refused (422).
+Two requests with the same key racing each other are serialised by the lock, and the unique (patient_id,
+idempotency_key) constraint catches anything that slips past. Clients should always send a key; without one there is
+no replay protection (a retry is a second redemption).
 
 Every attempt leaves an audit row (docs/security.md "Audit"): a redemption its own, a refusal (too few points, out
 of stock, a key reused for another request...) one with the outcome "failure" and the refusal's code, committed at
@@ -17,8 +18,6 @@ once after the rollback, and a replay one ("redemption.replay") naming the redem
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,17 +43,14 @@ from cm_tracker.models import (
     User,
 )
 from cm_tracker.money import format_cents, points_value_cents
-from cm_tracker.services.core import audit
+from cm_tracker.services.core import audit, idempotency, spending
 from cm_tracker.services.core.balances import balance_of
 from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.errors import Conflict, ServiceError, ValidationFailed
 from cm_tracker.services.core.ledger import lock_enrollment
-from cm_tracker.services.core.spending import MAX_QUANTITY, pending_points
 from cm_tracker.services.core.stock import is_offered_to, lock_reward, stock_of
 from cm_tracker.services.usecases.access_log import log_now
 from cm_tracker.timeutil import utcnow
-
-MAX_KEY_LENGTH = 120
 
 
 @dataclass(frozen=True)
@@ -72,25 +68,13 @@ class Redeemed:
 
 def fingerprint(reward_id: int, quantity: int) -> str:
     """What makes two requests the same request: the item and the quantity (the patient is in the key's scope)."""
-    body = json.dumps({"reward_id": reward_id, "quantity": quantity}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(body.encode()).hexdigest()
+    return idempotency.fingerprint({"reward_id": reward_id, "quantity": quantity})
 
 
 def _refuse(error: ServiceError) -> NoReturn:
     """Release the locks and drop whatever was pending: a refused redemption writes nothing."""
     db.session.rollback()
     raise error
-
-
-def _check_quantity(quantity: int) -> None:
-    if not 1 <= quantity <= MAX_QUANTITY:
-        raise ValidationFailed("Choose how many.", fields={"quantity": f"Choose 1 to {MAX_QUANTITY}."})
-
-
-def _check_key(key: str | None) -> None:
-    if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH and key.isprintable()):
-        raise ValidationFailed("The Idempotency-Key is not usable.",
-                               fields={"Idempotency-Key": f"Send 1 to {MAX_KEY_LENGTH} printable characters."})
 
 
 def _enrollment(patient: Patient) -> Enrollment:
@@ -115,12 +99,8 @@ def _stored(patient_id: int, key: str) -> Redemption | None:
 
 
 def _replay(existing: Redemption, request_hash: str) -> Redeemed:
-    if existing.request_hash != request_hash:
-        raise ValidationFailed("This Idempotency-Key was used for another request.",
-                               fields={"Idempotency-Key": "Use a new key for a new redemption."})
-    if existing.response is None:
-        raise Conflict("The first request with this key has not finished.", code="in_progress")
-    return Redeemed(existing, int(existing.response["balance_after"]), replayed=True)
+    response = idempotency.stored_response(existing.request_hash, existing.response, request_hash, what="redemption")
+    return Redeemed(existing, int(response["balance_after"]), replayed=True)
 
 
 def _reason(reward: Reward, quantity: int, points: int) -> str:
@@ -129,20 +109,27 @@ def _reason(reward: Reward, quantity: int, points: int) -> str:
 
 
 def _debit(redemption: Redemption, reward: Reward, enrollment: Enrollment, *, actor: User,
-           confirmed_by: User | None, now: datetime) -> int:
-    """Check the balance and stock under the locks and write the debit; the caller holds the enrollment lock."""
+           confirmed_by: User | None, now: datetime, held: int | None = None) -> int:
+    """Check the balance and stock under the locks and write the debit; the caller holds the enrollment lock.
+
+    `held`: for a quantity chosen at the desk, the points waiting requests set aside, which it may not spend. None
+    when fulfilling a request: its own points are among those held, and the desk fulfils requests in any order.
+    """
     balance = balance_of(redemption.patient_id).points
     if balance < 0:
         _refuse(Conflict(f"The balance is {balance} points after a correction; redemptions wait until later "
                          "earnings bring it back above zero.", code="insufficient_balance"))
-    if balance < redemption.points:
-        _refuse(Conflict(f"{reward.name} x {redemption.quantity} costs {redemption.points} points; the balance is "
-                         f"{balance}.", code="insufficient_balance"))
+    on_hand = None
     if reward.is_stocked:
         lock_reward(reward.id)
         on_hand = stock_of(reward.id)
-        if on_hand < redemption.quantity:
-            _refuse(Conflict(f"Only {max(on_hand, 0)} of {reward.name} in stock.", code="out_of_stock"))
+    cost = redemption.points // redemption.quantity  # the price when it was asked for
+    most = spending.most_of(cost, balance, held or 0, on_hand)
+    try:
+        spending.check_within(most, reward.name, redemption.quantity, redemption.points, choosing=held is not None)
+    except ServiceError as exc:
+        _refuse(exc)
+    if reward.is_stocked:
         db.session.add(StockMovement(reward_id=reward.id, kind=StockMovementKind.HANDOVER,
                                      quantity=-redemption.quantity, created_by_id=actor.id,
                                      note=f"Redemption {redemption.id}"))
@@ -194,8 +181,8 @@ def redeem(patient: Patient, reward: Reward, quantity: int, *, actor: User, idem
 
 def _redeem(patient: Patient, reward: Reward, quantity: int, *, actor: User, idempotency_key: str | None,
             confirmed_by: User | None) -> Redeemed:
-    _check_quantity(quantity)
-    _check_key(idempotency_key)
+    spending.check_quantity(quantity, patient.id, reward)
+    idempotency.check_key(idempotency_key)
     _check_confirmer(actor, confirmed_by)
     request_hash = fingerprint(reward.id, quantity)
     if idempotency_key and (existing := _stored(patient.id, idempotency_key)):
@@ -206,6 +193,7 @@ def _redeem(patient: Patient, reward: Reward, quantity: int, *, actor: User, ide
     if idempotency_key and (existing := _stored(patient.id, idempotency_key)):
         db.session.rollback()
         return _replay(existing, request_hash)
+    held = spending.pending_points(patient.id)  # read under the lock, before this redemption joins the session
     now = utcnow()
     redemption = Redemption(patient_id=patient.id, enrollment_id=enrollment.id, reward_id=reward.id,
                             quantity=quantity, points=reward.cost_points * quantity,
@@ -214,7 +202,8 @@ def _redeem(patient: Patient, reward: Reward, quantity: int, *, actor: User, ide
     try:
         db.session.add(redemption)
         db.session.flush()
-        balance_after = _debit(redemption, reward, enrollment, actor=actor, confirmed_by=confirmed_by, now=now)
+        balance_after = _debit(redemption, reward, enrollment, actor=actor, confirmed_by=confirmed_by, now=now,
+                               held=held)
         _audit("redemption.create", redemption, actor, confirmed_by)
         db.session.commit()
     except IntegrityError:
@@ -230,25 +219,23 @@ def _redeem(patient: Patient, reward: Reward, quantity: int, *, actor: User, ide
 def request_redemption(patient: Patient, reward: Reward, quantity: int, *, actor: User) -> Redemption:
     """A patient asks for an item from the portal; nothing is debited until staff fulfil it at the desk.
 
-    The request is refused when the balance, less what is already requested, does not cover it, or the item is
-    out of stock, so that the patient learns at once rather than at the desk.
+    The request is refused when it is more than the patient can take (core.spending: the balance less what is
+    already requested, the stock, the per-request limit), so that the patient learns at once rather than at the desk.
     """
     with _refusal_recorded("redemption.request", actor, patient.id, reward_id=reward.id, quantity=quantity):
         return _request(patient, reward, quantity, actor=actor)
 
 
 def _request(patient: Patient, reward: Reward, quantity: int, *, actor: User) -> Redemption:
-    _check_quantity(quantity)
+    spending.check_quantity(quantity, patient.id, reward)
     enrollment = _enrollment(patient)
     _check_offered(reward, enrollment)
     lock_enrollment(enrollment.id)
     points = reward.cost_points * quantity
-    available = balance_of(patient.id).points - pending_points(patient.id)
-    if available < points:
-        _refuse(Conflict(f"{reward.name} x {quantity} costs {points} points; {max(available, 0)} are available "
-                         "after the requests already waiting.", code="insufficient_balance"))
-    if reward.is_stocked and stock_of(reward.id) < quantity:
-        _refuse(Conflict(f"{reward.name} is out of stock.", code="out_of_stock"))
+    try:
+        spending.check_within(spending.most_for(patient.id, reward), reward.name, quantity, points)
+    except ServiceError as exc:
+        _refuse(exc)
     redemption = Redemption(patient_id=patient.id, enrollment_id=enrollment.id, reward_id=reward.id,
                             quantity=quantity, points=points, status=RedemptionStatus.REQUESTED,
                             requested_at=utcnow())

@@ -139,6 +139,7 @@ def facts_of_rows(specimens: Iterable[Any] = (), attendance: Iterable[Any] = (),
 def _visits_of(enrollment_id: int, before: date) -> tuple[list[date], set[date], int]:
     """Test visit dates and the number of visit days due before `before`, and the dates excused (by an excuse of
     the enrolment, or a clinic closure on a test date)."""
+    db.session.flush()  # as the ORM's autoflush did before these statements on the tables' columns (below)
     visits = db.session.execute(_VISITS, {"enrollment_id": enrollment_id, "before": before}).all()
     scheduled = [due for due, kind in visits if kind == VisitKind.TEST]
     days = len({due for due, _ in visits})
@@ -149,15 +150,16 @@ def _visits_of(enrollment_id: int, before: date) -> tuple[list[date], set[date],
     return scheduled, {on for closure, on in rows if not closure or on in tests}, days
 
 
-# Built once: a desk entry reads them before it locks. Excuses and closures come in one statement, each row
-# saying whether it is a closure.
-_VISITS = select(ScheduledVisit.due_on, ScheduledVisit.kind).where(
-    ScheduledVisit.enrollment_id == bindparam("enrollment_id"), ScheduledVisit.due_on < bindparam("before"))
+# Built once, on the tables' columns (executing skips the ORM's compile and result layers, and its autoflush, which
+# _visits_of does itself): a desk entry reads them before it locks. Excuses and closures come in one statement, each
+# row saying whether it is a closure.
+_v, _x, _c = ScheduledVisit.__table__.c, Excuse.__table__.c, ClinicClosure.__table__.c
+_VISITS = select(_v.due_on, _v.kind).where(_v.enrollment_id == bindparam("enrollment_id"),
+                                           _v.due_on < bindparam("before"))
 _EXCUSED = union_all(
-    select(literal(False).label("closure"), Excuse.excused_on.label("on")).where(
-        Excuse.enrollment_id == bindparam("enrollment_id"), Excuse.revoked_at.is_(None)),
-    select(literal(True), ClinicClosure.closed_on).where(
-        ClinicClosure.closed_on >= bindparam("first"), ClinicClosure.closed_on < bindparam("before")))
+    select(literal(False).label("closure"), _x.excused_on.label("on")).where(
+        _x.enrollment_id == bindparam("enrollment_id"), _x.revoked_at.is_(None)),
+    select(literal(True), _c.closed_on).where(_c.closed_on >= bindparam("first"), _c.closed_on < bindparam("before")))
 
 
 def _facts_of(enrollment_id: int) -> dict[Hashable, EventFacts]:
@@ -196,6 +198,24 @@ def _apply(model: Any, rows: Sequence[dict[str, Any]], stored: dict[Hashable, An
     if stored:
         db.session.execute(remove(list(stored.values())))
     if updates:
-        db.session.execute(update(model), updates)
+        statement, keys = _writes_of(model)[1]
+        db.session.execute(statement, [{**{n: v for n, v in row.items() if n not in keys},
+                                        **{f"key_{n}": row[n] for n in keys}} for row in updates])
     if inserts:
-        db.session.execute(insert(model), inserts)
+        db.session.execute(_writes_of(model)[0], inserts)
+
+
+_WRITES: dict[Any, tuple[Any, tuple[Any, frozenset[str]]]] = {}
+
+
+def _writes_of(model: Any) -> tuple[Any, tuple[Any, frozenset[str]]]:
+    """The INSERT and the UPDATE by primary key of a cache table, built once per process, on the table rather than
+    the ORM entity: executing them skips the ORM's bulk machinery (no object of these tables is loaded in the
+    session, so there is nothing to synchronise). The UPDATE's SET clause is the columns its rows name; its WHERE
+    binds the primary key as `key_<column>`, so a key column is never set."""
+    if model not in _WRITES:
+        table = model.__table__
+        keys = frozenset(c.name for c in table.primary_key.columns)
+        by_key = update(table).where(*(table.c[n] == bindparam(f"key_{n}") for n in sorted(keys)))
+        _WRITES[model] = (insert(table), (by_key, keys))
+    return _WRITES[model]

@@ -4,7 +4,7 @@ the weekly percent negative and the retention curve."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,6 +13,8 @@ from sqlalchemy import select
 from cm_tracker.extensions import db
 from cm_tracker.models import Enrollment, Patient, Program, User
 from cm_tracker.money import points_value_cents
+from cm_tracker.services.core import prizes
+from cm_tracker.services.core.clinic import start_of_day
 from cm_tracker.services.core.errors import NotFound, ValidationFailed
 from cm_tracker.services.queries.reports import counting, whole_episode
 from cm_tracker.services.queries.reports.measures import Counts, Measures, measures_of, percent, pool
@@ -91,9 +93,29 @@ def _enrollments(scope: Scope) -> list[Any]:
 
 def enrollment_counts(scope: Scope, point_value_cents: int) -> tuple[list[Any], dict[int, Counts]]:
     """Every enrolment in scope with its Counts: a fixed number of grouped queries, whatever the caseload. The
-    whole episode reads the summaries (queries.reports.whole_episode), a period the outcome rows."""
+    whole episode reads the summaries (queries.reports.whole_episode), a period the outcome rows; both then count
+    prizes as the programme owes them (with_prizes)."""
     if scope.whole_episode:
-        return whole_episode.enrollment_counts(scope, point_value_cents)
+        rows, counts = whole_episode.enrollment_counts(scope, point_value_cents)
+    else:
+        rows, counts = _period_counts(scope, point_value_cents)
+    return rows, with_prizes(scope, counts)
+
+
+def with_prizes(scope: Scope, counts: dict[int, Counts]) -> dict[int, Counts]:
+    """A prize is redeemed when it is handed over, and owed until then (core.prizes): the ledger values a prize
+    when it is won, so the prizes won in the period leave `redeemed` for those handed over in it, and the prizes
+    still owed at the period's end join `outstanding`, a liability like the points patients hold."""
+    start = start_of_day(scope.start) if scope.start is not None else None
+    found = prizes.totals_by_enrollment(scope.enrollments(), start, start_of_day(scope.end + timedelta(days=1)))
+    for eid, (won, handed, owed) in found.items():
+        if (c := counts.get(eid)) is not None:
+            counts[eid] = replace(c, redeemed_cents=c.redeemed_cents - won + handed,
+                                  outstanding_cents=c.outstanding_cents + owed)
+    return counts
+
+
+def _period_counts(scope: Scope, point_value_cents: int) -> tuple[list[Any], dict[int, Counts]]:
     enrollments = _enrollments(scope)
     ledger = counting.ledger_counts(scope)
     events, excused = counting.event_counts(scope), counting.excused_counts(scope)

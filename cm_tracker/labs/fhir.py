@@ -1,0 +1,174 @@
+"""FHIR R4 lab results: a Bundle (any type; its entries may include the Patient and the Specimen) or one
+Observation, read strictly for the few fields a drug-test result needs (docs/labs.md has the mapping):
+
+- the patient: `Observation.subject` refers to a bundled Patient, or carries an `identifier`; the identifier's
+  `value` is the record number;
+- the accession: the referenced Specimen's `accessionIdentifier.value`, else the Observation's first
+  `identifier.value`;
+- the analyte: a `code.coding` of system http://loinc.org;
+- the result: `interpretation` POS/NEG/DET/ND (v3 ObservationInterpretation), or a `valueCodeableConcept` with
+  those codes or the words, or a `valueString` starting with "pos" or "neg"; a `valueQuantity` is a measurement;
+- the status: `preliminary` pending; `final`, `amended`, `corrected` final; `cancelled`, `entered-in-error`
+  withdrawn;
+- the collection time: `effectiveDateTime`, else the Specimen's `collection.collectedDateTime`.
+
+Resources of other types are skipped and counted. A malformed body raises LabParseError naming the entry and field.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cm_tracker.labs.observations import LabObservation, LabParseError, LabStatus, aware, number_of, result_of
+
+LOINC = "http://loinc.org"
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+_INTERPRETED = {"POS": "positive", "NEG": "negative", "DET": "positive", "ND": "negative"}
+_STATUSES = {"preliminary": LabStatus.PRELIMINARY, "final": LabStatus.FINAL, "amended": LabStatus.CORRECTED,
+             "corrected": LabStatus.CORRECTED, "cancelled": LabStatus.WITHDRAWN,
+             "entered-in-error": LabStatus.WITHDRAWN}
+_KEPT = {"Observation", "Patient", "Specimen"}
+
+
+@dataclass
+class FhirRead:
+    observations: list[LabObservation] = field(default_factory=list)
+    skipped: int = 0  # resources of other types, ignored
+
+
+def read_fhir(body: bytes | str, zone: ZoneInfo) -> FhirRead:
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        where = f"line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else "body"
+        raise LabParseError(where, "not JSON") from None
+    if not isinstance(document, dict):
+        raise LabParseError("body", "a FHIR resource is a JSON object")
+    kind = document.get("resourceType")
+    if kind == "Observation":
+        read = FhirRead()
+        read.observations.append(_observation(document, "Observation", {}, zone))
+        return read
+    if kind != "Bundle":
+        raise LabParseError("resourceType", f"expected a Bundle or an Observation, got {kind!r}")
+    entries = document.get("entry", [])
+    if not isinstance(entries, list):
+        raise LabParseError("Bundle.entry", "must be a list")
+    read, resources, observations = FhirRead(), {}, []
+    for number, entry in enumerate(entries, 1):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            raise LabParseError(f"entry {number}", "has no resource")
+        kind = resource.get("resourceType")
+        if kind not in _KEPT:
+            read.skipped += 1
+            continue
+        for name in _names(entry, resource):
+            resources[name] = resource
+        if kind == "Observation":
+            observations.append((number, resource))
+    for number, resource in observations:
+        read.observations.append(_observation(resource, f"entry {number} (Observation)", resources, zone))
+    return read
+
+
+def _names(entry: dict[str, Any], resource: dict[str, Any]) -> list[str]:
+    """How an Observation may refer to this resource: its fullUrl, or Type/id."""
+    names = [str(entry["fullUrl"])] if entry.get("fullUrl") else []
+    if resource.get("id"):
+        names.append(f"{resource['resourceType']}/{resource['id']}")
+    return names
+
+
+def _observation(resource: dict[str, Any], where: str, bundled: dict[str, dict[str, Any]],
+                 zone: ZoneInfo) -> LabObservation:
+    status = _STATUSES.get(str(resource.get("status", "")))
+    if status is None:
+        raise LabParseError(f"{where}, status", f"unknown status {resource.get('status')!r}")
+    code, text = _loinc(resource.get("code"), f"{where}, code")
+    specimen = _referred(resource.get("specimen"), bundled, "Specimen")
+    accession = _value(specimen.get("accessionIdentifier")) if specimen else None
+    if not accession:
+        identifiers = resource.get("identifier")
+        accession = _value(identifiers[0]) if isinstance(identifiers, list) and identifiers else None
+    moment = resource.get("effectiveDateTime")
+    if moment is None and specimen:
+        moment = (specimen.get("collection") or {}).get("collectedDateTime")
+    collected = _instant(moment, f"{where}, effectiveDateTime", zone) if moment is not None else None
+    value_text = resource.get("valueString")
+    quantity = resource.get("valueQuantity")
+    return LabObservation(
+        where=where, record_number=_record_number(resource.get("subject"), bundled), accession=accession or None,
+        collected_at=collected, code=code, analyte=None, result=_result(resource, where),
+        value=number_of(str(quantity.get("value"))) if isinstance(quantity, dict) and "value" in quantity
+        else number_of(value_text if isinstance(value_text, str) else None),
+        status=status, text=text)
+
+
+def _loinc(concept: Any, where: str) -> tuple[str, str]:
+    if not isinstance(concept, dict) or not isinstance(concept.get("coding"), list) or not concept["coding"]:
+        raise LabParseError(where, "an Observation needs a code with a coding")
+    codings = [c for c in concept["coding"] if isinstance(c, dict)]
+    for coding in codings:
+        if coding.get("system") == LOINC and coding.get("code"):
+            return str(coding["code"]), str(coding.get("display") or concept.get("text") or "")
+    first = codings[0] if codings else {}
+    # Not a LOINC code: kept as system:code, so it is held for review as an unknown code rather than guessed.
+    return f"{first.get('system', '')}:{first.get('code', '')}", str(first.get("display") or concept.get("text") or "")
+
+
+def _result(resource: dict[str, Any], where: str) -> str | None:
+    for concept in resource.get("interpretation") or []:
+        for coding in (concept or {}).get("coding") or []:
+            if isinstance(coding, dict) and str(coding.get("code", "")).upper() in _INTERPRETED:
+                return _INTERPRETED[str(coding["code"]).upper()]
+    concept = resource.get("valueCodeableConcept")
+    if isinstance(concept, dict):
+        for coding in concept.get("coding") or []:
+            if isinstance(coding, dict):
+                code = str(coding.get("code", ""))
+                found = _INTERPRETED.get(code.upper()) or result_of(code) or result_of(coding.get("display"))
+                if found:
+                    return found
+        return result_of(concept.get("text"))
+    value = resource.get("valueString")
+    return result_of(value) if isinstance(value, str) else None
+
+
+def _referred(reference: Any, bundled: dict[str, dict[str, Any]], kind: str) -> dict[str, Any] | None:
+    if not isinstance(reference, dict) or not reference.get("reference"):
+        return None
+    found = bundled.get(str(reference["reference"]))
+    return found if found is not None and found.get("resourceType") == kind else None
+
+
+def _record_number(subject: Any, bundled: dict[str, dict[str, Any]]) -> str | None:
+    if not isinstance(subject, dict):
+        return None
+    if subject.get("identifier"):
+        return _value(subject["identifier"])
+    patient = _referred(subject, bundled, "Patient")
+    identifiers = patient.get("identifier") if patient else None
+    return _value(identifiers[0]) if isinstance(identifiers, list) and identifiers else None
+
+
+def _value(identifier: Any) -> str | None:
+    if isinstance(identifier, dict) and identifier.get("value") not in (None, ""):
+        return str(identifier["value"]).strip()
+    return None
+
+
+def _instant(text: Any, where: str, zone: ZoneInfo) -> datetime:
+    """A FHIR dateTime: a date, or a date and time with an offset (one without is the clinic's local time)."""
+    if not isinstance(text, str):
+        raise LabParseError(where, "must be a date and time")
+    try:
+        if len(text) == 10:
+            return aware(date.fromisoformat(text), zone)
+        return aware(datetime.fromisoformat(text.replace("Z", "+00:00")), zone)
+    except ValueError:
+        raise LabParseError(where, f"not a FHIR dateTime: {text[:40]!r}") from None
