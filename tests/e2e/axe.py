@@ -6,16 +6,20 @@ test's next Playwright call (so in the state it loaded in, before the test types
 of the test for the page that is still open. A test fails, at its end, listing every critical or serious violation
 on the pages it opened, each with the rule, the page and the nodes.
 
-A page is checked once per session for each (server, request method, path, language, viewport width): most tests
-open the same few pages, and a check costs a few tenths of a second. A POST's answer (a form shown again with its
-errors) is a page of its own. The cached result is reported to every test that opens the page again, so no test
-passes by coming second.
+A page is checked once per session for each (request method, kind of page, language, viewport width), the kind
+being its path with every id in it replaced (`/staff/patients/N/specimens/N`): the tests' live servers run the same
+templates, most tests open the same few kinds of page with fresh ids, and a check costs a few tenths of a second,
+which over every page of every test would double the browser tests' time. A POST's answer (a form shown again with
+its errors) is a page of its own. The cached result is reported to every test that opens such a page again, so no
+test passes by coming second; tests/e2e/test_accessibility_in_a_browser.py opens every kind of page with a full
+patient story in both languages, so the richest version of each page is among those checked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,7 +127,7 @@ class AxeChecker:
             return
         parts = urlsplit(url)
         width = str((page.viewport_size or {}).get("width", ""))
-        key = (f"{parts.scheme}://{parts.netloc}", watched.method, parts.path, lang, width)
+        key = (watched.method, page_kind(parts.path), lang, width)
         if key not in self.results:
             started = time.perf_counter()
             try:
@@ -138,15 +142,21 @@ class AxeChecker:
 
     def was_checked(self, url: str, lang: str, width: int) -> bool:
         """Whether the page at `url` (any request method) has been through axe-core in this language and width."""
-        parts = urlsplit(url)
-        return any(key[0] == f"{parts.scheme}://{parts.netloc}" and key[2:] == (parts.path, lang, str(width))
-                   for key in self.results)
+        return any(key[1:] == (page_kind(urlsplit(url).path), lang, str(width)) for key in self.results)
 
     def report(self) -> str:
         lines = [f"axe-core found critical or serious violations on {len(self.failures)} page(s):"]
         for messages in self.failures.values():
             lines.extend(messages)
         return "\n".join(lines)
+
+
+_ID = re.compile(r"/\d+(?=/|$)")
+
+
+def page_kind(path: str) -> str:
+    """The path with its ids replaced: `/staff/patients/17/specimens/3` -> `/staff/patients/N/specimens/N`."""
+    return _ID.sub("/N", path)
 
 
 def describe(violation: dict[str, Any], url: str, lang: str, width: str) -> str:
