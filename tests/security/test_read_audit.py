@@ -341,7 +341,8 @@ def test_an_idempotent_replay_leaves_a_row_naming_the_redemption(app, client, ma
     from cm_tracker.models import AuditEvent
 
     with app.app_context():
-        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action.startswith("redemption."))).all()
+        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action.startswith("redemption."))
+                                  .order_by(AuditEvent.id)).all()  # in the order written, not the table's
         assert [(r.action, r.username, r.patient_id, r.object_id, r.outcome.value) for r in rows] == [
             ("redemption.create", "cora", matrix["patient"], str(first.get_json()["id"]), "success"),
             ("redemption.replay", "cora", matrix["patient"], str(first.get_json()["id"]), "success")]
