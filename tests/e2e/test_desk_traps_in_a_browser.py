@@ -6,12 +6,10 @@ form puts an error summary first, takes focus there and links each field (openin
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 
-from config import TestConfig
 from e2e.conftest import wait_for_focus
 
 from helpers import PASSWORD
@@ -19,9 +17,11 @@ from helpers import PASSWORD
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desk": {"width": 1280, "height": 800}}
 
 
-def clinic_today() -> date:
-    # The live server's clock is the real one, in the test configuration's clinic time zone.
-    return datetime.now(ZoneInfo(TestConfig.CLINIC_TIMEZONE)).date()
+def server_today(page) -> date:
+    """The live server's clinic today, as its enrol form prefills the start date: the test never reads a clock of
+    its own, so it and the server cannot disagree about the date (a run across the clinic's midnight)."""
+    page.goto("/staff/patients/new")
+    return date.fromisoformat(page.locator("#start_date").input_value())
 
 
 def sign_in(page, username: str) -> None:
@@ -34,11 +34,11 @@ def sign_in(page, username: str) -> None:
 
 def enrol_since(page, days_ago: int) -> str:
     """A new patient of Cora's with a test due every day from `days_ago` days back; the patient page's path."""
-    page.goto("/staff/patients/new")
+    today = server_today(page)  # leaves the enrol form open
     page.fill("#display_name", f"Tess Trap {uuid.uuid4().hex[:4]}")
     page.fill("#record_number", f"TT-{uuid.uuid4().hex[:8]}")
     page.select_option("#program_id", label="Stimulant vouchers")
-    page.fill("#start_date", (clinic_today() - timedelta(days=days_ago)).isoformat())
+    page.fill("#start_date", (today - timedelta(days=days_ago)).isoformat())
     for box in page.locator("#visit_days input[type=checkbox]").all():
         box.check()
     with page.expect_navigation():
@@ -71,7 +71,7 @@ def fits(page) -> bool:
 def test_back_after_saving_shows_the_visit_recorded_not_a_404(page_at, size):
     page = page_at(VIEWPORTS[size])
     sign_in(page, "cora")
-    path = record_link(page, enrol_since(page, 0), clinic_today())
+    path = record_link(page, enrol_since(page, 0), server_today(page))
     page.goto(path)
     wait_for_focus(page, "name", "result_cocaine")
     type_results(page, "n", "n", "v", "y", "y", "p")
@@ -92,7 +92,7 @@ def test_back_after_saving_shows_the_visit_recorded_not_a_404(page_at, size):
 def test_a_second_tab_keeps_what_was_typed_and_says_the_results_conflict(page_at, size):
     first = page_at(VIEWPORTS[size])
     sign_in(first, "cora")
-    path = record_link(first, enrol_since(first, 0), clinic_today())
+    path = record_link(first, enrol_since(first, 0), server_today(first))
     second = first.context.new_page()
     first.goto(path)
     second.goto(path)
@@ -124,7 +124,7 @@ def test_another_date_on_a_due_visits_form_asks_which_visit_and_names_its_day(pa
 
     page = page_at(VIEWPORTS[size])
     sign_in(page, "cora")
-    today = clinic_today()
+    today = server_today(page)
     yesterday = today - timedelta(days=1)
     patient_path = enrol_since(page, 3)
     path = record_link(page, patient_path, today)
@@ -151,10 +151,10 @@ def test_another_date_on_a_due_visits_form_asks_which_visit_and_names_its_day(pa
 def test_a_refused_form_puts_the_error_summary_first_and_focus_on_it(page_at, size):
     page = page_at(VIEWPORTS[size])
     sign_in(page, "cora")
+    tomorrow = (server_today(page) + timedelta(days=1)).isoformat()
     patient_path = enrol_since(page, 0)
     page.goto(patient_path + "/specimens/new")
     wait_for_focus(page, "name", "result_cocaine")
-    tomorrow = (clinic_today() + timedelta(days=1)).isoformat()
     page.evaluate(f"document.getElementById('collected_on').value = '{tomorrow}'")  # in the collapsed section
     type_results(page, "n", "n")  # validity and the rest left unanswered
     save(page)
