@@ -109,7 +109,7 @@ def test_revision_files_never_import_the_app() -> None:
         assert "cm_tracker" not in path.read_text(), path.name
 
 
-APPEND_ONLY = ["ledger_entries", "audit_events", "record_versions"]
+APPEND_ONLY = ["ledger_entries", "audit_events", "record_versions", "lab_bodies"]
 
 
 def test_every_append_only_model_has_its_guard_here() -> None:
@@ -129,6 +129,9 @@ def _seed(table: str) -> None:
         if table == "record_versions":
             conn.execute(text("INSERT INTO record_versions (record_type, record_id, version, data, reason, "
                               "changed_at) VALUES ('specimen', 1, 1, '{}', 'recorded', CURRENT_TIMESTAMP)"))
+        if table == "lab_bodies":
+            conn.execute(text("INSERT INTO lab_bodies (digest, body, size, created_at) "
+                              "VALUES ('d', 'x', 1, CURRENT_TIMESTAMP)"))
         if table == "ledger_entries":
             conn.execute(text("INSERT INTO patients (display_name, record_number, created_at, version) "
                               "VALUES ('x', 'r1', CURRENT_TIMESTAMP, 1)"))

@@ -15,6 +15,16 @@ from cm_tracker.models.events import (
     TestMethod,
     Validity,
 )
+from cm_tracker.models.labs import (
+    LabAction,
+    LabBody,
+    LabFormat,
+    LabMessage,
+    LabMessageStatus,
+    LabResult,
+    LoincCode,
+    ReviewStatus,
+)
 from cm_tracker.models.ledger import EntryKind, EventType, LedgerEntry
 from cm_tracker.models.patient import (
     ClinicClosure,
@@ -46,9 +56,10 @@ __all__ = [
     "AuditOutcome", "CapWindow", "ClinicClosure", "DilutePolicy", "Draw", "DrawRequest", "Enrollment",
     "EnrollmentStatus",
     "EnrollmentSummary",
-    "EntryKind", "EventOutcome", "EventType", "Excuse", "GoalActivity", "LedgerEntry", "Patient", "Program",
+    "EntryKind", "EventOutcome", "EventType", "Excuse", "GoalActivity", "LabAction", "LabBody", "LabFormat", "LabMessage", "LabMessageStatus", "LabResult",
+    "LedgerEntry", "LoincCode", "Patient", "Program",
     "ProgramTarget",
-    "RecordType", "RecordVersion", "Redemption", "RedemptionStatus", "Reward", "RewardKind", "Role",
+    "RecordType", "RecordVersion", "Redemption", "RedemptionStatus", "ReviewStatus", "Reward", "RewardKind", "Role",
     "ScheduleVersion", "ScheduledVisit", "Specimen", "SpecimenResult", "SpecimenStatus", "StockCount",
     "StockMovement", "StockMovementKind", "TargetKind", "TargetState", "TestMethod", "User", "UserSession", "Validity",
     "VisitKind",

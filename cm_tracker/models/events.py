@@ -37,6 +37,8 @@ class Specimen(db.Model):
     __table_args__ = (
         Index("ix_specimens_enrollment_collected", "enrollment_id", "collected_at"),
         Index("ix_specimens_patient_collected", "patient_id", "collected_at"),
+        # A cup's accession (requisition) number names it to the lab: one specimen per accession per patient.
+        Index("ix_specimens_patient_accession", "patient_id", "accession", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +52,7 @@ class Specimen(db.Model):
     is_observed: Mapped[bool | None]
     method: Mapped[TestMethod | None] = mapped_column(enum_column(TestMethod))
     note: Mapped[str] = mapped_column(Text, default="")
+    accession: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(default=1)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)

@@ -21,6 +21,7 @@ class Role(enum.StrEnum):
     MANAGER = "manager"
     COUNSELOR = "counselor"
     PATIENT = "patient"
+    LAB = "lab"  # an integration account: it may post lab results and nothing else
 
 
 class User(db.Model):
