@@ -72,6 +72,8 @@ class Config:
 
     API_TOKEN_HOURS = _int_env("API_TOKEN_HOURS", 12, 1)
     MAX_CONTENT_LENGTH = _int_env("MAX_CONTENT_LENGTH", 1024 * 1024, 1024)
+    # POST /api/v1/lab-results alone: a lab's batch (a day's CSV, a large Bundle) runs to megabytes.
+    LAB_MAX_BODY_BYTES = _int_env("LAB_MAX_BODY_BYTES", 20 * 1024 * 1024, 1024)
 
     # Rate limits (Flask-Limiter syntax). Per address and per account name. The account's longest window is 15
     # minutes, not a day: anyone who knows a username can spend its budget, and must not lock its owner out for long;

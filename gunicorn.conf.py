@@ -1,5 +1,6 @@
 """gunicorn's settings for cm-tracker, read by `gunicorn --config gunicorn.conf.py` (and by default from the current
-directory). The README's production command gives the workers, threads, timeout and address on its command line.
+directory). The README's production command gives the workers, threads, timeout and address on its command line;
+a command line wins over this file.
 
 gunicorn has no setting for its `Server` header (benoitc/gunicorn issue 825): it writes the module constant
 `gunicorn.SERVER` ("gunicorn") into every answer, which tells a scanner what to try, and a `Server` header from the
@@ -21,3 +22,10 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M
 # gunicorn 27's control socket (a Unix socket for `gunicornc`) sits at one path per user by default, so two
 # instances on one host (a second site, a test run beside the live app) would fight over it; nothing here uses it.
 control_socket_disable = True
+
+# Threaded workers by default, as the README's command runs them: a sync worker counts a whole response against
+# --timeout (30 s) and is killed in the middle of a long CSV export, which has answered 200 already; a gthread
+# worker's main thread keeps reporting to the arbiter while a request thread streams, and a slow client holds one
+# thread, not the worker (docs/reports.md, "Exports").
+worker_class = "gthread"
+threads = 4

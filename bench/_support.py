@@ -1,10 +1,10 @@
 """What bench/web.py needs around the apps: gunicorn processes it always ends, a small HTTP client with cookies,
 and a load generator of a few threads.
 
-The client is the standard library's http.client, one connection per thread: gunicorn's sync workers (production's
-class) close the connection after every response, so each request opens a new one, as a browser behind a proxy
-would cost the app too. Threads are enough to keep 4 workers busy; the client's own share of the 2 cores is the same
-for cm-tracker and for the limit app, which is why figures are read as ratios.
+The client is the standard library's http.client, one connection per thread: gunicorn's sync workers (the class
+these figures are measured with) close the connection after every response, so each request opens a new one, as a
+browser behind a proxy would cost the app too. Threads are enough to keep 4 workers busy; the client's own share of
+the 2 cores is the same for cm-tracker and for the limit app, which is why figures are read as ratios.
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ class Server:
         self.name, self.port = name, free_port()
         gunicorn = Path(sys.executable).with_name("gunicorn")
         command = [str(gunicorn)] if gunicorn.exists() else [sys.executable, "-m", "gunicorn"]
-        # README.md "Production deployment": `gunicorn --workers 4 --bind 127.0.0.1:8000 wsgi:app` (sync workers).
-        command += ["--workers", str(workers), "--bind", f"127.0.0.1:{self.port}", app]
+        # Sync workers, as these figures have always been measured (gunicorn.conf.py, read from ROOT, defaults to
+        # gthread for long exports; docs/performance.md says why the short requests measured here do not care).
+        command += ["--worker-class", "sync", "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}", app]
         self.log = log
         with log.open("ab") as out:
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,

@@ -26,7 +26,7 @@ from cm_tracker.models import Role
 
 LANGUAGES = ("en", "es")
 ROLE_LABELS = {Role.ADMIN: _l("Admin"), Role.MANAGER: _l("Manager"), Role.COUNSELOR: _l("Counselor"),
-               Role.PATIENT: _l("Patient")}
+               Role.PATIENT: _l("Patient"), Role.LAB: _l("Lab interface")}
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language, as a switch should show them
 DEFAULT = money_rules.DEFAULT_LOCALE
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import abort, request
+from sqlalchemy import ColumnElement, false, select, true
 
 from cm_tracker.extensions import db
-from cm_tracker.models import Patient, Role, User
+from cm_tracker.models import LabResult, Patient, Role, User
 from cm_tracker.services.core import audit
-from cm_tracker.services.core.caseload import on_caseload, sees_every_patient
+from cm_tracker.services.core.caseload import caseload_filter, on_caseload, sees_every_patient
 from cm_tracker.services.queries import records
 from cm_tracker.services.queries.records import PatientRecord
 from cm_tracker.services.usecases.access_log import log_now
@@ -21,6 +22,7 @@ from cm_tracker.services.usecases.access_log import log_now
 STAFF_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.COUNSELOR})
 OVERSIGHT_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 CASELOAD_ROLES = frozenset({Role.ADMIN, Role.COUNSELOR})
+LAB_RESULT_SENDERS = frozenset({Role.ADMIN, Role.MANAGER, Role.LAB})
 
 
 def is_patient(user: User) -> bool:
@@ -91,6 +93,16 @@ def can_view_audit(user: User) -> bool:
     return user.role == Role.ADMIN
 
 
+def is_lab(user: User) -> bool:
+    """An integration account of a laboratory: it posts lab results and reaches nothing else, no page either."""
+    return user.role == Role.LAB
+
+
+def can_post_lab_results(user: User) -> bool:
+    """POST /api/v1/lab-results: the lab's own account, and admins and managers (a file a lab sent by other means)."""
+    return user.role in LAB_RESULT_SENDERS
+
+
 def can_create_patients(user: User) -> bool:
     return user.role in STAFF_ROLES
 
@@ -118,6 +130,51 @@ def may_record_events(user: User) -> bool:
 def can_record_events(user: User, patient: Patient) -> bool:
     """Recording results, redeeming and drawing: admins, and counselors for their own caseload."""
     return may_record_events(user) and on_caseload(user, patient)
+
+
+def can_review_lab_results(user: User) -> bool:
+    """The review queue of held lab results: every staff role, each within the reach of `lab_result_scope`."""
+    return user.role in STAFF_ROLES
+
+
+def can_read_lab_messages(user: User) -> bool:
+    """The lab bodies as received: they name patients a counselor may not reach, so oversight only."""
+    return user.role in OVERSIGHT_ROLES
+
+
+def can_view_lab_codes(user: User) -> bool:
+    return user.role in STAFF_ROLES
+
+
+def can_manage_lab_codes(user: User) -> bool:
+    return user.role in OVERSIGHT_ROLES
+
+
+def can_review_lab_result(user: User, result: LabResult) -> bool:
+    """A held lab result: admins and managers review every one; a counselor only those already tied to a patient on
+    their caseload (one whose record number is unknown names nobody they may see). `lab_result_scope` in SQL."""
+    if sees_every_patient(user):
+        return True
+    patient = db.session.get(Patient, result.patient_id) if result.patient_id is not None else None
+    return user.role == Role.COUNSELOR and patient is not None and on_caseload(user, patient)
+
+
+def lab_result_scope(user: User) -> ColumnElement[bool]:
+    """`can_review_lab_result` as a condition on LabResult, for the queue, its count and the recently resolved."""
+    if sees_every_patient(user):
+        return true()
+    if user.role != Role.COUNSELOR:
+        return false()
+    return LabResult.patient_id.in_(select(Patient.id).where(caseload_filter(user)))
+
+
+def get_lab_result_for(user: User, result_id: int) -> LabResult:
+    """A lab result within the user's review reach, else 404 (audited as a denial, like a patient out of reach)."""
+    result = db.session.get(LabResult, result_id)
+    if result is None or not can_review_lab_result(user, result):
+        log_now("lab_result.view", user=user, outcome=audit.DENIED, object_type="lab_result", object_id=result_id)
+        abort(404)
+    return result
 
 
 def get_patient_for(user: User, patient_id: int, *, write: bool = False) -> Patient:

@@ -41,6 +41,7 @@ def configure(app: Flask) -> None:
     # headers are set (after-request hooks run last first), so that even its error answer has them.
     request_context.install_transaction(app)
     app.before_request(_require_password_change)
+    app.before_request(_refuse_integration_accounts)
 
 
 @login_manager.user_loader
@@ -60,21 +61,35 @@ def _load_user(user_id: str) -> User | None:
     return user
 
 
+# Added to every answer unless its view set its own.
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+# Pages and API answers may carry patient data: never let a shared computer's cache keep them.
+NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
+
+
 def _security_headers(response: Response) -> Response:
+    # The names the view set, read once, and what is missing added at once: a setdefault per header scans the
+    # headers each time, on every answer.
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    present = {name.lower() for name, _ in headers.items()}
+    missing = [(name, value) for name, value in SECURITY_HEADERS if name.lower() not in present]
     # HTTPS answers only (RFC 6797 7.2: never over plain HTTP); behind a proxy, PROXY_COUNT tells us the scheme.
-    if current_app.config.get("HSTS_ENABLED") and request.is_secure:
-        headers.setdefault("Strict-Transport-Security", HSTS)
-    # Pages and API answers may carry patient data: never let a shared computer's cache keep them.
+    if current_app.config.get("HSTS_ENABLED") and request.is_secure and "strict-transport-security" not in present:
+        missing.append(("Strict-Transport-Security", HSTS))
     if request.endpoint != "static":
-        headers["Cache-Control"] = "no-store"
-        headers["Pragma"] = "no-cache"
+        for name, value in NO_STORE:
+            if name.lower() in present:
+                headers[name] = value  # replaces the view's own
+            else:
+                missing.append((name, value))
+    headers.extend(missing)
     return response
 
 
@@ -85,6 +100,17 @@ def _require_password_change() -> Response | None:
     if current_user.is_authenticated and current_user.must_change_password:
         return redirect(url_for("auth.change_password"))
     return None
+
+
+def _refuse_integration_accounts() -> None:
+    """A lab's integration account has no pages: its web sign-in is refused (auth.routes), and a session it holds
+    anyway opens none (403, audited), whatever blueprint a page belongs to."""
+    if request.blueprint == "api" or request.endpoint in {"auth.sign_out", "static", "main.favicon"}:
+        return
+    if current_user.is_authenticated and current_user.role == Role.LAB:
+        log_now("page.denied", outcome=audit.DENIED, object_type="endpoint", object_id=request.endpoint,
+                detail={"reason": "integration_account"})
+        abort(403)
 
 
 def safe_next(target: str | None) -> str | None:

@@ -30,16 +30,24 @@ def id_url(endpoint: str, **ids: int) -> str:
     """`url_for(endpoint, **ids)` for a route whose arguments are all integer ids, built by Werkzeug once per
     request and endpoint and then filled in: the caseload links each of 150 patients two or three times, and each
     url_for costs about as much as the rest of the row."""
-    patterns: dict[tuple[str, tuple[str, ...]], str] = g.setdefault("id_url_patterns", {})
-    names = tuple(sorted(ids))
-    pattern = patterns.get((endpoint, names))
+    patterns: dict[tuple[str, tuple[str, ...]], str] | None = g.get("id_url_patterns")
+    if patterns is None:
+        patterns = g.id_url_patterns = {}
+    key = (endpoint, tuple(ids))  # a template passes the ids in the same order each time
+    pattern = patterns.get(key)
     if pattern is None:
-        marks = {name: _MARK + n for n, name in enumerate(names)}
-        pattern = url_for(endpoint, **marks).replace("{", "{{").replace("}", "}}")
-        for name, mark in marks.items():
-            pattern = pattern.replace(str(mark), "{" + name + "}")
-        patterns[(endpoint, names)] = pattern
-    return pattern.format(**{name: int(value) for name, value in ids.items()})
+        pattern = patterns[key] = _id_pattern(endpoint, key[1])
+    return pattern.format_map(ids)
+
+
+def _id_pattern(endpoint: str, names: tuple[str, ...]) -> str:
+    """The URL with a `{name:d}` field for each id: the `d` refuses anything but an integer, as url_for's int
+    converter would."""
+    marks = {name: _MARK + n for n, name in enumerate(names)}
+    pattern = url_for(endpoint, **marks).replace("{", "{{").replace("}", "}}")
+    for name, mark in marks.items():
+        pattern = pattern.replace(str(mark), "{" + name + ":d}")
+    return pattern
 
 
 def money_points(points: int, cents: int) -> Markup:

@@ -24,6 +24,7 @@ MAX_LINES = 400
 # the API, commands, permissions, security, template helpers, the app factory), which may import every tier.
 TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("the engine", ("cm_tracker.engine",)),
+    ("the labs", ("cm_tracker.labs",)),  # lab bodies read into one shape, pure like the engine (docs/architecture.md)
     ("money", ("cm_tracker.money",)),
     ("the helpers", ("cm_tracker.extensions", "cm_tracker.timeutil", "cm_tracker.net", "cm_tracker.validation")),
     ("the models", ("cm_tracker.models",)),

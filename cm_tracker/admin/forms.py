@@ -16,6 +16,7 @@ ROLE_CHOICES = [
     SelectChoice(Role.MANAGER.value, "Manager: programmes, catalogue and reports"),
     SelectChoice(Role.ADMIN.value, "Admin: users, programmes and the audit trail"),
     SelectChoice(Role.PATIENT.value, "Patient: sees their own rewards in the portal"),
+    SelectChoice(Role.LAB.value, "Lab: an integration account that sends lab results through the API, no pages"),
 ]
 OUTCOME_CHOICES = [SelectChoice("", "Any outcome")] + [SelectChoice(o.value, o.value.capitalize())
                                                        for o in AuditOutcome]
@@ -43,7 +44,8 @@ class CreateUserForm(FlaskForm):
                                                              Length(max=128)],
                              render_kw={"autocomplete": "new-password"},
                              description="At least 8 characters. Hand it over in person.")
-    must_change_password = BooleanField("Ask for a new password at first sign-in", default=True)
+    must_change_password = BooleanField("Ask for a new password at first sign-in", default=True,
+                                        description="Not for a lab account, which never signs in on the web.")
 
 
 class AuditSearchForm(FlaskForm):

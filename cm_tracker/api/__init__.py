@@ -5,6 +5,7 @@ from cm_tracker.api import (  # noqa: F401  (registers the routes)
     auth,
     balances,
     events,
+    labs,
     openapi,
     patients,
     programs,

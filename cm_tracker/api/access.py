@@ -35,13 +35,16 @@ class Access:
     is_public: bool = False
     # Token revocation must work for someone who still has to change a temporary password.
     before_password_change: bool = False
+    # The config key of a larger body limit than MAX_CONTENT_LENGTH, for this route only (a lab's batch of results).
+    body_limit: str | None = None
 
 
-def allow(rule: Rule, *, before_password_change: bool = False) -> Callable[[F], F]:
-    """Declare who may call a view (a predicate on the user); the guard refuses everyone else."""
+def allow(rule: Rule, *, before_password_change: bool = False, body_limit: str | None = None) -> Callable[[F], F]:
+    """Declare who may call a view (a predicate on the user); the guard refuses everyone else. `body_limit` names the
+    config key of a larger body limit for this view alone."""
 
     def mark(view: F) -> F:
-        setattr(view, ATTRIBUTE, Access(rule, before_password_change=before_password_change))
+        setattr(view, ATTRIBUTE, Access(rule, before_password_change=before_password_change, body_limit=body_limit))
         return view
 
     return mark
@@ -65,11 +68,15 @@ def guard() -> None:
     """Runs before every API view: no session cookie, a bearer token, and a role the view declared."""
     # Flask-Login would otherwise load the user from the session cookie; the API answers to tokens only.
     g._login_user = login_manager.anonymous_user()
-    _refuse_oversized_body()
     access: Access | None = getattr(current_app.view_functions.get(request.endpoint or ""), ATTRIBUTE, None)
+    limit = _body_limit(access)
+    _refuse_declared_oversize(limit)
     if access is not None and access.is_public:
+        _refuse_chunked_oversize(limit)
         return
     user = _authenticate()
+    # A chunked body is read only for a caller with a token: nobody can make the server read one without it.
+    _refuse_chunked_oversize(limit)
     if access is None or access.rule is None or not access.rule(user):
         _deny(user, "role")
     if user.must_change_password and not access.before_password_change:
@@ -79,20 +86,33 @@ def guard() -> None:
                        "Change your temporary password (sign in on the web) before using the API.")
 
 
-def _refuse_oversized_body() -> None:
-    """Answer 413 from the declared length alone, before any work is done for a body that will be refused.
+def _body_limit(access: Access | None) -> int | None:
+    """The body limit of this request: MAX_CONTENT_LENGTH, or the larger one its view declares, which Werkzeug then
+    reads up to (Flask 3.1's per-request `max_content_length`)."""
+    if access is None or access.body_limit is None:
+        return current_app.config.get("MAX_CONTENT_LENGTH")
+    request.max_content_length = limit = int(current_app.config[access.body_limit])
+    return limit
 
-    A chunked body declares no length, and Werkzeug stops reading it at the limit and hands over what it read, which
+
+def _refuse_declared_oversize(limit: int | None) -> None:
+    """Answer 413 from the declared length alone, before any work is done for a body that will be refused."""
+    if limit and request.content_length and request.content_length > limit:
+        _too_large(limit)
+
+
+def _refuse_chunked_oversize(limit: int | None) -> None:
+    """A chunked body declares no length, and Werkzeug stops reading it at the limit and hands over what it read, which
     would then look like malformed JSON (400): it is read here, and a byte beyond the limit makes it too large."""
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if not limit:
+    if not limit or request.content_length is not None:
         return
-    if request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
-        too_large = len(request.get_data(cache=True)) >= limit and bool(request.input_stream.read(1))
-    else:
-        too_large = bool(request.content_length and request.content_length > limit)
-    if too_large:
-        raise ApiError(413, "payload_too_large", f"The body is larger than the limit of {limit} bytes.")
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower() and (
+            len(request.get_data(cache=True)) >= limit and bool(request.input_stream.read(1))):
+        _too_large(limit)
+
+
+def _too_large(limit: int) -> NoReturn:
+    raise ApiError(413, "payload_too_large", f"The body is larger than the limit of {limit} bytes.")
 
 
 def _authenticate() -> User:
@@ -113,9 +133,12 @@ def signed_in(_user: User) -> bool:
 
 
 def _deny(user: User, reason: str) -> NoReturn:
-    """Patients learn nothing of staff endpoints (404); staff whose role may not get 403. Both are audited."""
+    """Patients learn nothing of staff endpoints (404), a lab account nothing of a patient's paths (404); staff whose
+    role may not, and a lab account elsewhere, get 403. All are audited."""
     log_now("api.denied", user=user, outcome=audit.DENIED, object_type="endpoint",
             object_id=request.endpoint, detail={"reason": reason, "path": request.path[:200]})
     if user.role == Role.PATIENT and not (request.path == ME_PREFIX or request.path.startswith(f"{ME_PREFIX}/")):
+        raise ApiError(404, "not_found", "There is nothing here, or it is not yours to see.")
+    if user.role == Role.LAB and "patient_id" in (request.view_args or {}):
         raise ApiError(404, "not_found", "There is nothing here, or it is not yours to see.")
     raise ApiError(403, "forbidden", "Your role does not allow this.")

@@ -8,11 +8,11 @@ from typing import Any
 from cm_tracker.api.schemas import Fields
 from cm_tracker.engine.outcomes import AttendanceStatus, SpecimenStatus, Validity
 from cm_tracker.models import AnalyteResult, TestMethod
-from cm_tracker.services.usecases.specimens import SpecimenInput
+from cm_tracker.services.usecases.specimens import ACCESSION_LENGTH, SpecimenInput
 from cm_tracker.validation import CALENDAR_MESSAGE, in_calendar
 
 SPECIMEN_FIELDS = ("collected_at", "status", "results", "validity", "temperature_ok", "observed", "method", "note",
-                   "confirm_untested")
+                   "confirm_untested", "accession")
 MAX_ANALYTES = 40
 
 
@@ -74,6 +74,14 @@ def results(fields: Fields) -> dict[str, AnalyteResult] | None:
     return found
 
 
+def accession(fields: Fields) -> str | None:
+    """The number the cup carries to the lab: 1 to 64 characters, spaces around it trimmed."""
+    value = fields.string("accession", ACCESSION_LENGTH, required=False)
+    if value is not None and not value.strip(" "):
+        fields.errors["accession"] = f"Give 1 to {ACCESSION_LENGTH} characters besides spaces, or leave it out."
+    return value.strip(" ") or None if value is not None else None
+
+
 def specimen_values(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
     """The fields of a specimen body; with `partial`, only those present (a correction)."""
     fields = Fields(data, (*SPECIMEN_FIELDS, "version", "reason") if partial else SPECIMEN_FIELDS)
@@ -87,6 +95,7 @@ def specimen_values(data: dict[str, Any], *, partial: bool = False) -> dict[str,
         "method": lambda: choice(fields, "method", TestMethod, required=False),
         "note": lambda: fields.string("note", 2000, required=False) or "",
         "confirm_untested": lambda: bool(boolean(fields, "confirm_untested")),
+        "accession": lambda: accession(fields),
     }
     values = {name: read() for name, read in readers.items() if not partial or name in data}
     if partial:

@@ -11,7 +11,7 @@ from cm_tracker.api.blueprint import ID, bp
 from cm_tracker.api.event_schemas import attendance_values, specimen_input, specimen_values
 from cm_tracker.api.openapi import document, operation
 from cm_tracker.api.openapi_schemas import ID as ROW_ID
-from cm_tracker.api.openapi_schemas import MOMENT, body, obj, ref, text
+from cm_tracker.api.openapi_schemas import MOMENT, body, nullable, obj, ref, text
 from cm_tracker.api.schemas import json_object
 from cm_tracker.models import LedgerEntry, Specimen
 from cm_tracker.permissions import get_patient_for, get_record_for, may_record_events
@@ -30,8 +30,8 @@ def record_specimen(patient_id: int) -> tuple[Response, int]:
     patient = get_patient_for(current_api_user(), patient_id, write=True)
     recorded = specimens.record_specimen(patient, specimen_input(json_object()), actor=current_api_user())
     return jsonify({
-        "id": recorded.specimen.id, "version": recorded.specimen.version, "outcomes": recorded.outcomes,
-        "awards": [entry_summary(e) for e in recorded.awards],
+        "id": recorded.specimen.id, "version": recorded.specimen.version, "accession": recorded.specimen.accession,
+        "outcomes": recorded.outcomes, "awards": [entry_summary(e) for e in recorded.awards],
         "adjustments": [entry_summary(e) for e in recorded.adjustments], "duplicate": recorded.is_duplicate,
     }), 201
 
@@ -44,8 +44,8 @@ def correct_specimen(specimen_id: int) -> Response:
     version, reason = values.pop("version"), values.pop("reason")
     recorded = specimens.correct_specimen(specimen, version=version, reason=reason, changes=values,
                                           actor=current_api_user())
-    return jsonify({"id": specimen.id, "version": recorded.specimen.version, "outcomes": recorded.outcomes,
-                    "adjustments": [entry_summary(e) for e in recorded.adjustments]})
+    return jsonify({"id": specimen.id, "version": recorded.specimen.version, "accession": recorded.specimen.accession,
+                    "outcomes": recorded.outcomes, "adjustments": [entry_summary(e) for e in recorded.adjustments]})
 
 
 @bp.post(f"/patients/<{ID}:patient_id>/attendance")
@@ -60,6 +60,8 @@ def record_attendance(patient_id: int) -> tuple[Response, int]:
     }), 201
 
 
+# At least one character that is neither a space nor a control character (the reader trims spaces).
+ACCESSION = "^[^\\u0000-\\u001f\\u007f]*[^\\u0000-\\u0020\\u007f][^\\u0000-\\u001f\\u007f]*$"
 _RESULTS = {"type": "object", "additionalProperties": {"enum": ["negative", "positive"]}, "maxProperties": 40,
             "propertyNames": {"minLength": 1, "maxLength": 40, "description": "Letters, digits or underscores."},
             "examples": [{"cocaine": "negative", "methamphetamine": "negative"}]}
@@ -73,12 +75,17 @@ _SPECIMEN_PROPS = {
     "method": {"enum": ["poc", "lab", "remote"]}, "note": text(2000),
     "confirm_untested": {"type": "boolean", "description": "Staff confirm an analyte of a target's set was not "
                          "tested: the specimen then counts as neutral for that target instead of being refused."},
+    "accession": text(64, min_length=1, pattern=ACCESSION, description=(
+        "The accession (requisition) number on the cup's lab label, unique per patient; spaces around it are "
+        "trimmed. A cup sent to the lab is a pending specimen with an accession; the lab's results complete it.")),
 }
 _ENTRY = obj({"target": {"type": ["string", "null"]}, "points": {"type": "integer"}, "draws": {"type": "integer"},
               "value_cents": {"type": "integer"}, "reason": {"type": "string"},
               "event": {"oneOf": [obj({"type": {"type": "string"}, "id": {"type": "integer"}}), {"type": "null"}]}})
+_ACCESSION = {**nullable({"type": "string"}), "description": "The cup's accession number, if it has one."}
 _OUTCOMES = {"type": "object", "additionalProperties": {"enum": ["success", "failure", "neutral"]}}
-_RECORDED = obj({"id": {"type": "integer"}, "version": {"type": "integer"}, "outcomes": _OUTCOMES,
+_RECORDED = obj({"id": {"type": "integer"}, "version": {"type": "integer"}, "accession": _ACCESSION,
+                 "outcomes": _OUTCOMES,
                  "awards": {"type": "array", "items": ref("Award")},
                  "adjustments": {"type": "array", "items": ref("Award"),
                                  "description": "Entries for other events that a late entry changed."},
@@ -106,7 +113,8 @@ document({
     "SpecimenCorrection": obj({**_SPECIMEN_PROPS, "version": ROW_ID, "reason": text(500, min_length=1)},
                               ["version", "reason"]),
     "SpecimenRecorded": _RECORDED,
-    "SpecimenCorrected": obj({"id": {"type": "integer"}, "version": {"type": "integer"}, "outcomes": _OUTCOMES,
+    "SpecimenCorrected": obj({"id": {"type": "integer"}, "version": {"type": "integer"}, "accession": _ACCESSION,
+                              "outcomes": _OUTCOMES,
                               "adjustments": {"type": "array", "items": ref("Award")}}),
     "AttendanceCreate": body({"occurred_at": MOMENT, "target": text(40),
                               "status": {"enum": ["attended", "excused", "unexcused"]}, "note": text(2000)},

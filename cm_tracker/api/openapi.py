@@ -18,6 +18,7 @@ ERRORS = {
     "405": "This method is not allowed on this path.",
     "409": "A conflict: a duplicate, a stale version or an insufficient balance.",
     "413": "The body is larger than the limit.",
+    "415": "The body's Content-Type is not one this operation takes.",
     "422": "Invalid fields; `fields` says why, by dotted field name.",
     "429": "Too many attempts; wait and try again.",
 }

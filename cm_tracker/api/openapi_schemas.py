@@ -86,7 +86,8 @@ TOKEN = obj({
     "user": obj({"id": INT, "username": {"type": "string"}, "role": ref("Role")}),
 }, ["token", "expires_at"])
 
-ROLE = {"type": "string", "enum": ["admin", "manager", "counselor", "patient"]}
+ROLE = {"type": "string", "enum": ["admin", "manager", "counselor", "patient", "lab"],
+        "description": "lab: an integration account that may only POST /lab-results."}
 USER_CREATE = body({
     "username": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{1,63}$"},
     "password": text(128, min_length=8),

@@ -7,6 +7,7 @@ from functools import wraps
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
@@ -15,12 +16,16 @@ from werkzeug.wrappers import Response
 from cm_tracker.auth.forms import ChangePasswordForm, SignInForm
 from cm_tracker.form_errors import show_errors
 from cm_tracker.net import client_address
+from cm_tracker.permissions import is_lab
 from cm_tracker.ratelimits import limit_password_attempts, limit_password_change
 from cm_tracker.security import SESSION_KEY, safe_next
 from cm_tracker.services.core.errors import ValidationFailed
 from cm_tracker.services.usecases import accounts, sessions
 
 bp = Blueprint("auth", __name__)
+# Said only once the password is right: the account's holder learns why, nobody else learns it exists.
+INTEGRATION_ACCOUNT = _l("This is an integration account for lab results: it sends results through the API "
+                         "(POST /api/v1/lab-results) and has no pages to sign in to.")
 
 
 
@@ -36,6 +41,9 @@ def sign_in() -> Response | str:
         if user is None:
             # One message whether the account exists or not.
             form.password.errors = [_("The username or password is not right.")]
+        elif is_lab(user):
+            accounts.refuse_web_sign_in(user)
+            form.password.errors = [INTEGRATION_ACCOUNT]
         else:
             session.clear()  # a fresh session id at sign-in: nothing from before survives
             session[SESSION_KEY] = sessions.start_session(user, client_address())

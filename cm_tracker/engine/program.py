@@ -106,15 +106,13 @@ def _limits_may_bind(rules: ProgramRules, lists: list[list[Award]], spends: Sequ
     ceiling = rules.max_award_cents
     total = sum(s.value_cents for s in spends)
     for awards in lists:
-        values = list(map(_value, awards))
-        total += sum(values)
-        if ceiling is not None and values and max(values) > ceiling:
+        total += sum(map(_value, awards))
+        if ceiling is not None and awards and max(map(_value, awards)) > ceiling:
             return True
     return total > rules.cap_cents
 
 
 _value = attrgetter("value_cents")
-_WHY = Award._fields.index("why")  # 11: points sit at 4, value_cents and capped after why
 
 
 def _apply_limits(rules: ProgramRules, lists: list[list[Award]], spends: Sequence[CapSpend]) -> None:
@@ -124,50 +122,57 @@ def _apply_limits(rules: ProgramRules, lists: list[list[Award]], spends: Sequenc
     cut (_cut_text): the original's explainer can word the cut award too, because a cut keeps every fact it reads
     (level, run, bonus, recovery, outcome; engine/explain.py). One such `why` per original `why` and limit.
     """
-    places, walk = _walk(lists)
+    owners, indices, walk = _walk(lists)
     pv = rules.point_value_cents
     cuts, stopped = cap_cuts(rules.cap_window, rules.cap_cents, rules.max_award_cents, pv, walk,
                              [(s.on, s.value_cents) for s in spends])  # fmt: skip
+    # The walk's own references go now, so that each award replaced below is freed at once: a long history keeps
+    # no second copy of its cut awards alive, for the garbage collector to move and scan.
+    del walk
     limits = {
         CEILING: f"one award may be worth at most {money(rules.max_award_cents or 0)}",
         CAP: f"{limit_phrase(rules.cap_window, rules.cap_cents)} is reached",
     }
-    # Keyed by the original `why`'s id: the originals outlive this pass, so no id is reused during it.
+    # Keyed by the original `why`'s id: each original is held by its award or by its cut `why` here until the pass
+    # ends, so no id is reused during it.
     whys: dict[str, dict[int, Why]] = {CEILING: {}, CAP: {}}
     for position, kept, limit in cuts:
-        award = walk[position]
-        original = award[_WHY]
+        awards, index = owners[position], indices[position]
+        # The award's own fields but points, why, value and capped (the field order of engine.events.Award).
+        key, at, on, outcome, _, draws, level, run, bonus_points, bonus_draws, recovered, original, _, _ = \
+            awards[index]
         same = whys[limit]
         why = same.get(id(original))
         if why is None:
             why = same[id(original)] = (_cut_text, original, limits[limit])
-        awards, index = places[position]
-        # The award's own fields but points, why, value and capped (the field order of engine.events.Award).
-        awards[index] = build_award(Award, (*award[:4], kept // pv, *award[5:_WHY], why, kept, True))
-    if stopped < len(walk):
+        awards[index] = build_award(Award, (key, at, on, outcome, kept // pv, draws, level, run, bonus_points,
+                                            bonus_draws, recovered, why, kept, True))  # fmt: skip
+    if stopped < len(indices):
         # The cap is used: every award left keeps nothing (engine/caps.py). The program's hot case once a cap
         # binds, so one loop without the cut bookkeeping above.
         same, phrase = whys[CAP], limits[CAP]
-        for position in range(stopped, len(walk)):
-            award = walk[position]
-            original = award[_WHY]
+        for position in range(stopped, len(indices)):
+            awards, index = owners[position], indices[position]
+            key, at, on, outcome, _, draws, level, run, bonus_points, bonus_draws, recovered, original, _, _ = \
+                awards[index]
             why = same.get(id(original))
             if why is None:
                 why = same[id(original)] = (_cut_text, original, phrase)
-            awards, index = places[position]
-            awards[index] = build_award(Award, (*award[:4], 0, *award[5:_WHY], why, 0, True))
+            awards[index] = build_award(Award, (key, at, on, outcome, 0, draws, level, run, bonus_points,
+                                                bonus_draws, recovered, why, 0, True))  # fmt: skip
 
 
-def _walk(lists: list[list[Award]]) -> tuple[list[tuple[list[Award], int]], list[Award]]:
+def _walk(lists: list[list[Award]]) -> tuple[list[list[Award]], list[int], list[Award]]:
     """Valued awards of all targets in the order they happened (time, event key, then target order), with
-    where each sits: its target's list and its index there."""
+    where each sits: its target's list (`owners`) and its index there (`indices`), in two lists of the walk's
+    length rather than a pair per award (no tuple per award to build and collect)."""
     if len(lists) == 1:
         only = lists[0]
         indices = [i for i, a in enumerate(only) if a.value_cents]
-        return [(only, i) for i in indices], [only[i] for i in indices]
+        return [only] * len(indices), indices, [only[i] for i in indices]
     valued = [(t, i, a) for t, awards in enumerate(lists) for i, a in enumerate(awards) if a.value_cents]
     valued.sort(key=lambda item: (item[2].at, item[2].key, item[0]))
-    return [(lists[t], i) for t, i, _ in valued], [a for _, _, a in valued]
+    return [lists[t] for t, _, _ in valued], [i for _, i, _ in valued], [a for _, _, a in valued]
 
 
 def _cut_text(cut: Award, original: Why, limit: str) -> str:

@@ -46,6 +46,8 @@ def read_fhir(body: bytes | str, zone: ZoneInfo) -> FhirRead:
     except (ValueError, UnicodeDecodeError) as exc:
         where = f"line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else "body"
         raise LabParseError(where, "not JSON") from None
+    except RecursionError:  # "[[[[..." deeper than the interpreter's stack: no FHIR resource nests like that
+        raise LabParseError("body", "nested too deeply to be a FHIR resource") from None
     if not isinstance(document, dict):
         raise LabParseError("body", "a FHIR resource is a JSON object")
     kind = document.get("resourceType")
@@ -97,7 +99,7 @@ def _observation(resource: dict[str, Any], where: str, bundled: dict[str, dict[s
         accession = _value(identifiers[0]) if isinstance(identifiers, list) and identifiers else None
     moment = resource.get("effectiveDateTime")
     if moment is None and specimen:
-        moment = (specimen.get("collection") or {}).get("collectedDateTime")
+        moment = _dict(specimen.get("collection")).get("collectedDateTime")
     collected = _instant(moment, f"{where}, effectiveDateTime", zone) if moment is not None else None
     value_text = resource.get("valueString")
     quantity = resource.get("valueQuantity")
@@ -122,13 +124,13 @@ def _loinc(concept: Any, where: str) -> tuple[str, str]:
 
 
 def _result(resource: dict[str, Any], where: str) -> str | None:
-    for concept in resource.get("interpretation") or []:
-        for coding in (concept or {}).get("coding") or []:
+    for concept in _list(resource.get("interpretation")):
+        for coding in _list(_dict(concept).get("coding")):
             if isinstance(coding, dict) and str(coding.get("code", "")).upper() in _INTERPRETED:
                 return _INTERPRETED[str(coding["code"]).upper()]
     concept = resource.get("valueCodeableConcept")
     if isinstance(concept, dict):
-        for coding in concept.get("coding") or []:
+        for coding in _list(concept.get("coding")):
             if isinstance(coding, dict):
                 code = str(coding.get("code", ""))
                 found = _INTERPRETED.get(code.upper()) or result_of(code) or result_of(coding.get("display"))
@@ -137,6 +139,15 @@ def _result(resource: dict[str, Any], where: str) -> str | None:
         return result_of(concept.get("text"))
     value = resource.get("valueString")
     return result_of(value) if isinstance(value, str) else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """A JSON object where one is expected, else empty: a field of the wrong shape is read as absent."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _referred(reference: Any, bundled: dict[str, dict[str, Any]], kind: str) -> dict[str, Any] | None:

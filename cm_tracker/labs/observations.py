@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -40,6 +41,17 @@ class LabObservation:
     validity: str | None = None
     text: str = ""  # the code's display text as sent, for the review queue
 
+    def __post_init__(self) -> None:
+        # Identifiers are stored and compared: a NUL or a lone surrogate (JSON's "\udc00") cannot be stored by
+        # PostgreSQL or encoded as UTF-8, so such a body is refused here, naming where, instead of failing later.
+        for name in ("record_number", "accession", "code", "analyte", "validity"):
+            value = getattr(self, name)
+            if value is not None and not printable(value):
+                raise LabParseError(f"{self.where}, {name.replace('_', ' ')}",
+                                    "contains a control character or an invalid character")
+        if not printable(self.text):
+            object.__setattr__(self, "text", _PRINTABLE_ONLY.sub("\ufffd", self.text))
+
 
 class LabParseError(ValueError):
     """A body that cannot be read: nothing of it is applied. `where` names the line, segment or field."""
@@ -66,10 +78,18 @@ _RESULT_WORDS = {
 }  # fmt: skip
 
 
-def result_of(text: str | None) -> str | None:
+# C0 controls but tab, DEL, and the surrogates a JSON escape can produce alone.
+_PRINTABLE_ONLY = re.compile("[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]")
+
+
+def printable(text: str) -> bool:
+    return _PRINTABLE_ONLY.search(text) is None
+
+
+def result_of(text: object) -> str | None:
     """A lab's word for a drug result as "positive" or "negative", else None (api: POS/NEG/DET/ND, the words, or a
-    text starting with "pos" or "neg")."""
-    if text is None:
+    text starting with "pos" or "neg"); anything but a text is no word."""
+    if not isinstance(text, str):
         return None
     word = " ".join(text.strip().lower().split())
     if word in _RESULT_WORDS:

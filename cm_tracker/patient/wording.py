@@ -29,6 +29,8 @@ ANALYTES = {
     "fentanyl": _l("fentanyl"), "mdma": _l("MDMA"), "methadone": _l("methadone"),
     "methamphetamine": _l("methamphetamine"), "opiates": _l("opiates"), "opioids": _l("opioids"),
     "oxycodone": _l("oxycodone"), "thc": _l("cannabis (THC)"), "stimulants": _l("stimulants"),
+    # the other analyte keys of the lab's LOINC map (services/core/lab_map.py)
+    "cannabinoids": _l("cannabinoids"), "pcp": _l("PCP"), "6-mam": _l("heroin (6-MAM)"),
 }
 # Target names clinics commonly use; a programme's own label is shown as written when it is not listed here.
 LABELS = {
@@ -230,6 +232,9 @@ def correction_why(line: Line) -> str:
     """Why a correction happened, for the line under it. A reason staff typed follows it as written (in English, see
     the module), so the template shows it apart, in its own language."""
     code = line.why.code if line.why else ""
+    if code == "lab" and line.why and line.why.found:
+        return _("The lab's test of your sample found %(drugs)s, so the award for that test was taken back.",
+                 drugs=join([analyte(a) for a in line.why.found]))
     return str(_WHY[code]()) if code in _WHY else ""
 
 

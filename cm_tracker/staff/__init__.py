@@ -1,6 +1,7 @@
 """Counselor pages (mounted at /staff): the caseload and a patient's record, and the desk workflows (enrolment, desk
 entry, visits and excuses, roll call, goal activities, corrections, the rewards desk), each in its own module adding
-its routes to the one blueprint (staff.blueprint)."""
+its routes to the one blueprint (staff.blueprint). The lab pages (labs, lab_messages, lab_codes) add theirs to
+staff.lab_blueprint (mounted at /staff/labs), which every staff role reaches: managers review lab results too."""
 
 from cm_tracker.staff import (  # noqa: F401  (registers the routes)
     activities,
@@ -8,6 +9,9 @@ from cm_tracker.staff import (  # noqa: F401  (registers the routes)
     corrections,
     desk,
     enrolment,
+    lab_codes,
+    lab_messages,
+    labs,
     patient_edit,
     rewards,
     rollcall,
@@ -15,5 +19,6 @@ from cm_tracker.staff import (  # noqa: F401  (registers the routes)
     visits,
 )
 from cm_tracker.staff.blueprint import bp
+from cm_tracker.staff.lab_blueprint import bp as labs_bp
 
-__all__ = ["bp"]
+__all__ = ["bp", "labs_bp"]

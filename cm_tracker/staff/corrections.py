@@ -33,6 +33,7 @@ def _prefill(specimen: Specimen) -> dict[str, Any]:
     values: dict[str, Any] = {
         "version": specimen.version, "status": str(specimen.status), "collected_on": local.date(),
         "collected_time": local.time().replace(second=0, microsecond=0), "note": specimen.note,
+        "accession": specimen.accession,
         "validity": str(specimen.validity) if specimen.validity else None,
         "temperature_ok": {True: "yes", False: "no"}.get(specimen.temperature_ok),
         "observed": {True: "yes", False: "no"}.get(specimen.is_observed),
@@ -59,7 +60,7 @@ def _correction(form: Any, changes: dict[str, Any]) -> dict[str, Any]:
 def _specimen_changes(form: Any) -> dict[str, Any]:
     data = specimen_input(form, None)
     return {k: getattr(data, k) for k in ("collected_at", "status", "results", "validity", "temperature_ok",
-                                          "observed", "method", "note", "confirm_untested")}
+                                          "observed", "method", "note", "confirm_untested", "accession")}
 
 
 def _is_preview() -> bool:

@@ -34,7 +34,7 @@ def specimen_input(form: SpecimenForm, visit_id: int | None) -> SpecimenInput:
         validity=Validity(form.validity.data) if form.validity.data else None,
         temperature_ok=yes_no(form.temperature_ok.data), observed=yes_no(form.observed.data),
         method=TestMethod(form.method.data) if form.method.data else None, note=form.note.data or "",
-        confirm_untested=bool(form.confirm_untested.data), visit_id=visit_id))
+        confirm_untested=bool(form.confirm_untested.data), visit_id=visit_id, accession=form.accession.data or None))
 
 
 def _new_form(enrollment: Enrollment, visit: ScheduledVisit | None) -> SpecimenForm:

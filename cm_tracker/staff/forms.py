@@ -21,10 +21,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
-from cm_tracker.form_validators import DateField
+from cm_tracker.form_validators import DateField, printable
 from cm_tracker.services.core.clinic import clinic_zone
 from cm_tracker.services.queries.desk import OtherDay, day_words
-from cm_tracker.services.usecases.specimens import NOT_SUBMITTED
+from cm_tracker.services.usecases.specimens import ACCESSION_LENGTH, NOT_SUBMITTED
 from cm_tracker.timeutil import as_utc
 
 ATTENDANCE_PAIRS = [("attended", "Attended"), ("excused", "Excused"), ("unexcused", "Unexcused absence")]
@@ -60,6 +60,10 @@ class Choice(RadioField):
 class MultiCheckbox(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
 
 
 def yes_no(value: str | None) -> bool | None:
@@ -109,6 +113,10 @@ class SpecimenForm(FlaskForm):
     collected_on = DateField("Collected on", validators=[InputRequired("Give the date as YYYY-MM-DD.")])
     collected_time = TimeField("at", validators=[InputRequired("Give the time as HH:MM.")])
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
+    accession = StringField("Accession / requisition number", filters=[strip],
+                            validators=[Optional(), Length(max=ACCESSION_LENGTH), printable],
+                            description="The number on the cup's lab label, when it goes to the lab.",
+                            render_kw={"autocomplete": "off", "spellcheck": "false"})
     confirm_untested = BooleanField("Confirm the analytes left blank were not tested (the specimen then cannot "
                                     "count for their target)")
     belongs_to = Choice("Which visit is this specimen for?", choices=BELONGS_TO_CHOICES)
@@ -127,7 +135,7 @@ class SpecimenForm(FlaskForm):
 
     # The error summary's order is the page's (results first), and its names for fields whose label reads oddly alone.
     page_order = ("validity", "temperature_ok", "observed", "method", "status", "belongs_to", "confirm_untested",
-                  "collected_on", "collected_time", "note")
+                  "collected_on", "collected_time", "accession", "note")
     summary_labels = {"collected_time": "Time", "confirm_untested": "Analytes not tested"}
 
     def errors_in_page_order(self) -> list[tuple[str, str, str]]:

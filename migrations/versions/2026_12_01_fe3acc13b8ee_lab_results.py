@@ -1,8 +1,8 @@
 """lab results: bodies as received, their arrivals, what became of each accession, the clinic's LOINC codes, and
 the accession a specimen carries to the lab
 
-lab_bodies is append-only at the database level like the ledger (nothing a lab sends is lost); the accession is
-unique per patient (NULLs are not compared, so desk specimens without one are unaffected).
+lab_bodies is append-only at the database level like the ledger (the next revision, d2b8f4a6c1e9); the accession
+is unique per patient (NULLs are not compared, so desk specimens without one are unaffected).
 
 Revision ID: fe3acc13b8ee
 Revises: c9e2a7d4b1f8
@@ -95,29 +95,9 @@ def upgrade():
     # Plain ADD COLUMN and CREATE INDEX (no batch copy of the specimens table).
     op.add_column('specimens', sa.Column('accession', sa.String(length=64), nullable=True))
     op.create_index('ix_specimens_patient_accession', 'specimens', ['patient_id', 'accession'], unique=True)
-    _refuse_changes('lab_bodies')
-
-
-def _refuse_changes(table):
-    """The same guard as the ledger's (migration b7e1c0a4d2f9): UPDATE, DELETE and TRUNCATE are refused."""
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                   "FOR EACH ROW EXECUTE FUNCTION cm_refuse_change()")
-        op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                   "FOR EACH STATEMENT EXECUTE FUNCTION cm_refuse_change()")
-        return
-    for verb in ("UPDATE", "DELETE"):
-        op.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                   f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
 
 
 def downgrade():
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS lab_bodies_append_only ON lab_bodies")
-        op.execute("DROP TRIGGER IF EXISTS lab_bodies_no_truncate ON lab_bodies")
-    else:
-        op.execute("DROP TRIGGER IF EXISTS lab_bodies_no_update")
-        op.execute("DROP TRIGGER IF EXISTS lab_bodies_no_delete")
     op.drop_index('ix_specimens_patient_accession', table_name='specimens')
     with op.batch_alter_table('specimens', schema=None) as batch_op:
         batch_op.drop_column('accession')

@@ -37,7 +37,7 @@ def test_a_patient_account_names_its_patient_record(client, personas):
 
 
 @pytest.mark.parametrize(("change", "field", "why"), [
-    ({"role": "boss"}, "role", "Choose admin, manager, counselor or patient."),
+    ({"role": "boss"}, "role", "Choose admin, manager, counselor, patient or lab."),
     ({"password": "short"}, "password", "Use at least 8 characters."),
     ({"password": "x" * 129}, "password", "Must be at most 128 characters."),
     ({"username": "cora"}, "username", "This username is taken."),

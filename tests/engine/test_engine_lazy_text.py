@@ -4,24 +4,31 @@ The expected sentences below were produced by the engine before the text became 
 for a plain, a reset, a recovered, a capped, a ceiling-cut, a prize-draw or a fixed award, fails here.
 """
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cm_tracker.engine import (
     Award,
     BowlTier,
     CapWindow,
+    EscalatePer,
     EscalatingSchedule,
     FixedSchedule,
     Outcome,
     PrizeDrawSchedule,
     ProgramRules,
+    TargetEvent,
     TargetKind,
     TargetRules,
     evaluate_program,
     explain,
 )
+from cm_tracker.engine.caps import limit_phrase
+from cm_tracker.engine.ladder import ladder_of
+from cm_tracker.engine.text import count, money, ordinal
 from engine.engine_helpers import VOUCHERS, daily, event
 
 RECOVERY = EscalatingSchedule(start=10, step=5, recovery_after=3, bonus_every=3, bonus=40)
@@ -170,3 +177,75 @@ def test_an_award_may_carry_its_sentence_ready_made() -> None:
     award = Award(("specimen", 1), None, date(2025, 1, 6), Outcome.NEUTRAL, 0, 0, 0, 0, 0, 0, False, "As written")
 
     assert award.explanation == "As written"
+
+
+# Reasons as the classifications give them, one that names the target's label (said once, not twice), and none.
+REASONS = {
+    Outcome.SUCCESS: ["negative for cocaine", "negative for stimulants", ""],
+    Outcome.FAILURE: ["positive for cocaine", "missed visit", ""],
+    Outcome.NEUTRAL: ["excused absence", "result pending", ""],
+}
+
+
+@st.composite
+def worded_histories(draw: st.DrawFn) -> list[TargetEvent]:
+    steps = draw(st.lists(st.tuples(st.integers(0, 30), st.sampled_from(list(Outcome)), st.integers(0, 2),
+                                    st.booleans()), max_size=50))  # fmt: skip
+    events, day = [], date(2025, 11, 3)
+    for n, (gap, outcome, reason, bonus) in enumerate(steps):
+        day += timedelta(days=gap)
+        at = datetime.combine(day, time(9), UTC) + timedelta(minutes=n)
+        events.append(TargetEvent(("specimen", n), at, day, outcome, bonus_success=bonus,
+                                  reason=REASONS[outcome][reason]))  # fmt: skip
+    return events
+
+
+def eager(award: Award, schedule, label: str, reason: str) -> str:
+    """The sentence built at once from the award's facts by explain's text builders, nothing remembered: what the
+    engine said before its sentences became lazy. A failure's saved level is a fact of the streak, not of the award,
+    so it is read from the award's `why`."""
+    if isinstance(schedule, FixedSchedule):
+        unit, amount = ("point", schedule.points) if schedule.points else ("draw", schedule.draws)
+        return explain.fixed_text(unit, amount, label, reason, award.outcome)
+    ladder = ladder_of(schedule)
+    if award.outcome == Outcome.FAILURE:
+        return explain.failure_text(ladder, label, reason, award.why[2])
+    if award.outcome == Outcome.NEUTRAL:
+        return explain.neutral_text(ladder.unit, label, reason)
+    bonus = award.bonus_draws if ladder.unit == "draw" else award.bonus_points
+    amount = explain.amount_text(ladder, award.level, ladder.value(award.level), bonus, award.recovered)
+    named = "" if label and label in reason else explain.for_label(label)
+    return f"{explain.opening(reason, Outcome.SUCCESS)}, {ordinal(award.run)} in a row{named}: {amount}"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from([RECOVERY, VOUCHERS, DRAWS, FixedSchedule(points=20), FixedSchedule(draws=2),
+                     EscalatingSchedule(start=5, step=10, max=40, escalate_per=EscalatePer.WEEK, recovery_after=2)]),
+    worded_histories(),
+    st.sampled_from(["stimulants", ""]),
+    st.sampled_from(list(CapWindow)),
+    st.integers(0, 4000),
+    st.none() | st.integers(1, 1500),
+    st.randoms(use_true_random=False),
+)  # fmt: skip
+def test_every_sentence_read_lazily_is_the_one_built_eagerly(schedule, events, label, window, cap, max_award,
+                                                              rng) -> None:
+    limited = rules(schedule, cap, window, max_award, label)
+    awards = list(evaluate_program(limited, {"stimulants": events}).by_target["stimulants"])
+    reasons = {e.key: e.reason for e in events}
+    limits = (f"one award may be worth at most {money(max_award or 0)}", f"{limit_phrase(window, cap)} is reached")
+
+    # Read in any order, some twice: what one sentence remembers must never leak into another's.
+    read = {}
+    for award in rng.sample(awards * 2, 2 * len(awards)):
+        read.setdefault(award.key, set()).add(award.explanation)
+
+    for award in awards:
+        sentence = eager(award, schedule, label, reasons[award.key])
+        assert read[award.key] == {award.explanation}
+        if not award.capped:
+            assert award.explanation == sentence
+            continue
+        said = f"cut to {count(award.points, 'point')}" if award.points else "no points paid"
+        assert award.explanation in {f"{sentence}; {said}: {limit}" for limit in limits}

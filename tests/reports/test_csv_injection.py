@@ -75,6 +75,18 @@ def test_no_cell_that_could_run_slips_through_unchanged():
     assert "".join(csv_lines(("h",), rows, chunk=1)) == f"h\r\n{expected.getvalue()}# end of export: 5000 rows\r\n"
 
 
+@pytest.mark.parametrize("value", ["-1,000", "-5x", "-5.", "-.5", "-5\r\n=1", "-", "-5 ", "x\n-1", "+5", "-5-5"])
+def test_text_that_only_looks_like_a_negative_number_is_written_as_text(value):
+    """A chunk is written as it is when its text has no cell that may start with a trigger; these come close."""
+    from cm_tracker.services.queries.reports.exports import csv_lines, spreadsheet_cell
+
+    rows = [(n, "-2.50", -150, "2026-11-02T17:00:00+00:00") for n in range(999)] + [(1, value, -1, "x")]
+    expected = io.StringIO()
+    csv.writer(expected).writerows([[spreadsheet_cell(v) for v in row] for row in rows])
+    assert spreadsheet_cell(value) != value or value.startswith("x")
+    assert "".join(csv_lines(("h",), rows)) == f"h\r\n{expected.getvalue()}# end of export: 1000 rows\r\n"
+
+
 @pytest.fixture
 def poisoned(history, personas, app):
     """The history world with `payload` set as every text a person types that an export shows: Pat's name and record

@@ -170,6 +170,11 @@ def api_bodies(m: dict[str, int]) -> dict[str, dict[str, Any]]:
         "api.activity_evidence": {"version": 1, "evidence_note": "Seen"},
         "api.verify_activity": {"version": 1, "occurred_at": _now(), "note": "n"},
         "api.reject_activity": {"version": 1, "reason": "No letter"},
+        # A FHIR Bundle of one Observation of Pat's (MRN-001): the sweep's junk goes into its top-level fields.
+        "api.receive_lab_results": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
+            "resourceType": "Observation", "status": "final", "identifier": [{"value": "ACC-JUNK"}],
+            "subject": {"identifier": {"value": "MRN-001"}}, "effectiveDateTime": _now(minutes=-45),
+            "code": {"coding": [{"system": "http://loinc.org", "code": "19554-5"}]}, "valueString": "negative"}}]},
     }
 
 

@@ -18,6 +18,10 @@ ROLES = ("anonymous", "admin", "manager", "counselor", "other_counselor", "patie
 USERNAMES = {"admin": "ada", "manager": "max", "counselor": "cora", "other_counselor": "otto", "patient": "pat"}
 STAFF = {"admin", "manager", "counselor", "other_counselor"}
 SIGNED_IN = STAFF | {"patient"}
+# A lab's integration account (docs/api.md "Lab results"): POST /lab-results and nothing else, no page either. Not
+# one of ROLES: its cases are one world's loop each (test_a_lab_account_*), to keep the matrix quick.
+LAB = "lab"
+EVERYONE = {*ROLES, LAB}
 
 
 @dataclass(frozen=True)
@@ -116,11 +120,27 @@ DESK_API = {
     "api.verify_activity": rule("POST", "/activities/{activity}/verify", _WRITE, **_OWN_PAGE),
     "api.reject_activity": rule("POST", "/activities/{activity}/reject", _WRITE, **_OWN_PAGE),
 }
+# The lab pages (/staff/labs): every staff role reviews within their reach; oversight reads the bodies and keeps the
+# LOINC map. Row ids are 1 (no such row in the matrix world): the lab tests cover the allowed calls.
+_OVERSIGHT = {"admin", "manager"}
+LAB_PAGES = {
+    "labs.review": rule("GET", "/staff/labs/review", STAFF_PAGE),
+    "labs.match_page": rule("GET", "/staff/labs/review/1/match", STAFF_PAGE, denials_only=True),
+    "labs.match": rule("POST", "/staff/labs/review/1/match", STAFF_PAGE, denials_only=True),
+    "labs.apply_again": rule("POST", "/staff/labs/review/1/apply", STAFF_PAGE, denials_only=True),
+    "labs.dismiss": rule("POST", "/staff/labs/review/1/dismiss", STAFF_PAGE, denials_only=True),
+    "labs.messages": rule("GET", "/staff/labs/messages", _OVERSIGHT),
+    "labs.message": rule("GET", "/staff/labs/messages/1", _OVERSIGHT, denials_only=True),
+    "labs.codes": rule("GET", "/staff/labs/codes", STAFF_PAGE),
+    "labs.add_code": rule("POST", "/staff/labs/codes", _OVERSIGHT, denials_only=True),
+    "labs.remove_code_page": rule("GET", "/staff/labs/codes/1/remove", _OVERSIGHT, denials_only=True),
+    "labs.remove_code": rule("POST", "/staff/labs/codes/1/remove", _OVERSIGHT, denials_only=True),
+}
 
 PAGES = {
     "main.home": rule("GET", "/", SIGNED_IN),
     "auth.sign_in": rule("GET", "/sign-in", set(ROLES)),
-    "auth.sign_out": rule("POST", "/sign-out", set(ROLES), denials_only=True),
+    "auth.sign_out": rule("POST", "/sign-out", EVERYONE, denials_only=True),
     "auth.change_password": rule("GET", "/account/password", SIGNED_IN),
     "admin.index": rule("GET", "/admin/", {"admin"}),
     "admin.audit": rule("GET", "/admin/audit", {"admin"}),
@@ -155,18 +175,21 @@ PAGES = {
     "reports.table_csv": rule("GET", "/reports/outcomes/patients.csv?program_id={program}", {"admin", "manager"}),
     "reports.ledger_csv": rule("GET", "/reports/ledger.csv", {"admin", "manager"}),
     "reports.funders_csv": rule("GET", "/reports/funders.csv", {"admin", "manager"}),
-    "static": rule("GET", "/static/app.css", set(ROLES)),
-    "main.favicon": rule("GET", "/favicon.ico", set(ROLES)),
+    "static": rule("GET", "/static/app.css", EVERYONE),
+    "main.favicon": rule("GET", "/favicon.ico", EVERYONE),
     **REWARD_PAGES,
     **DESK_PAGES,
+    **LAB_PAGES,
 }
 
 OWN_PATIENT = {"admin", "manager", "counselor"}
 WRITE_PATIENT = {"admin", "counselor"}
 API = {
-    "api.openapi_document": rule("GET", "/openapi.json", set(ROLES)),
-    "api.create_token": rule("POST", "/auth/tokens", set(ROLES)),
-    "api.revoke_token": rule("DELETE", "/auth/tokens/current", SIGNED_IN, denials_only=True),
+    "api.openapi_document": rule("GET", "/openapi.json", EVERYONE),
+    "api.create_token": rule("POST", "/auth/tokens", EVERYONE),
+    # A lab's integration may retire its own token (rotation); that reaches no data.
+    "api.revoke_token": rule("DELETE", "/auth/tokens/current", SIGNED_IN | {LAB}, denials_only=True),
+    "api.receive_lab_results": rule("POST", "/lab-results", {"admin", "manager", LAB}),
     "api.create_user": rule("POST", "/users", {"admin"}),
     "api.list_users": rule("GET", "/users", {"admin"}),
     "api.disable_user": rule("POST", "/users/{user}/disable", {"admin"}, denials_only=True),
@@ -268,3 +291,69 @@ def test_the_api_follows_the_matrix(app, matrix, endpoint, role):
         assert status == 403, (endpoint, role, status)
     if status >= 400:
         assert set(response.get_json()["error"]) >= {"code", "message"}
+
+
+@pytest.fixture
+def lab_account(app, matrix) -> str:
+    """A lab's integration account on top of the matrix world; its username."""
+    from cm_tracker.services.usecases import accounts
+
+    with app.app_context():
+        accounts.create_user(username="lina-lab", password=PASSWORD, role=LAB, display_name="Lina's lab")
+    return "lina-lab"
+
+
+def _lab_expects(r: Rule) -> str:
+    if LAB in r.allowed:
+        return "allowed"
+    return "404" if "{patient}" in r.path else "403"  # patient paths are 404, as for everyone out of reach
+
+
+def test_a_lab_account_reaches_the_api_as_the_matrix_says(app, matrix, lab_account):
+    """Every API route in one world: the lab's only allowed write is refused for its empty body (400), so nothing
+    a later call sees has changed."""
+    client = app.test_client()
+    token = client.post("/api/v1/auth/tokens", json={"username": lab_account, "password": PASSWORD}).get_json()
+    headers = {"Authorization": f"Bearer {token['token']}"}
+    wrong = []
+    for endpoint, r in sorted(API.items()):
+        if r.denials_only and LAB in r.allowed:
+            continue
+        response = client.open(f"/api/v1{r.path.format(**matrix)}", method=r.method, headers=headers,
+                               json={} if r.method in ("POST", "PUT", "PATCH") else None)
+        expected, status = _lab_expects(r), response.status_code
+        if (status in (401, 403, 404)) if expected == "allowed" else (str(status) != expected):
+            wrong.append((endpoint, expected, status))
+    assert wrong == []
+
+
+def test_a_lab_account_cannot_sign_in_on_the_web(app, matrix, lab_account):
+    client = app.test_client()
+    response = client.post("/sign-in", data={"username": lab_account, "password": PASSWORD})
+    assert response.status_code == 200 and "integration account" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302  # to sign in: no session was started
+
+
+def test_a_lab_session_however_obtained_opens_no_page(app, matrix, lab_account):
+    """Defence in depth behind the refused sign-in: a session of a lab account gets 403 on every page, never a 500."""
+    from sqlalchemy import select
+
+    from cm_tracker.extensions import db
+    from cm_tracker.models import User
+    from cm_tracker.security import SESSION_KEY
+    from cm_tracker.services.usecases import sessions
+
+    client = app.test_client()
+    with app.app_context():
+        account = db.session.scalar(select(User).where(User.username == lab_account))
+        raw, user_id = sessions.start_session(account, "127.0.0.1"), str(account.id)
+    with client.session_transaction() as session:
+        session[SESSION_KEY], session["_user_id"], session["_fresh"] = raw, user_id, True
+    wrong = []
+    for endpoint, r in sorted(PAGES.items()):
+        if r.denials_only and LAB in r.allowed:
+            continue
+        status = client.open(r.path.format(**matrix), method=r.method).status_code
+        if (status not in (200, 302)) if LAB in r.allowed else status != 403:
+            wrong.append((endpoint, status))
+    assert wrong == []

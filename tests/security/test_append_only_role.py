@@ -1,5 +1,5 @@
 """Append-only against the application itself: on PostgreSQL the app runs as a role that owns nothing and may only
-read and insert the ledger, the audit trail and the record versions (`flask db grant-runtime`, README "Production
+read and insert the ledger, the audit trail, the record versions and the lab bodies as received (`flask db grant-runtime`, README "Production
 deployment"), so not even the app's own credentials rewrite history; the models refuse it on both databases.
 
 The refusals need the runtime role: run with TEST_POSTGRES_URL and TEST_POSTGRES_RUNTIME_ROLE=1 (scripts/test's
@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from helpers import api_token
 
-APPEND_ONLY = ("ledger_entries", "audit_events", "record_versions")
+APPEND_ONLY = ("ledger_entries", "audit_events", "record_versions", "lab_bodies")
 NEG = {"cocaine": "negative", "methamphetamine": "negative"}
 
 
@@ -38,10 +38,11 @@ def runtime(app: Flask) -> Engine:
 def rows(app: Flask, runtime: Engine, history: object) -> dict[str, int]:
     """A row in each append-only table, written by the runtime role (which may insert), counted per table."""
     from cm_tracker.extensions import db
-    from cm_tracker.models import AuditEvent, AuditOutcome, RecordType, RecordVersion
+    from cm_tracker.models import AuditEvent, AuditOutcome, LabBody, RecordType, RecordVersion
 
     with app.app_context():
         db.session.add(AuditEvent(action="test.row", outcome=AuditOutcome.SUCCESS))
+        db.session.add(LabBody(digest="0" * 64, body=b"MSH|", size=4))
         db.session.add(RecordVersion(record_type=RecordType.SPECIMEN, record_id=1, version=1, data={}))
         db.session.commit()
     return _counts(runtime)
@@ -90,7 +91,8 @@ def test_the_runtime_role_may_not_create_tables_or_skip_triggers(runtime):
 
 
 @pytest.mark.parametrize("table", APPEND_ONLY)
-@pytest.mark.parametrize("statement", ["UPDATE {table} SET id = id", "DELETE FROM {table}", "TRUNCATE {table}"])
+# CASCADE: a table other tables refer to (lab_bodies) would otherwise be refused for its foreign keys, not its guard.
+@pytest.mark.parametrize("statement", ["UPDATE {table} SET id = id", "DELETE FROM {table}", "TRUNCATE {table} CASCADE"])
 def test_even_the_owner_is_refused_by_the_triggers(runtime, owner_engine, rows, table, statement):
     assert f"{table} is append-only" in _refused(owner_engine, statement.format(table=table))
     assert _counts(owner_engine) == rows

@@ -88,3 +88,79 @@ def test_a_statement_after_the_first_is_not_retried(app, personas: Personas, kil
         assert raised.value.connection_invalidated
         db.session.rollback()
         assert db.session.execute(select(1)).scalar() == 1  # and the pool has fresh connections
+
+
+_DROPPED = "server closed the connection unexpectedly"  # what psycopg says of a dropped connection
+
+
+@pytest.fixture
+def drop_once(app: Flask) -> Iterator[object]:
+    """A function that makes the next statement of the app's engine whose SQL starts with `verb` fail as on a dropped
+    connection, once, on either database: the driver's own OperationalError, raised where the driver would execute
+    it, which the `handle_error` hook marks as a disconnect (the dialect's own check knows only its real messages).
+    Returns the list of the statements so failed, and after it every statement starting with `verb`."""
+    from cm_tracker.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    armed: list[str] = []
+    seen: list[str] = []
+
+    def execute(cursor: object, statement: str, *_args: object) -> None:
+        for verb in armed:
+            if statement.lstrip().upper().startswith(verb):
+                seen.append(statement)
+                if len(seen) == 1:
+                    raise engine.dialect.loaded_dbapi.OperationalError(_DROPPED)
+
+    def disconnect(context: object) -> None:
+        if _DROPPED in str(context.original_exception):  # type: ignore[attr-defined]
+            context.is_disconnect = True  # type: ignore[attr-defined]
+
+    listeners = (("do_execute", execute), ("do_execute_no_params", execute), ("handle_error", disconnect))
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
+
+    def arm(verb: str) -> list[str]:
+        armed.append(verb)
+        return seen
+
+    yield arm
+    for name, listener in listeners:
+        event.remove(engine, name, listener)
+    with app.app_context():
+        db.session.remove()
+
+
+def test_a_read_whose_first_statement_meets_a_dropped_connection_answers_from_a_fresh_one(
+        app, client, personas: Personas, drop_once, caplog):
+    """On either database, without a server to kill: the token's read fails as on a dropped connection, once."""
+    headers = api_token(client, "cora")
+    path = f"/api/v1/patients/{personas.patient}/balance"
+    seen = drop_once("SELECT")
+    with caplog.at_level(logging.WARNING, logger="cm_tracker.database"):
+        response = client.get(path, headers=headers)
+    assert response.status_code == 200
+    assert response.get_json()["points"] == 0
+    assert seen[0] == seen[1]  # the failed first read ran again, as it was
+    assert "pooled database connection was dead" in caplog.text
+
+
+def test_a_write_that_meets_a_dropped_connection_is_not_run_again(app, personas: Personas, drop_once):
+    from sqlalchemy import func, insert
+
+    from cm_tracker.extensions import db
+    from cm_tracker.models import AuditEvent
+    from cm_tracker.timeutil import utcnow
+
+    seen = drop_once("INSERT")
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+        db.session.rollback()  # the INSERT below is its transaction's first statement
+        with pytest.raises(DBAPIError) as raised:
+            db.session.execute(insert(AuditEvent).values(action="probe.write", outcome="success",
+                                                         occurred_at=utcnow()))
+        assert raised.value.connection_invalidated
+        db.session.rollback()
+        assert len(seen) == 1  # tried once: a write is never retried by the engine settings
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before

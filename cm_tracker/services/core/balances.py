@@ -110,10 +110,12 @@ def standings(patient_ids: Iterable[int], on: date | None = None, *, with_states
     episodes: dict[int, dict[int, Enrollment]] = defaultdict(dict)
     sums: dict[int, tuple[int, ...]] = {}
     states: dict[int, list[StoredRow]] = defaultdict(list)
+    width = len(_SUMS) + 2  # the ledger sums, then the prizes' count and value
     for row in rows:
         enrollment = row[0]
-        episodes[enrollment.patient_id][enrollment.id] = enrollment
-        sums[enrollment.id] = tuple(int(v or 0) for v in row[-len(_SUMS) - 2:])
+        if enrollment.id not in sums:  # a row per stored target: its enrolment's sums repeat on each
+            episodes[enrollment.patient_id][enrollment.id] = enrollment
+            sums[enrollment.id] = tuple([int(v or 0) for v in row[-width:]])
         if with_states and row[2] is not None:  # its target key: None where the enrollment has no stored state
             states[enrollment.id].append(StoredRow(*row[1:1 + len(READ_COLUMNS)]))
     found = {}
@@ -121,11 +123,13 @@ def standings(patient_ids: Iterable[int], on: date | None = None, *, with_states
         mine = episodes.get(pid, {})
         current = current_of(mine.values())
         own = [(e, sums[e.id]) for e in mine.values()]
+        # Each sum over the patient's enrolments, column by column (a caseload does this for 150 patients).
+        totals = [sum(column) for column in zip(*(s for _, s in own), strict=True)] if own else [0] * width
         balance = Balance(
-            *(sum(s[i] for _, s in own) for i in range(4)),
+            *totals[:4],
             value_cents=sum(points_value_cents(s[0], e.program.point_value_cents) for e, s in own),
             cap=_cap_use(current, own) if current is not None else None,
-            prizes=PrizesOwed(sum(s[-2] for _, s in own), sum(s[-1] for _, s in own)))
+            prizes=PrizesOwed(totals[-2], totals[-1]))
         found[pid] = Standing(balance, current, states.get(current.id, []) if current is not None else [])
     return found
 

@@ -50,6 +50,14 @@ def current_of(episodes: Iterable[Enrollment]) -> Enrollment | None:
     return max(episodes, key=lambda e: (e.status == EnrollmentStatus.ACTIVE, e.start_on, e.id), default=None)
 
 
+def covering_among(episodes: Iterable[Enrollment], moment: datetime) -> Enrollment | None:
+    """`enrollment_on` among these episodes (of one patient), for callers that loaded them in bulk (a lab's file):
+    the same rule as _COVERING, newest start first."""
+    day = clinic_date(moment)
+    found = [e for e in episodes if e.start_on <= day and (e.end_on is None or e.end_on >= day)]
+    return max(found, key=lambda e: (e.start_on, e.id), default=None)
+
+
 def active_on(day: date) -> list[object]:
     """Conditions for an enrollment running on `day`: never a visit before its start or after its end."""
     return [Enrollment.start_on <= day, or_(Enrollment.end_on.is_(None), Enrollment.end_on >= day)]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import noload, selectinload
 
 from cm_tracker.extensions import db
@@ -58,9 +60,13 @@ def load_targets(programs: Iterable[Program]) -> None:
     them, whatever the number of enrollments that share a programme."""
     ids = sorted({p.id for p in programs})
     if ids:
-        db.session.scalars(select(Program).where(Program.id.in_(ids))
-                           .options(selectinload(Program.targets).selectinload(ProgramTarget.schedule_versions))
-                           ).all()
+        db.session.scalars(_targets_query(), {"ids": ids}).all()
+
+
+@cache
+def _targets_query() -> Select[Any]:
+    return (select(Program).where(Program.id.in_(bindparam("ids", expanding=True)))
+            .options(selectinload(Program.targets).selectinload(ProgramTarget.schedule_versions)))
 
 
 def caseload_rows(user: User, today: date) -> list[CaseloadRow]:
@@ -82,24 +88,33 @@ def last_event_times(patient_ids: Iterable[int]) -> dict[int, datetime]:
     latest: dict[int, datetime] = {}
     if not ids:
         return latest
-    for column, owner in ((Specimen.collected_at, Specimen.patient_id),
-                          (AttendanceRecord.occurred_at, AttendanceRecord.patient_id)):
-        rows = db.session.execute(select(owner, func.max(column)).where(owner.in_(ids)).group_by(owner))
-        for pid, moment in rows:
+    for query in _last_event_queries():
+        for pid, moment in db.session.execute(query, {"ids": ids}):
             if moment is not None and (pid not in latest or moment > latest[pid]):
                 latest[pid] = moment
     return latest
+
+
+# Built once per process, the ids bound at execution (as core.balances does): building a statement over a
+# caseload's ids, and its cache key, cost more than running it.
+@cache
+def _last_event_queries() -> tuple[Select[Any], ...]:
+    return tuple(select(owner, func.max(column)).where(owner.in_(bindparam("ids", expanding=True))).group_by(owner)
+                 for column, owner in ((Specimen.collected_at, Specimen.patient_id),
+                                       (AttendanceRecord.occurred_at, AttendanceRecord.patient_id)))
 
 
 def next_visit_dates(patient_ids: Iterable[int], today: date) -> dict[int, date]:
     ids = list(patient_ids)
     if not ids:
         return {}
-    query = (
-        select(Enrollment.patient_id, func.min(ScheduledVisit.due_on))
-        .join(Enrollment, ScheduledVisit.enrollment_id == Enrollment.id)
-        .where(Enrollment.patient_id.in_(ids), Enrollment.status == EnrollmentStatus.ACTIVE,
-               ScheduledVisit.due_on >= today)
-        .group_by(Enrollment.patient_id)
-    )
-    return {key: value for key, value in db.session.execute(query)}
+    return {key: value for key, value in db.session.execute(_next_visit_query(), {"ids": ids, "today": today})}
+
+
+@cache
+def _next_visit_query() -> Select[Any]:
+    return (select(Enrollment.patient_id, func.min(ScheduledVisit.due_on))
+            .join(Enrollment, ScheduledVisit.enrollment_id == Enrollment.id)
+            .where(Enrollment.patient_id.in_(bindparam("ids", expanding=True)),
+                   Enrollment.status == EnrollmentStatus.ACTIVE, ScheduledVisit.due_on >= bindparam("today"))
+            .group_by(Enrollment.patient_id))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import or_, select, tuple_
 
@@ -26,6 +27,23 @@ class Why:
 
     code: str
     reason: str = ""
+    # "lab" only: what the lab found positive that the cup had not, when the correction took that test's award back.
+    found: tuple[str, ...] = ()
+
+
+# Every correction a lab's result makes carries a reason starting so, naming the lab and the accession(s): the
+# portal knows it for the lab's, and a withdrawal finds the version the desk had before the lab's first result.
+LAB_REASON = "Lab result"
+
+
+def lab_reason(lab: str, accessions: Sequence[str], *, withdrawn: bool = False) -> str:
+    """"Lab result from ACME LABS, accession ACC-1001" (or "Lab result withdrawn by ...", "accessions A, B")."""
+    named = f"accession {accessions[0]}" if len(accessions) == 1 else f"accessions {', '.join(accessions)}"
+    return f"{LAB_REASON} {'withdrawn by' if withdrawn else 'from'} {lab}, {named}"
+
+
+def is_lab_reason(reason: str) -> bool:
+    return reason.startswith(f"{LAB_REASON} ")
 
 
 def correction_whys(patient: Patient, adjustments: Sequence[LedgerEntry]) -> dict[int, Why]:
@@ -45,19 +63,34 @@ def correction_whys(patient: Patient, adjustments: Sequence[LedgerEntry]) -> dic
         chosen = min(matches, key=lambda v: abs((v.changed_at - entry.created_at).total_seconds()))
         earlier = next((v for v in versions if (v.record_type, v.record_id, v.version) ==
                         (chosen.record_type, chosen.record_id, chosen.version - 1)), None)
-        found[entry.id] = _why(chosen, earlier)
+        found[entry.id] = _why(chosen, earlier, entry)
     return found
 
 
-def _why(version: RecordVersion, earlier: RecordVersion | None) -> Why:
+def _why(version: RecordVersion, earlier: RecordVersion | None, entry: LedgerEntry) -> Why:
     reason, before = version.reason, (earlier.data if earlier else {})
     for code, prefix in (("excused", excuse_text("")), ("closed", closure_text(""))):
         if reason.startswith(prefix):
             return Why(code, reason.removeprefix(prefix))
     # The lab's final result replaces a cup's (docs/rules.md 9): the correction made it a lab result, or ended a wait.
-    by_lab = version.data.get("method") == "lab" and (before.get("method") != "lab"
-                                                      or before.get("status") == "pending")
-    return Why("lab", reason) if by_lab else Why("staff", reason)
+    by_lab = is_lab_reason(reason) or (version.data.get("method") == "lab" and (
+        before.get("method") != "lab" or before.get("status") == "pending"))
+    if not by_lab:
+        return Why("staff", reason)
+    # A lab's own result (usecases/lab_results.py) that took the cup's award back says what it found, in plain words.
+    found = _found(version, before) if is_lab_reason(reason) and _taken_back(entry, version) else ()
+    return Why("lab", reason, found)
+
+
+def _taken_back(entry: LedgerEntry, version: RecordVersion) -> bool:
+    """The adjustment takes back (some of) the award of the very test the lab corrected, not a later one's."""
+    return (str(entry.event_type), entry.event_id) == ("specimen", version.record_id) and (
+        entry.points < 0 or entry.draws < 0)
+
+
+def _found(version: RecordVersion, before: dict[str, Any]) -> tuple[str, ...]:
+    results, earlier = version.data.get("results") or {}, before.get("results") or {}
+    return tuple(sorted(a for a, r in results.items() if r == "positive" and earlier.get(a) != "positive"))
 
 
 def _corrected_versions(patient: Patient) -> list[RecordVersion]:

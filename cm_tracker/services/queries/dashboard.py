@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, literal, or_, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cm_tracker.extensions import db
@@ -149,50 +151,74 @@ def _what(visit: ScheduledVisit, labels: dict[tuple[int, str], str]) -> str:
     return f"Session: {labels.get((visit.enrollment.program_id, visit.target_key or ''), visit.target_key)}"
 
 
-def _open(enrollments: list[Enrollment]) -> list[object]:
-    """The conditions of a visit nothing fulfils, within its enrollment's dates (an ended one's are not due)."""
-    return [ScheduledVisit.enrollment_id.in_([e.id for e in enrollments]),
+# The page's statements are built once per process, the caseload's ids and the day bound at execution (as
+# core.balances does): building a statement over 150 ids, and its cache key, cost more than running it.
+def _ids(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+def _open() -> list[ColumnElement[bool]]:
+    """The conditions of a visit nothing fulfils, within its enrollment's dates (an ended one's are not due), for
+    the enrollments bound as `enrollment_ids`."""
+    return [ScheduledVisit.enrollment_id.in_(_ids("enrollment_ids")),
             ScheduledVisit.due_on >= Enrollment.start_on,
             or_(Enrollment.end_on.is_(None), ScheduledVisit.due_on <= Enrollment.end_on), ~is_taken(ScheduledVisit.id)]
+
+
+@cache
+def _due_today_query() -> Select[Any]:
+    return (select(ScheduledVisit).join(Enrollment, ScheduledVisit.enrollment_id == Enrollment.id)
+            .where(ScheduledVisit.due_on == bindparam("today"), *_open())
+            .order_by(ScheduledVisit.due_on, ScheduledVisit.kind, ScheduledVisit.id))
 
 
 def _due_today(enrollments: list[Enrollment], today: date) -> list[ScheduledVisit]:
     """Today's visits that nothing fulfils yet."""
     if not enrollments:
         return []
-    query = (select(ScheduledVisit).join(Enrollment, ScheduledVisit.enrollment_id == Enrollment.id)
-             .where(ScheduledVisit.due_on == today, *_open(enrollments))
-             .order_by(ScheduledVisit.due_on, ScheduledVisit.kind, ScheduledVisit.id))
-    found = list(db.session.scalars(query))
+    found = list(db.session.scalars(_due_today_query(),
+                                    {"today": today, "enrollment_ids": [e.id for e in enrollments]}))
     loaded = {e.id: e for e in enrollments}
     for visit in found:  # the enrollments are in memory already: no query per visit
         set_committed_value(visit, "enrollment", loaded[visit.enrollment_id])
     return found
 
 
+@cache
+def _overdue_query() -> Select[Any]:
+    excused = exists().where(Excuse.enrollment_id == ScheduledVisit.enrollment_id,
+                             Excuse.excused_on == ScheduledVisit.due_on, Excuse.revoked_at.is_(None))
+    closed = exists().where(ClinicClosure.closed_on == ScheduledVisit.due_on)
+    return (select(Enrollment.patient_id, func.count(ScheduledVisit.id), func.min(ScheduledVisit.due_on))
+            .join(Enrollment, ScheduledVisit.enrollment_id == Enrollment.id)
+            .where(ScheduledVisit.due_on < bindparam("today"), *_open(), ~excused, ~closed)
+            .group_by(Enrollment.patient_id))
+
+
 def _overdue(enrollments: list[Enrollment], today: date) -> dict[int, tuple[int, date]]:
     """Per patient: the past visits nothing fulfils and no excuse or clinic closure covers, and the oldest one."""
     if not enrollments:
         return {}
-    excused = exists().where(Excuse.enrollment_id == ScheduledVisit.enrollment_id,
-                             Excuse.excused_on == ScheduledVisit.due_on, Excuse.revoked_at.is_(None))
-    closed = exists().where(ClinicClosure.closed_on == ScheduledVisit.due_on)
-    query = (select(Enrollment.patient_id, func.count(ScheduledVisit.id), func.min(ScheduledVisit.due_on))
-             .join(Enrollment, ScheduledVisit.enrollment_id == Enrollment.id)
-             .where(ScheduledVisit.due_on < today, *_open(enrollments), ~excused, ~closed)
-             .group_by(Enrollment.patient_id))
-    return {pid: (int(count), oldest) for pid, count, oldest in db.session.execute(query)}
+    rows = db.session.execute(_overdue_query(), {"today": today, "enrollment_ids": [e.id for e in enrollments]})
+    return {pid: (int(count), oldest) for pid, count, oldest in rows}
+
+
+@cache
+def _excused_queries() -> tuple[Select[Any], Select[Any]]:
+    days = _ids("days")
+    excuses = select(Excuse.enrollment_id, Excuse.excused_on).where(
+        Excuse.enrollment_id.in_(_ids("enrollment_ids")), Excuse.excused_on.in_(days), Excuse.revoked_at.is_(None))
+    return excuses, select(ClinicClosure.closed_on).where(ClinicClosure.closed_on.in_(days))
 
 
 def _excused_days(enrollment_ids: list[int], days: set[date]) -> set[tuple[int | None, date]]:
     """(enrollment, day) pairs covered by an excuse, and (None, day) for clinic closures."""
     if not days:
         return set()
-    rows = db.session.execute(select(Excuse.enrollment_id, Excuse.excused_on).where(
-        Excuse.enrollment_id.in_(enrollment_ids), Excuse.excused_on.in_(days), Excuse.revoked_at.is_(None)))
-    found: set[tuple[int | None, date]] = {(eid, on) for eid, on in rows}
-    found |= {(None, on) for on in db.session.scalars(select(ClinicClosure.closed_on)
-                                                         .where(ClinicClosure.closed_on.in_(days)))}
+    excuses, closures = _excused_queries()
+    bound = {"enrollment_ids": enrollment_ids, "days": sorted(days)}
+    found: set[tuple[int | None, date]] = {(eid, on) for eid, on in db.session.execute(excuses, bound)}
+    found |= {(None, on) for on in db.session.scalars(closures, bound)}
     return found
 
 
@@ -227,35 +253,48 @@ def _missed_yesterday(patient_ids: list[int], today: date) -> list[tuple[int, st
     if not patient_ids:
         return []
     day = today - timedelta(days=1)
-    begin, end = start_of_day(day), start_of_day(today)
-    tests = select(Specimen.patient_id).where(Specimen.patient_id.in_(patient_ids), Specimen.collected_at >= begin,
+    tests, sessions_or_open = _missed_queries()
+    bound = {"ids": patient_ids, "day": day, "begin": start_of_day(day), "end": start_of_day(today)}
+    missed = {pid: "a test" for pid in db.session.scalars(tests, bound)}
+    for pid, what in sorted(db.session.execute(sessions_or_open, bound), key=lambda row: row[1] == "open"):
+        missed.setdefault(pid, what)
+    return sorted(missed.items())
+
+
+@cache
+def _missed_queries() -> tuple[Select[Any], Select[Any]]:
+    """Yesterday's missed tests; its unexcused sessions with its open visits (`day`, from `begin` to `end`)."""
+    ids, day, begin, end = _ids("ids"), bindparam("day"), bindparam("begin"), bindparam("end")
+    tests = select(Specimen.patient_id).where(Specimen.patient_id.in_(ids), Specimen.collected_at >= begin,
                                               Specimen.collected_at < end, Specimen.status == SpecimenStatus.MISSED)
     sessions = select(AttendanceRecord.patient_id, literal("a session")).where(
-        AttendanceRecord.patient_id.in_(patient_ids), AttendanceRecord.occurred_at >= begin,
+        AttendanceRecord.patient_id.in_(ids), AttendanceRecord.occurred_at >= begin,
         AttendanceRecord.occurred_at < end, AttendanceRecord.status == AttendanceStatus.UNEXCUSED)
     excused = exists().where(Excuse.enrollment_id == Enrollment.id, Excuse.excused_on == day,
                              Excuse.revoked_at.is_(None))
     closed = exists().where(ClinicClosure.closed_on == day)
     open_ = (select(Enrollment.patient_id, literal("open"))
              .join(ScheduledVisit, ScheduledVisit.enrollment_id == Enrollment.id)
-             .where(Enrollment.patient_id.in_(patient_ids), Enrollment.status == EnrollmentStatus.ACTIVE,
+             .where(Enrollment.patient_id.in_(ids), Enrollment.status == EnrollmentStatus.ACTIVE,
                     ScheduledVisit.due_on == day, Enrollment.start_on <= day,
                     or_(Enrollment.end_on.is_(None), Enrollment.end_on >= day), ~is_taken(ScheduledVisit.id),
                     ~excused, ~closed))
-    missed = {pid: "a test" for pid in db.session.scalars(tests)}
-    for pid, what in sorted(db.session.execute(sessions.union(open_)), key=lambda row: row[1] == "open"):
-        missed.setdefault(pid, what)
-    return sorted(missed.items())
+    return tests, sessions.union(open_)
 
 
 def low_stock(program_ids: set[int]) -> list[tuple[str, int, int]]:
     """Stocked, active rewards (of these programmes, or of every programme) at or below their restock threshold."""
+    rows = db.session.execute(_low_stock_query(), {"program_ids": sorted(program_ids or {0})})
+    return [(name, int(qty), int(threshold)) for name, qty, threshold in rows]
+
+
+@cache
+def _low_stock_query() -> Select[Any]:
     on_hand = func.coalesce(func.sum(StockMovement.quantity), 0)
-    query = (select(Reward.name, on_hand, Reward.low_stock_threshold)
-             .outerjoin(StockMovement, StockMovement.reward_id == Reward.id)
-             .where(Reward.is_active.is_(True), Reward.is_stocked.is_(True),
-                    or_(Reward.program_id.is_(None), Reward.program_id.in_(program_ids or {0})))
-             .group_by(Reward.id, Reward.name, Reward.low_stock_threshold)
-             .having(on_hand <= Reward.low_stock_threshold)
-             .order_by(Reward.name))
-    return [(name, int(qty), int(threshold)) for name, qty, threshold in db.session.execute(query)]
+    return (select(Reward.name, on_hand, Reward.low_stock_threshold)
+            .outerjoin(StockMovement, StockMovement.reward_id == Reward.id)
+            .where(Reward.is_active.is_(True), Reward.is_stocked.is_(True),
+                   or_(Reward.program_id.is_(None), Reward.program_id.in_(_ids("program_ids"))))
+            .group_by(Reward.id, Reward.name, Reward.low_stock_threshold)
+            .having(on_hand <= Reward.low_stock_threshold)
+            .order_by(Reward.name))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from cm_tracker.extensions import db
@@ -25,10 +27,16 @@ def waiting_requests(patient_ids: Iterable[int]) -> dict[int, list[Redemption]]:
     ids = list(patient_ids)
     if not ids:
         return {}
-    query = (select(Redemption).options(joinedload(Redemption.reward))
-             .where(Redemption.patient_id.in_(ids), Redemption.status == RedemptionStatus.REQUESTED)
-             .order_by(Redemption.requested_at, Redemption.id))
     found: dict[int, list[Redemption]] = defaultdict(list)
-    for redemption in db.session.scalars(query):
+    for redemption in db.session.scalars(_waiting_query(), {"ids": ids}):
         found[redemption.patient_id].append(redemption)
     return dict(found)
+
+
+@cache
+def _waiting_query() -> Select[Any]:
+    """Built once, the ids bound at execution: the caseload asks for a whole caseload's on every view."""
+    return (select(Redemption).options(joinedload(Redemption.reward))
+            .where(Redemption.patient_id.in_(bindparam("ids", expanding=True)),
+                   Redemption.status == RedemptionStatus.REQUESTED)
+            .order_by(Redemption.requested_at, Redemption.id))

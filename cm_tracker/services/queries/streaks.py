@@ -41,7 +41,8 @@ def streaks_for(enrollments: list[Enrollment], on: date | None = None, *,
     on = on or clinic_today()
     states = states_for(enrollments, on, every_target=True) if stored is None else \
         states_from_rows(enrollments, stored, on, every_target=True)
-    counted = {t.id: has_streak(t, on) for e in enrollments for t in e.program.targets}
+    programs = {e.program_id: e.program for e in enrollments}  # each target decided once, not once per patient
+    counted = {t.id: has_streak(t, on) for program in programs.values() for t in program.targets}
     return {e.id: tuple(Streak(str(t.key), t.label, states[e.id][str(t.key)].run)
                         for t in e.program.targets if counted[t.id])
             for e in enrollments}

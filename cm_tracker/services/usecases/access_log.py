@@ -36,18 +36,18 @@ LATE = "cm_tracker.access_log.late"  # bookkeeping statements run with that comm
 FOREIGN = "cm_tracker.access_log.foreign"  # something else was written in the current transaction
 
 
-def log_now(action: str, **kwargs: Any) -> AuditEvent:
+def log_now(action: str, **kwargs: Any) -> None:
     """Record a read or a denial: a read inside a request is committed with the request (`commit_request`),
     anything else at once."""
-    event = audit.record(action, **kwargs)
     info = db.session.info
-    if info.get(DEFERRED) and event.outcome == audit.SUCCESS:
-        db.session.expunge(event)  # added back by commit_request
-        event.occurred_at = utcnow()  # the moment of the read, not of the commit
-        info.setdefault(PENDING, []).append(event)
-    else:
-        db.session.commit()
-    return event
+    if info.get(DEFERRED) and kwargs.get("outcome", audit.SUCCESS) == audit.SUCCESS:
+        # The row's values, not an object in the session: nearly every request writes one, and building, adding and
+        # expunging an ORM object cost more than the INSERT. The moment is the read's, not the commit's.
+        row = audit.values(action, **kwargs) | {"occurred_at": utcnow()}
+        info.setdefault(PENDING, []).append({name: row[name] for name in _COLUMNS if row.get(name) is not None})
+        return
+    audit.record(action, **kwargs)
+    db.session.commit()
 
 
 def write_at_end(statement: Executable) -> None:
@@ -62,8 +62,10 @@ def write_at_end(statement: Executable) -> None:
 
 def begin_request() -> None:
     """From now on, reads in this request wait for `commit_request`."""
-    end_request()
-    db.session.info[DEFERRED] = True
+    info = db.session.info
+    for key in (PENDING, LATE):
+        info.pop(key, None)
+    info[DEFERRED] = True
 
 
 def commit_request() -> None:
@@ -73,17 +75,18 @@ def commit_request() -> None:
     session = db.session()
     info = session.info
     info.pop(DEFERRED, None)
-    events: list[AuditEvent] = info.pop(PENDING, [])
+    events: list[dict[str, Any]] = info.pop(PENDING, [])
     late: list[Executable] = info.pop(LATE, [])
     if not events and not late:
         return
     try:
         if info.get(FOREIGN) or session.new or session.dirty or session.deleted:
             session.rollback()
-        # Plain INSERTs, not the ORM's unit of work: a read's row is written on nearly every request, and nothing
-        # reads the objects afterwards (their ids stay unknown).
+        # Plain INSERTs on the connection, not the ORM: a read's row is written on nearly every request, and
+        # nothing reads it afterwards.
+        connection = session.connection()
         for rows in _rows_by_columns(events).values():
-            session.execute(insert(AuditEvent), rows)
+            connection.execute(insert(AuditEvent.__table__), rows)
         for statement in late:
             session.execute(statement)
         session.commit()
@@ -92,12 +95,10 @@ def commit_request() -> None:
         raise
 
 
-def _rows_by_columns(events: list[AuditEvent]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
-    """The rows' values, grouped by the columns they set (one INSERT per group; a column left out takes its
-    default)."""
+def _rows_by_columns(rows: list[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """The rows grouped by the columns they set (one INSERT per group; a column left out takes its default)."""
     grouped: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for e in events:
-        row = {name: value for name in _COLUMNS if (value := getattr(e, name)) is not None}
+    for row in rows:
         grouped.setdefault(tuple(row), []).append(row)
     return grouped
 
@@ -107,8 +108,9 @@ _COLUMNS = tuple(c.key for c in AuditEvent.__table__.columns if c.key != "id")
 
 def end_request() -> None:
     """Forget the request's state (the session may outlive the request, in a test's app context)."""
+    info = db.session.info  # looked up once: each step through the scoped session costs as much as the pop
     for key in (DEFERRED, PENDING, LATE):
-        db.session.info.pop(key, None)
+        info.pop(key, None)
 
 
 def _flushed(session: Session, _context: Any) -> None:

@@ -51,7 +51,7 @@ def _check_new_user(username: str, password: str, role: str, display_name: str,
     if problem := password_problem(password, username=username):
         fields["password"] = problem
     if role not in {r.value for r in Role}:
-        fields["role"] = "Choose admin, manager, counselor or patient."
+        fields["role"] = "Choose admin, manager, counselor, patient or lab."
     if not display_name.strip() or len(display_name) > 120:
         fields["display_name"] = "Give a name of 1 to 120 characters."
     if role == Role.PATIENT:
@@ -76,13 +76,25 @@ def create_user(*, username: str, password: str, role: str, display_name: str = 
         raise ValidationFailed("The account could not be created.", fields=fields)
     user = User(username=username, display_name=display_name, role=Role(role),
                 password_hash=hash_password(password), patient_id=patient_id,
-                must_change_password=must_change_password)
+                must_change_password=must_change_password and not _api_only(role))
     db.session.add(user)
     db.session.flush()
     audit.record("user.create", user=actor, object_type="user", object_id=user.id, patient_id=patient_id,
                  detail={"username": username, "role": role})
     db.session.commit()
     return user
+
+
+def _api_only(role: str) -> bool:
+    """A lab's integration account cannot sign in on the web, so it can never change a temporary password there: its
+    password is what the admin hands to the lab's IT, and a reset gives it a new one the same way."""
+    return role == Role.LAB
+
+
+def refuse_web_sign_in(user: User) -> None:
+    """An integration account signs in to the API only: its web sign-in with the right password is refused, on
+    record."""
+    log_now("auth.sign_in", user=user, outcome=audit.DENIED, detail={"reason": "integration_account"})
 
 
 def set_disabled(user: User, disabled: bool, *, actor: User) -> None:
@@ -100,7 +112,7 @@ def reset_password(user: User, *, actor: User) -> str:
     """Give the account a one-time temporary password that must be changed at the next sign-in."""
     temporary = f"{secrets.token_urlsafe(9)}-{secrets.randbelow(90) + 10}"
     user.password_hash = hash_password(temporary)
-    user.must_change_password = True
+    user.must_change_password = not _api_only(user.role)
     user.password_changed_at = utcnow()
     ended = end_all_sessions(user, "password_reset")
     audit.record("user.reset_password", user=actor, object_type="user", object_id=user.id, detail=ended)

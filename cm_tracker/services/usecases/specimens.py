@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +14,7 @@ from cm_tracker.engine.rules import TargetKind
 from cm_tracker.extensions import db
 from cm_tracker.models import (
     AnalyteResult,
+    Enrollment,
     EventType,
     LedgerEntry,
     Patient,
@@ -45,6 +46,7 @@ from cm_tracker.timeutil import utcnow
 FUTURE_TOLERANCE = timedelta(minutes=10)
 # The statuses of a specimen that was never given: they carry no results (docs/rules.md 3).
 NOT_SUBMITTED = frozenset({SpecimenStatus.MISSED, SpecimenStatus.EXCUSED, SpecimenStatus.REFUSED})
+ACCESSION_LENGTH = 64  # Specimen.accession
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class SpecimenInput:
     confirm_untested: bool = False
     # The scheduled visit this specimen fulfils; without it, the open test visit of the same clinic date is taken.
     visit_id: int | None = None
+    # The specimen or requisition number the cup carries to the lab, unique per patient (docs/api.md Lab results).
+    accession: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,13 +81,14 @@ class Recorded:
 def without_results_if_none(data: SpecimenInput) -> SpecimenInput:
     """A status without results drops the results instead of refusing them, where they were not sent on purpose: a
     form's result radios cannot be cleared without JavaScript, and a correction to missed inherits the record's
-    results. Results an API client sends with such a status are still refused (_check)."""
+    results. Results an API client sends with such a status are still refused (check_input)."""
     if data.status in NOT_SUBMITTED and (data.results or data.confirm_untested):
         return replace(data, results={}, confirm_untested=False)
     return data
 
 
-def _check(data: SpecimenInput, analytes_by_target: Mapping[str, frozenset[str]]) -> None:
+def check_input(data: SpecimenInput, analytes_by_target: Mapping[str, frozenset[str]]) -> None:
+    """The rules a specimen's facts must meet, whoever sends them (the desk, the API, a lab)."""
     fields: dict[str, str] = {}
     if data.collected_at > utcnow() + FUTURE_TOLERANCE:
         fields["collected_at"] = "The collection time is in the future."
@@ -101,6 +106,8 @@ def _check(data: SpecimenInput, analytes_by_target: Mapping[str, frozenset[str]]
         fields["validity"] = "Say whether the specimen was valid, dilute, adulterated, substituted or invalid."
     if len(data.note) > 2000:
         fields["note"] = "Keep the note under 2,000 characters."
+    if data.accession is not None and not 0 < len(data.accession) <= ACCESSION_LENGTH:
+        fields["accession"] = f"An accession has 1 to {ACCESSION_LENGTH} characters."
     if fields:
         raise ValidationFailed("The specimen was not recorded.", fields=fields)
 
@@ -112,6 +119,7 @@ def _snapshot(specimen: Specimen) -> dict[str, Any]:
         "validity": str(specimen.validity) if specimen.validity else None,
         "temperature_ok": specimen.temperature_ok, "observed": specimen.is_observed,
         "method": str(specimen.method) if specimen.method else None, "note": specimen.note,
+        **({"accession": specimen.accession} if specimen.accession else {}),
     }
 
 
@@ -123,6 +131,7 @@ def _apply(specimen: Specimen, data: SpecimenInput) -> None:
     specimen.is_observed = data.observed
     specimen.method = data.method
     specimen.note = data.note
+    specimen.accession = data.accession
     current = {r.analyte: r for r in specimen.results}
     for analyte in set(current) - set(data.results):
         specimen.results.remove(current[analyte])
@@ -133,7 +142,7 @@ def _apply(specimen: Specimen, data: SpecimenInput) -> None:
             specimen.results.append(SpecimenResult(analyte=analyte, result=AnalyteResult(result)))
 
 
-def _abstinence_analytes(program: Program) -> dict[str, frozenset[str]]:
+def abstinence_analytes(program: Program) -> dict[str, frozenset[str]]:
     return {t.key: frozenset(t.analytes) for t in program.targets if t.kind == TargetKind.ABSTINENCE}
 
 
@@ -146,8 +155,9 @@ def record_specimen(patient: Patient, data: SpecimenInput, *, actor: User | None
     between, the recording starts again from the new state.
     """
     enrollment = enrollment_on(patient, data.collected_at)
-    _check(data, _abstinence_analytes(enrollment.program))
+    check_input(data, abstinence_analytes(enrollment.program))
     data = _excused_if_missed(data, enrollment.id)
+    check_accession(patient.id, data.accession)
     for prepared in attempts(enrollment):
         existing = db.session.scalar(select(Specimen).where(Specimen.enrollment_id == enrollment.id,
                                                             Specimen.collected_at == data.collected_at))
@@ -157,6 +167,17 @@ def record_specimen(patient: Patient, data: SpecimenInput, *, actor: User | None
         if claim(prepared):
             return _write_specimen(patient, data, prepared, visit_id, actor)
     raise AssertionError("the last attempt holds the lock")  # pragma: no cover
+
+
+def check_accession(patient_id: int, accession: str | None, specimen_id: int | None = None) -> None:
+    """An accession names one specimen of a patient (the unique index refuses a second): refused by name here."""
+    if accession is None:
+        return
+    taken = db.session.scalar(select(Specimen.id).where(Specimen.patient_id == patient_id,
+                                                        Specimen.accession == accession, Specimen.id != specimen_id))
+    if taken is not None:
+        raise ValidationFailed("That accession is already in use.", fields={
+            "accession": f"Accession {accession} is already on another specimen of this patient."})
 
 
 def _excused_if_missed(data: SpecimenInput, enrollment_id: int) -> SpecimenInput:
@@ -172,33 +193,66 @@ def _write_specimen(patient: Patient, data: SpecimenInput, prepared: Prepared, v
                     actor: User | None) -> Recorded:
     """The writes of record_specimen, once the enrollment is claimed: nothing is read but what the inserts return."""
     enrollment = prepared.enrollment
-    # actor None: the nightly day-closing job, which the audit row names by its source ("cli").
-    actor_id = actor.id if actor else None
-    specimen = Specimen(patient_id=patient.id, enrollment_id=enrollment.id, recorded_by_id=actor_id,
-                        collected_at=data.collected_at, status=data.status, visit_id=visit_id)
-    _apply(specimen, data)
-    db.session.add(specimen)
-    db.session.flush()
-    db.session.add(RecordVersion(record_type=RecordType.SPECIMEN, record_id=specimen.id, version=1,
-                                 data=_snapshot(specimen), reason="recorded", changed_by_id=actor_id))
-    posted = reevaluate_and_refresh(enrollment, because=f"a specimen of {data.collected_at:%Y-%m-%d} was entered late",
-                                    actor=actor, prepared=prepared, specimens=[specimen])
-    audit.record("specimen.create", user=actor, patient_id=patient.id, object_type="specimen", object_id=specimen.id,
-                 detail={"status": str(data.status)})
+    specimen = add_specimen(patient, enrollment, data, visit_id=visit_id, actor=actor)
+    posted = reevaluate_and_refresh(enrollment, because=entered_late(data.collected_at), actor=actor,
+                                    prepared=prepared, specimens=[specimen])
     outcomes = {key: str(found[0]) for key, found in specimen_outcomes(prepared.snapshot.rules, specimen).items()}
     commit_keeping_loaded()
     return _result(specimen, posted, outcomes)
 
 
-def _facts_key(data: SpecimenInput) -> tuple[object, ...]:
+def add_specimen(patient: Patient, enrollment: Enrollment, data: SpecimenInput, *, visit_id: int | None,
+                 actor: User | None, reason: str = "recorded") -> Specimen:
+    """A new specimen's rows (its first version, its audit row); the caller holds the enrollment's lock,
+    re-evaluates and commits."""
+    return add_specimens([NewSpecimen(patient.id, enrollment.id, data, visit_id, reason)], actor=actor)[0]
+
+
+@dataclass(frozen=True)
+class NewSpecimen:
+    patient_id: int
+    enrollment_id: int
+    data: SpecimenInput
+    visit_id: int | None
+    reason: str = "recorded"  # the first version's
+
+
+def add_specimens(new: Sequence[NewSpecimen], *, actor: User | None) -> list[Specimen]:
+    """add_specimen for many (a lab's file): the specimens flushed together (so they have ids), then their first
+    versions and audit rows added, all in the caller's transaction."""
+    # actor None: the nightly day-closing job or a lab's listener, which the audit row names by its source ("cli").
+    actor_id = actor.id if actor else None
+    specimens = []
+    for item in new:
+        specimen = Specimen(patient_id=item.patient_id, enrollment_id=item.enrollment_id, recorded_by_id=actor_id,
+                            collected_at=item.data.collected_at, status=item.data.status, visit_id=item.visit_id)
+        _apply(specimen, item.data)
+        specimens.append(specimen)
+    db.session.add_all(specimens)
+    db.session.flush()
+    for item, specimen in zip(new, specimens, strict=True):
+        db.session.add(RecordVersion(record_type=RecordType.SPECIMEN, record_id=specimen.id, version=1,
+                                     data=_snapshot(specimen), reason=item.reason, changed_by_id=actor_id))
+        audit.record("specimen.create", user=actor, patient_id=item.patient_id, object_type="specimen",
+                     object_id=specimen.id, detail={"status": str(item.data.status)})
+    return specimens
+
+
+def entered_late(collected_at: datetime) -> str:
+    """Why a new specimen moves what later ones earn (the adjustments' reason)."""
+    return f"a specimen of {collected_at:%Y-%m-%d} was entered late"
+
+
+def facts_key(data: SpecimenInput) -> tuple[object, ...]:
     """What makes two submissions the same specimen (the note may differ on a retry)."""
     return (data.collected_at, str(data.status), tuple(sorted((k, str(v)) for k, v in data.results.items())),
-            data.validity and str(data.validity), data.temperature_ok, data.observed, data.method and str(data.method))
+            data.validity and str(data.validity), data.temperature_ok, data.observed, data.method and str(data.method),
+            data.accession)
 
 
 def _replay_or_refuse(existing: Specimen, data: SpecimenInput) -> Recorded:
     db.session.rollback()  # release the lock: nothing is written either way
-    if _facts_key(_input_of(existing)) != _facts_key(data):
+    if facts_key(input_of(existing)) != facts_key(data):
         raise Conflict("A specimen collected at this time is already recorded; correct it instead.",
                        code="duplicate")
     return Recorded(existing, _outcomes(existing), list(entries_for_event(EventType.SPECIMEN, existing.id)), [],
@@ -233,27 +287,33 @@ def apply_specimen_correction(specimen: Specimen, *, version: int, reason: str, 
     moved = changes.get("collected_at")
     if isinstance(moved, datetime) and moved != specimen.collected_at:
         _check_same_enrollment(specimen, moved)
+    check_accession(specimen.patient_id, changes.get("accession", specimen.accession), specimen.id)
     for prepared in attempts(enrollment):
         db.session.refresh(specimen)
-        data = replace(_input_of(specimen), **changes)
+        data = replace(input_of(specimen), **changes)
         if "results" not in changes:  # the stored results go with a change to a status that has none
             data = without_results_if_none(data)
-        _check(data, _abstinence_analytes(enrollment.program))
+        check_input(data, abstinence_analytes(enrollment.program))
         if claim(prepared):
             break
     # Under the enrollment's lock: a correction that committed since the refresh would have failed the claim.
     claim_version(specimen, version, what="specimen")
+    revise_specimen(specimen, data, reason=reason.strip(), actor=actor)
+    posted = reevaluate_and_refresh(enrollment, because=reason.strip(), actor=actor, prepared=prepared,
+                                    specimens=[specimen])
+    outcomes = {key: str(found[0]) for key, found in specimen_outcomes(prepared.snapshot.rules, specimen).items()}
+    return Recorded(specimen, outcomes, [], posted)
+
+
+def revise_specimen(specimen: Specimen, data: SpecimenInput, *, reason: str, actor: User | None) -> None:
+    """A corrected specimen's rows (its new version, its audit row), flushed; the caller claimed the specimen's
+    version under the enrollment's lock, re-evaluates and commits."""
     _apply(specimen, data)
     specimen.updated_at = utcnow()
     db.session.add(RecordVersion(record_type=RecordType.SPECIMEN, record_id=specimen.id, version=specimen.version,
-                                 data=_snapshot(specimen), reason=reason.strip(),
-                                 changed_by_id=actor.id if actor else None))
-    posted = reevaluate_and_refresh(enrollment, because=reason.strip(), actor=actor, prepared=prepared,
-                                    specimens=[specimen])
+                                 data=_snapshot(specimen), reason=reason, changed_by_id=actor.id if actor else None))
     audit.record("specimen.correct", user=actor, patient_id=specimen.patient_id, object_type="specimen",
-                 object_id=specimen.id, detail={"version": specimen.version, "reason": reason.strip()})
-    outcomes = {key: str(found[0]) for key, found in specimen_outcomes(prepared.snapshot.rules, specimen).items()}
-    return Recorded(specimen, outcomes, [], posted)
+                 object_id=specimen.id, detail={"version": specimen.version, "reason": reason})
 
 
 def _check_same_enrollment(specimen: Specimen, collected_at: datetime) -> None:
@@ -264,10 +324,10 @@ def _check_same_enrollment(specimen: Specimen, collected_at: datetime) -> None:
             "collected_at": "That time falls in another enrollment; record the specimen there instead."})
 
 
-def _input_of(specimen: Specimen) -> SpecimenInput:
+def input_of(specimen: Specimen) -> SpecimenInput:
     return SpecimenInput(
         collected_at=specimen.collected_at, status=specimen.status,
         results={r.analyte: r.result for r in specimen.results}, validity=specimen.validity,
         temperature_ok=specimen.temperature_ok, observed=specimen.is_observed, method=specimen.method,
-        note=specimen.note,
+        note=specimen.note, accession=specimen.accession,
     )

@@ -3,8 +3,9 @@
 Every export is written about a thousand rows at a time (one chunk of the response each) and ends with a last row
 that states how many rows came before it (`# end of export: 608123 rows`, docs/reports.md): a file cut short by
 a dropped connection, a timeout or an error has no such row, so it can never pass for a complete one. An error
-while streaming is logged and raised, which ends the response before that row (the server also drops the
-connection, so the transfer itself is incomplete).
+while streaming is logged (its class and traceback, never its message: cm_tracker/logs.py), ends the text with a
+row saying the file is incomplete (`# export failed after 3000 rows: this file is incomplete`) in place of that
+row, and is raised again, so the server also drops the connection and the transfer itself is left unfinished.
 
 The ledger export reads with a server-side cursor in batches (yield_per; SQLite's cursor steps through the rows),
 so memory stays flat however long the ledger is. The funders' export leaves the programme, so it follows
@@ -42,13 +43,15 @@ from cm_tracker.services.queries.reports.sql import Scope
 
 CHUNK_ROWS = 1000
 END_OF_EXPORT = "# end of export: {rows} rows"
+EXPORT_FAILED = "# export failed after {rows} rows: this file is incomplete"
 log = logging.getLogger(__name__)
 
 
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]], chunk: int = CHUNK_ROWS) -> Iterator[str]:
     """The CSV text (RFC 4180 quoting, CRLF; None written empty; every cell as `spreadsheet_cell` makes it) in
-    chunks of `chunk` rows, the header first and the end-of-export row last; an error on the way raises before
-    that row is written. Every CSV the product writes goes through here."""
+    chunks of `chunk` rows, the header first and the end-of-export row last. An error on the way ends the text
+    with the failure row instead (after the rows of the chunks already sent) and is raised again. Every CSV the
+    product writes goes through here."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     yield _written(writer, buffer, [header])
@@ -64,11 +67,13 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]], chunk: int =
                 yield text
         tail = _written(writer, buffer, batch)
         count += len(batch)
-    except Exception:
-        log.exception("CSV export stopped after %d rows; it ends without its end-of-export row", count)
+    except Exception:  # a client gone away is GeneratorExit, not caught: nobody is left to read a failure row
+        log.exception("CSV export failed after %d rows; it ends with its failure row", count)
+        buffer.seek(0)
+        buffer.truncate()  # a row half-written by the failing chunk
+        yield _written(writer, buffer, [(EXPORT_FAILED.format(rows=count),)])
         raise
-    writer.writerow([END_OF_EXPORT.format(rows=count)])
-    yield tail + _take(buffer)
+    yield tail + _written(writer, buffer, [(END_OF_EXPORT.format(rows=count),)])
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

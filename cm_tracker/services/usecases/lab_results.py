@@ -1,0 +1,215 @@
+"""Receiving lab results (api: Lab results; shared/domain.md 9): a body in any of the three formats, applied to
+patients' specimens in one transaction, with nothing the lab sent ever lost.
+
+The body is stored and committed before it is read (`LabBody` once per content, `LabMessage` per arrival), so a
+crash or an unreadable body still leaves it on file. Then everything it says is applied in one transaction: a body
+that cannot be read applies nothing (the message is marked refused with the reader's error), and each accession's
+result is created, completed, corrected, withdrawn, unchanged or held for staff (usecases/lab_plan.py decides,
+usecases/lab_apply.py writes). The same body again changes nothing.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePath
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from cm_tracker.extensions import db
+from cm_tracker.labs.csvfile import read_csv
+from cm_tracker.labs.fhir import read_fhir
+from cm_tracker.labs.grouping import group
+from cm_tracker.labs.hl7v2 import read_messages
+from cm_tracker.labs.observations import LabObservation, LabParseError, RowProblem
+from cm_tracker.models import LabAction, LabBody, LabFormat, LabMessage, LabMessageStatus, User
+from cm_tracker.services.core import audit
+from cm_tracker.services.core.clinic import clinic_zone
+from cm_tracker.services.core.lab_map import codes_in_force
+from cm_tracker.services.usecases.lab_apply import LabResultOutcome, apply_plans
+from cm_tracker.services.usecases.lab_content import storable
+from cm_tracker.services.usecases.lab_plan import Plan, plan_all, plan_of, problem_plan
+from cm_tracker.services.usecases.transactions import commit_keeping_loaded
+
+__all__ = ["LabImport", "LabResultOutcome", "format_of", "receive"]
+
+_BY_TYPE = {
+    "application/fhir+json": LabFormat.FHIR, "application/json": LabFormat.FHIR,
+    "application/hl7-v2": LabFormat.HL7V2, "x-application/hl7-v2+er7": LabFormat.HL7V2,
+    "application/hl7-v2+er7": LabFormat.HL7V2, "text/csv": LabFormat.CSV,
+}
+_BY_EXTENSION = {".json": LabFormat.FHIR, ".hl7": LabFormat.HL7V2, ".txt": LabFormat.HL7V2, ".csv": LabFormat.CSV}
+
+
+@dataclass
+class LabImport:
+    message_id: int
+    results: list[LabResultOutcome]
+    held: int
+    ignored: int  # FHIR resources other than Observation, Patient and Specimen
+
+
+def format_of(content_type: str | None, body: bytes, filename: str | None = None) -> LabFormat:
+    """The format a body is in, by its Content-Type (text/plain only when it starts with MSH), else for a file by
+    its extension, else by its first bytes; LabParseError("Content-Type", ...) when none says."""
+    media = (content_type or "").split(";")[0].strip().lower()
+    start = body.lstrip(codecs.BOM_UTF8 + b" \t\r\n\x0b")[:4]
+    if media in _BY_TYPE:
+        return _BY_TYPE[media]
+    if media == "text/plain" and start.startswith(b"MSH"):
+        return LabFormat.HL7V2
+    if filename is not None:
+        found = _BY_EXTENSION.get(PurePath(filename).suffix.lower()) or _sniffed(start)
+        if found is not None:
+            return found
+    raise LabParseError("Content-Type", "send application/fhir+json, application/hl7-v2 or text/csv"
+                        + (f", not {media}" if media else ""))
+
+
+def _sniffed(start: bytes) -> LabFormat | None:
+    if start.startswith(b"MSH"):
+        return LabFormat.HL7V2
+    if start[:1] in (b"{", b"["):
+        return LabFormat.FHIR
+    return LabFormat.CSV if start[:1].isalpha() else None
+
+
+def receive(body: bytes, fmt: LabFormat, *, sender: User | None, source: str, content_type: str = "") -> LabImport:
+    """Store the body (committed), then apply all it says in one transaction; a body that cannot be read is marked
+    refused (committed) and its LabParseError raised, with nothing of it applied."""
+    message = _store(body, fmt, sender=sender, source=source, content_type=content_type)
+    message_id = message.id
+    try:
+        plans, ignored, lab = _read(body, fmt, sender)
+        plan_all(plans)
+        done = apply_plans(message_id, plans, lab=lab, actor=sender)
+    except LabParseError as error:
+        db.session.rollback()
+        _refuse(message_id, storable(str(error)), sender)
+        raise
+    outcomes = [outcome for outcome, _ in done]
+    counts = _counts(outcomes, ignored)
+    message.status = LabMessageStatus.HELD if counts.get(str(LabAction.HELD)) else LabMessageStatus.APPLIED
+    message.counts = counts
+    audit.record("lab.receive", user=sender, object_type="lab_message", object_id=message_id,
+                 patient_ids={o.patient_id for o in outcomes if o.patient_id},
+                 detail={"format": str(fmt), "source": source, **counts})
+    commit_keeping_loaded()  # the answer is built from what was written, without reading it again
+    return LabImport(message_id, outcomes, counts.get(str(LabAction.HELD), 0), ignored)
+
+
+def _store(body: bytes, fmt: LabFormat, *, sender: User | None, source: str, content_type: str) -> LabMessage:
+    digest = hashlib.sha256(body).hexdigest()
+    stored = db.session.scalar(select(LabBody.id).where(LabBody.digest == digest))
+    if stored is None:
+        try:
+            with db.session.begin_nested():
+                row = LabBody(digest=digest, body=body, size=len(body))
+                db.session.add(row)
+            stored = row.id
+        except IntegrityError:  # the same body arriving at the same moment by another way in: stored once
+            stored = db.session.scalar(select(LabBody.id).where(LabBody.digest == digest))
+    message = LabMessage(body_id=stored, sender_id=sender.id if sender else None, source=source[:200], format=fmt,
+                         content_type=content_type[:120], status=LabMessageStatus.RECEIVED, counts={})
+    db.session.add(message)
+    db.session.commit()
+    return message
+
+
+def _refuse(message_id: int, error: str, sender: User | None) -> None:
+    message = db.session.get(LabMessage, message_id)
+    assert message is not None
+    message.status, message.error = LabMessageStatus.REFUSED, error
+    audit.record("lab.receive", user=sender, object_type="lab_message", object_id=message_id,
+                 detail={"format": str(message.format), "refused": error[:500]})
+    db.session.commit()
+
+
+def _read(body: bytes, fmt: LabFormat, sender: User | None) -> tuple[list[Plan], int, str]:
+    """The plans of every accession (a CSV's unreadable rows as held plans), the resources ignored and the lab's
+    name for the reasons (the HL7 sending facility, else the sender's name)."""
+    zone, codes = clinic_zone(), codes_in_force()
+    try:
+        observations, problems, ignored = _observations(body, fmt, zone)
+        specimens = group(observations, codes)
+    except LabParseError:
+        raise
+    except Exception as exc:  # the readers are pure: whatever else they raise means the body cannot be read
+        raise LabParseError("body", f"cannot be read as {fmt} ({type(exc).__name__})") from None
+    plans = [problem_plan(p) for p in problems] + [plan_of(s) for s in specimens]
+    return plans, ignored, lab_name_of(fmt, body, sender)
+
+
+def _observations(body: bytes, fmt: LabFormat, zone: ZoneInfo) -> tuple[list[LabObservation], list[RowProblem], int]:
+    if fmt == LabFormat.FHIR:
+        read = read_fhir(body, zone)
+        return read.observations, [], read.skipped
+    if fmt == LabFormat.HL7V2:
+        return [o for message in read_messages(_text(body), zone) for o in message.observations], [], 0
+    observations: list[LabObservation] = []
+    problems: list[RowProblem] = []
+    for item in read_csv(_lines(body), zone):
+        if isinstance(item, RowProblem):
+            problems.append(item)
+        else:
+            observations.append(item)
+    return observations, problems, 0
+
+
+def read_again(message: LabMessage, accession: str) -> tuple[Plan | None, str]:
+    """One accession of a stored message read again with the LOINC map in force now (a held result applied again
+    after a code was added), and the lab's name; None when the message no longer reads to that accession."""
+    body = db.session.get(LabBody, message.body_id)
+    sender = db.session.get(User, message.sender_id) if message.sender_id else None
+    assert body is not None
+    plans, _, lab = _read(body.body, message.format, sender)
+    return next((p for p in plans if p.accession == accession and p.lab is not None), None), lab
+
+
+def lab_name_of(fmt: LabFormat, body: bytes, sender: User | None) -> str:
+    """The lab a correction's reason names: an HL7 message's sending facility (MSH-4), else the sending account's
+    name, else "the lab"."""
+    facility = _sending_facility(_text(body)) if fmt == LabFormat.HL7V2 else ""
+    return storable(facility) or (sender.display_name if sender else "") or "the lab"
+
+
+def _text(body: bytes) -> str:
+    """ER7 text: UTF-8 where it is, else Latin-1 (HL7 v2's usual default), which reads any byte."""
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return body.decode("latin-1")
+
+
+def _lines(body: bytes) -> Iterator[str]:
+    """The CSV's lines, decoded as they are read (the reader streams them)."""
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise LabParseError("body", "a CSV file must be UTF-8") from None
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def _sending_facility(text: str) -> str:
+    """MSH-4 of the first message, its first component: the lab the reasons name."""
+    header = text.lstrip("\ufeff\x0b \r\n").split("\r")[0].split("\n")[0]
+    fields = header.split("|")  # MSH-1 is the "|" itself: MSH-4 is the fourth piece
+    return fields[3].split("^")[0].strip()[:80] if len(fields) > 3 else ""
+
+
+def _counts(outcomes: list[LabResultOutcome], ignored: int) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[str(outcome.action)] = counts.get(str(outcome.action), 0) + 1
+    if ignored:
+        counts["ignored"] = ignored
+    return counts
