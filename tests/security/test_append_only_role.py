@@ -1,6 +1,7 @@
 """Append-only against the application itself: on PostgreSQL the app runs as a role that owns nothing and may only
 read and insert the ledger, the audit trail, the record versions and the lab bodies as received (`flask db
-grant-runtime`, README "Production deployment"), so not even the app's own credentials rewrite history; the models refuse it on both databases.
+grant-runtime`, README "Production deployment"), so not even the app's own credentials rewrite history; the
+models refuse it on both databases.
 
 The refusals need the runtime role: run with TEST_POSTGRES_URL and TEST_POSTGRES_RUNTIME_ROLE=1 (scripts/test's
 "postgres" pass does), or they are skipped."""
