@@ -148,7 +148,12 @@ def _rolling_cuts(
     windows ending in (t, t + 364], only a spend can add use, so it is enough to check the window ending on t
     and those ending on each later spend.
     """
-    spent, awarded = _Sums(spends), _Sums(())
+    spent = _Sums(spends)
+    if not spent.days:
+        in_order = _rolling_cuts_in_order(cap, ceiling, unit, least, walk)
+        if in_order is not None:
+            return in_order
+    awarded = _Sums(())
     spend_total, spend_days, award_total, add = spent.total, spent.days_between, awarded.total, awarded.add
     any_spends = bool(spent.days)
     span = ROLLING_DAYS - 1
@@ -178,6 +183,51 @@ def _rolling_cuts(
             cut((position, kept, limit))
         if kept:
             add(t, kept)
+    return cuts
+
+
+def _rolling_cuts_in_order(
+    cap: int, ceiling: int | None, unit: int, least: int, walk: Sequence[Valued]
+) -> list[Cut] | None:
+    """_rolling_cuts without spends, for awards dated in order (the usual case; None when one is dated before the
+    award before it, and the general walk decides).
+
+    With nothing but awards, an award need fit only the window ending on its own day (no later window holds more
+    of what came before it), and that window's use is a running sum: the kept awards of the last 365 days, the
+    oldest dropped as the days move on, instead of two searches and a sum per award.
+    """
+    span = ROLLING_DAYS - 1
+    days: list[int] = []
+    cents: list[int] = []
+    oldest = used = 0  # days[oldest:] are the kept awards in the window; `used` their sum
+    last = 0
+    cuts: list[Cut] = []
+    cut = cuts.append
+    for position, award in enumerate(walk):
+        t = award.on.toordinal()
+        if t < last:
+            return None
+        last = t
+        while oldest < len(days) and days[oldest] < t - span:
+            used -= cents[oldest]
+            oldest += 1
+        room = cap - used
+        if room < least:
+            cut((position, 0, CAP))
+            continue
+        wanted = fit = award.value_cents
+        limit = CEILING
+        if ceiling is not None and fit > ceiling:
+            fit = ceiling
+        if fit > room:
+            fit, limit = (room if room > 0 else 0), CAP
+        kept = fit - fit % unit
+        if kept != wanted:
+            cut((position, kept, limit))
+        if kept:
+            days.append(t)
+            cents.append(kept)
+            used += kept
     return cuts
 
 

@@ -229,3 +229,26 @@ def test_an_escalating_schedule_is_cut_the_same_under_every_window() -> None:
     for window in CapWindow:
         limited = ProgramRules(25, 5000, window, 2500, (target,))
         assert engine(limited, events, []) == model(limited, events, [])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 40) | st.sampled_from([363, 364, 365]), st.integers(1, 40)), max_size=40),
+    st.booleans(),
+    st.integers(0, 6000),
+    st.none() | st.integers(1, 900),
+)
+def test_a_rolling_walk_without_spends_is_cut_as_the_general_walk_cuts_it(steps, shuffled, cap, ceiling) -> None:
+    """Without spends a rolling cap keeps a running sum of the last 365 days (caps._rolling_cuts_in_order); a spend
+    of nothing long before the first award sends the same walk through the general one, which must agree, also for
+    awards dated out of order (where the running sum hands over to it)."""
+    walk, day = [], MONDAY
+    for gap, points in steps:
+        day += timedelta(days=gap)  # a year apart now and then, to the day: windows fill, empty and meet their ends
+        walk.append(Valued(day, points * 25))
+    if shuffled:
+        walk.reverse()
+    nothing_long_ago = [(MONDAY - timedelta(days=5000), 0)]
+
+    assert cap_cuts(CapWindow.ROLLING_365, cap, ceiling, 25, walk, []) == \
+        cap_cuts(CapWindow.ROLLING_365, cap, ceiling, 25, walk, nothing_long_ago)  # fmt: skip
