@@ -43,6 +43,7 @@ class Loaded:
     audit_in_order: bool
     open_activities: int
     portal_requests: int
+    lab_waiting: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +64,13 @@ def _read() -> dict[str, object]:
         Draw,
         Enrollment,
         GoalActivity,
+        LabResult,
         LedgerEntry,
         Patient,
         Program,
         Redemption,
         RedemptionStatus,
+        ReviewStatus,
         Reward,
         ScheduledVisit,
         Specimen,
@@ -112,16 +115,24 @@ def _read() -> dict[str, object]:
                                  .subquery()),
         "portal_requests": count(select(Redemption.id).where(Redemption.status == RedemptionStatus.REQUESTED)
                                  .subquery()),
+        "lab_waiting": sorted(r.reason for r in db.session.scalars(
+            select(LabResult).where(LabResult.review_status == ReviewStatus.WAITING))),
     }
 
 
 def test_demo_load_builds_a_clinic_and_prints_the_sign_ins(loaded: Loaded) -> None:
     assert loaded.exit_code == 0, loaded.output
-    for username in ("admin", "maria", "carlos", "dana", "patient1", "patient2", "patient3"):
+    for username in ("admin", "maria", "carlos", "dana", "acme-lab", "patient1", "patient2", "patient3"):
         assert f" {username} " in loaded.output
     assert loaded.counts["Program"] == 5 and loaded.counts["Patient"] == 22 and loaded.counts["Enrollment"] == 22
     assert loaded.counts["Specimen"] > 150 and loaded.counts["LedgerEntry"] > 300 and loaded.counts["Reward"] >= 10
-    assert loaded.counts["User"] == 7
+    assert loaded.counts["User"] == 8
+
+
+def test_demo_review_queue_has_the_labs_two_held_results_to_try(loaded: Loaded) -> None:
+    waiting = loaded.lab_waiting
+    assert len(waiting) == 2
+    assert any("MRN-4417" in reason for reason in waiting) and any("3374-6" in reason for reason in waiting)
 
 
 def test_demo_load_refuses_a_database_that_has_accounts(loaded: Loaded) -> None:

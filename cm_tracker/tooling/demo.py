@@ -18,12 +18,21 @@ from sqlalchemy import select
 
 from cm_tracker.engine.presets import PRESETS
 from cm_tracker.extensions import db
-from cm_tracker.models import Program, User
+from cm_tracker.models import LabFormat, Program, User
 from cm_tracker.services.core.clinic import clinic_zone
 from cm_tracker.services.core.events import rules_for
-from cm_tracker.services.usecases import accounts, catalog, programs, report_cache
+from cm_tracker.services.usecases import accounts, catalog, lab_results, programs, report_cache
 from cm_tracker.timeutil import clock_at
-from cm_tracker.tooling.demo_history import Clinic, Item, PatientPlan, cabinet_story, patient_story, replay
+from cm_tracker.tooling.demo_history import (
+    Clinic,
+    Item,
+    PatientPlan,
+    Story,
+    at,
+    cabinet_story,
+    patient_story,
+    replay,
+)
 
 
 @dataclass(frozen=True)
@@ -40,9 +49,18 @@ STAFF = (
     DemoLogin("carlos", "demo-counselor-pass", "counselor",
               "caseload of the voucher programmes: tests, goal activities, workplace attendance"),
     DemoLogin("dana", "demo-counselor-pass", "counselor", "caseload of the prize-draw and group programmes"),
+    DemoLogin("acme-lab", "demo-lab-interface-pass", "lab",
+              "lab interface: no pages; POST /api/v1/auth/tokens, then POST /api/v1/lab-results"),
 )
 DISPLAY_NAMES = {"admin": "Avery Admin", "maria": "Maria Manager", "carlos": "Carlos Counselor",
-                 "dana": "Dana Counselor"}
+                 "dana": "Dana Counselor", "acme-lab": "ACME Toxicology"}
+# Yesterday afternoon the lab sent two results that cannot be applied, so the review queue has work to show: a
+# record number the clinic does not know, and a barbiturate screen (LOINC 3374-6) outside the built-in map.
+LAB_HELD_CSV = """record_number,accession,collected_at,loinc,result,status
+MRN-4417,ACME-88121,{day}T09:10:00,43984-4,negative,final
+MRN-4417,ACME-88121,{day}T09:10:00,19554-5,negative,final
+{known},ACME-88122,{day}T10:40:00,3374-6,negative,final
+"""
 PATIENT_PASSWORD = "demo-patient-pass"
 
 GOALS = {"key": "goals", "kind": "activity", "label": "treatment-plan activities",
@@ -107,10 +125,19 @@ def load_demo(today: date, seed: int = 2026) -> list[DemoLogin]:
         clinic, made = _open_clinic(today, opening)
     plans, logins = _patients(clinic, made, starts)
     replay([*(patient_story(clinic, plan, random.Random(f"{seed}:{plan.record_number}")) for plan in plans),
-            cabinet_story(clinic, opening)], until=today)
+            cabinet_story(clinic, opening), _lab_upload(clinic, plans[0].record_number)], until=today)
     # The history's report caches and stored streaks were written as of each event's day; bring them to today.
     report_cache.rebuild_all()
     return [*STAFF, *logins]
+
+
+def _lab_upload(clinic: Clinic, known: str) -> Story:
+    """The lab's upload of yesterday afternoon, received as the lab interface sends it (lab_results.receive)."""
+    yesterday = clinic.today - timedelta(days=1)
+    yield at(yesterday, 16, 5)
+    body = LAB_HELD_CSV.format(day=yesterday.isoformat(), known=known).encode()
+    lab_results.receive(body, LabFormat.CSV, sender=clinic.counselors["acme-lab"], source="api",
+                        content_type="text/csv")
 
 
 def _open_clinic(today: date, opening: date) -> tuple[Clinic, list[Program]]:
