@@ -12,9 +12,10 @@ from flask import abort, request
 from sqlalchemy import ColumnElement, false, select, true
 
 from cm_tracker.extensions import db
-from cm_tracker.models import LabResult, Patient, Role, User
+from cm_tracker.models import Consent, LabResult, Patient, Role, User
 from cm_tracker.services.core import audit
 from cm_tracker.services.core.caseload import caseload_filter, on_caseload, sees_every_patient
+from cm_tracker.services.queries import consents as consents_reads
 from cm_tracker.services.queries import records
 from cm_tracker.services.queries.records import PatientRecord
 from cm_tracker.services.usecases.access_log import log_now
@@ -117,6 +118,12 @@ def can_change_caseload(user: User) -> bool:
     return user.role in OVERSIGHT_ROLES
 
 
+def can_manage_consents(user: User) -> bool:
+    """Part 2 consents and disclosures (docs/part2.md): admins, managers and counselors, each for the patients
+    within their reach (`get_patient_for`), so a counselor only for their own caseload."""
+    return user.role in STAFF_ROLES
+
+
 def can_reach_patient(user: User, patient: Patient) -> bool:
     """Staff read the patients on their caseload (admins and managers: every patient); patients use /me only."""
     return is_staff(user) and on_caseload(user, patient)
@@ -193,6 +200,16 @@ def get_patient_for(user: User, patient_id: int, *, write: bool = False) -> Pati
     if not write or request.method in ("GET", "HEAD"):
         log_now("patient.view", user=user, patient_id=patient.id, object_type="patient", object_id=patient.id)
     return patient
+
+
+def get_consent_for(user: User, consent_id: int) -> tuple[Patient, Consent]:
+    """A consent with its patient, through `get_patient_for` (404 outside the user's reach, audited); an unknown id
+    gets the same 404."""
+    patient = get_patient_for(user, consents_reads.consent_patient(consent_id))
+    consent = consents_reads.get_consent(consent_id)
+    if consent is None:  # cannot happen for an id that named a patient (no consent is removed); for the types
+        abort(404)
+    return patient, consent
 
 
 def get_record_for(user: User, kind: type[PatientRecord], record_id: int, *, patient_id: int | None = None,

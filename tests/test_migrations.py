@@ -14,7 +14,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DatabaseError
 
 from config import TestConfig
@@ -109,7 +109,8 @@ def test_revision_files_never_import_the_app() -> None:
         assert "cm_tracker" not in path.read_text(), path.name
 
 
-APPEND_ONLY = ["ledger_entries", "audit_events", "record_versions", "lab_bodies"]
+APPEND_ONLY = ["ledger_entries", "audit_events", "record_versions", "lab_bodies", "consents",
+               "consent_revocations", "disclosures"]
 
 
 def test_every_append_only_model_has_its_guard_here() -> None:
@@ -132,6 +133,8 @@ def _seed(table: str) -> None:
         if table == "lab_bodies":
             conn.execute(text("INSERT INTO lab_bodies (digest, body, size, created_at) "
                               "VALUES ('d', 'x', 1, CURRENT_TIMESTAMP)"))
+        if table in ("consents", "consent_revocations", "disclosures"):
+            _seed_consent(conn, table)
         if table == "ledger_entries":
             conn.execute(text("INSERT INTO patients (display_name, record_number, created_at, version) "
                               "VALUES ('x', 'r1', CURRENT_TIMESTAMP, 1)"))
@@ -143,6 +146,21 @@ def _seed(table: str) -> None:
                               "created_at, version) VALUES (1, 1, '2026-01-05', 'active', '[]', CURRENT_TIMESTAMP, 1)"))
             conn.execute(text("INSERT INTO ledger_entries (patient_id, enrollment_id, created_at, kind, points, "
                               "draws, value_cents, reason) VALUES (1, 1, CURRENT_TIMESTAMP, 'award', 10, 0, 250, 'x')"))
+
+
+def _seed_consent(conn: Connection, table: str) -> None:
+    """A patient's consent, and under it the revocation or the disclosure `table` names (one row in `table`)."""
+    conn.execute(text("INSERT INTO patients (display_name, record_number, created_at, version) "
+                      "VALUES ('x', 'r1', CURRENT_TIMESTAMP, 1)"))
+    conn.execute(text("INSERT INTO consents (patient_id, discloser, information, recipient_kind, recipient, purpose, "
+                      "signed_on, expires_on, created_at) VALUES (1, 'p', 'results', 'named', 'Dr A', 'care', "
+                      "'2026-01-05', '2027-01-05', CURRENT_TIMESTAMP)"))
+    if table == "consent_revocations":
+        conn.execute(text("INSERT INTO consent_revocations (consent_id, revoked_on, note, created_at) "
+                          "VALUES (1, '2026-02-01', '', CURRENT_TIMESTAMP)"))
+    if table == "disclosures":
+        conn.execute(text("INSERT INTO disclosures (patient_id, consent_id, recipient, description, disclosed_on, "
+                          "created_at) VALUES (1, 1, 'Dr A', 'results', '2026-01-10', CURRENT_TIMESTAMP)"))
 
 
 @pytest.mark.parametrize("table", APPEND_ONLY)

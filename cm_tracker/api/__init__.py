@@ -4,6 +4,7 @@ from cm_tracker.api import (  # noqa: F401  (registers the routes)
     activities,
     auth,
     balances,
+    consents,
     events,
     labs,
     openapi,

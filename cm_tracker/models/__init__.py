@@ -1,6 +1,7 @@
 """The data model, one module per concept; importing this package registers every table."""
 
 from cm_tracker.models.audit import AuditEvent, AuditOutcome
+from cm_tracker.models.consents import Consent, ConsentRevocation, Disclosure, RecipientKind
 from cm_tracker.models.events import (
     ActivityStatus,
     AnalyteResult,
@@ -53,14 +54,16 @@ from cm_tracker.models.user import ApiToken, Role, User, UserSession
 
 __all__ = [
     "ActivityStatus", "AnalyteResult", "ApiToken", "AttendanceRecord", "AttendanceStatus", "AuditEvent",
-    "AuditOutcome", "CapWindow", "ClinicClosure", "DilutePolicy", "Draw", "DrawRequest", "Enrollment",
+    "AuditOutcome", "CapWindow", "ClinicClosure", "Consent", "ConsentRevocation", "DilutePolicy", "Disclosure",
+    "Draw", "DrawRequest", "Enrollment",
     "EnrollmentStatus",
     "EnrollmentSummary",
     "EntryKind", "EventOutcome", "EventType", "Excuse", "GoalActivity", "LabAction", "LabBody", "LabFormat",
     "LabMessage", "LabMessageStatus", "LabResult",
     "LedgerEntry", "LoincCode", "Patient", "Program",
     "ProgramTarget",
-    "RecordType", "RecordVersion", "Redemption", "RedemptionStatus", "ReviewStatus", "Reward", "RewardKind", "Role",
+    "RecipientKind", "RecordType", "RecordVersion", "Redemption", "RedemptionStatus", "ReviewStatus", "Reward",
+    "RewardKind", "Role",
     "ScheduleVersion", "ScheduledVisit", "Specimen", "SpecimenResult", "SpecimenStatus", "StockCount",
     "StockMovement", "StockMovementKind", "TargetKind", "TargetState", "TestMethod", "User", "UserSession", "Validity",
     "VisitKind",

@@ -120,6 +120,17 @@ DESK_API = {
     "api.verify_activity": rule("POST", "/activities/{activity}/verify", _WRITE, **_OWN_PAGE),
     "api.reject_activity": rule("POST", "/activities/{activity}/reject", _WRITE, **_OWN_PAGE),
 }
+# Part 2 consents and disclosures (tests/consents): staff within their reach; the revocation names consent 1, which
+# the matrix world lacks (an unknown consent is answered as one out of reach), so only its denials are checked.
+CONSENT_API = {
+    "api.create_consent": rule("POST", "/patients/{patient}/consents", _OWN, **_OWN_PAGE),
+    "api.list_consents": rule("GET", "/patients/{patient}/consents", _OWN, **_OWN_PAGE),
+    "api.revoke_consent": rule("POST", "/consents/1/revocation", _OWN, denials_only=True, **_OWN_PAGE),
+    "api.create_disclosure": rule("POST", "/patients/{patient}/disclosures", _OWN, **_OWN_PAGE),
+    "api.list_disclosures": rule("GET", "/patients/{patient}/disclosures", _OWN, **_OWN_PAGE),
+    "api.my_consents": rule("GET", "/me/consents", {"patient"}),
+    "api.my_disclosures": rule("GET", "/me/disclosures", {"patient"}),
+}
 # The lab pages (/staff/labs): every staff role reviews within their reach; oversight reads the bodies and keeps the
 # LOINC map. Row ids are 1 (no such row in the matrix world): the lab tests cover the allowed calls.
 _OVERSIGHT = {"admin", "manager"}
@@ -219,6 +230,7 @@ API = {
     "api.my_ledger": rule("GET", "/me/ledger", {"patient"}),
     **REWARD_API,
     **DESK_API,
+    **CONSENT_API,
 }
 
 

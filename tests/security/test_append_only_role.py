@@ -1,12 +1,14 @@
 """Append-only against the application itself: on PostgreSQL the app runs as a role that owns nothing and may only
-read and insert the ledger, the audit trail, the record versions and the lab bodies as received (`flask db
-grant-runtime`, README "Production deployment"), so not even the app's own credentials rewrite history; the
-models refuse it on both databases.
+read and insert the ledger, the audit trail, the record versions, the lab bodies as received and the Part 2
+consents, revocations and disclosures (`flask db grant-runtime`, README "Production deployment"), so not even the
+app's own credentials rewrite history; the models refuse it on both databases.
 
 The refusals need the runtime role: run with TEST_POSTGRES_URL and TEST_POSTGRES_RUNTIME_ROLE=1 (scripts/test's
 "postgres" pass does), or they are skipped."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import pytest
 from flask import Flask
@@ -15,8 +17,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 from helpers import api_token
+from worlds.personas import Personas
 
-APPEND_ONLY = ("ledger_entries", "audit_events", "record_versions", "lab_bodies")
+APPEND_ONLY = ("ledger_entries", "audit_events", "record_versions", "lab_bodies", "consents", "consent_revocations",
+               "disclosures")
 NEG = {"cocaine": "negative", "methamphetamine": "negative"}
 
 
@@ -36,15 +40,33 @@ def runtime(app: Flask) -> Engine:
 
 
 @pytest.fixture
-def rows(app: Flask, runtime: Engine, history: object) -> dict[str, int]:
+def rows(app: Flask, runtime: Engine, history: object, personas: Personas) -> dict[str, int]:
     """A row in each append-only table, written by the runtime role (which may insert), counted per table."""
     from cm_tracker.extensions import db
-    from cm_tracker.models import AuditEvent, AuditOutcome, LabBody, RecordType, RecordVersion
+    from cm_tracker.models import (
+        AuditEvent,
+        AuditOutcome,
+        Consent,
+        ConsentRevocation,
+        Disclosure,
+        LabBody,
+        RecipientKind,
+        RecordType,
+        RecordVersion,
+    )
 
     with app.app_context():
         db.session.add(AuditEvent(action="test.row", outcome=AuditOutcome.SUCCESS))
         db.session.add(LabBody(digest="0" * 64, body=b"MSH|", size=4))
         db.session.add(RecordVersion(record_type=RecordType.SPECIMEN, record_id=1, version=1, data={}))
+        consent = Consent(patient_id=personas.patient, discloser="p", information="results",
+                          recipient_kind=RecipientKind.NAMED, recipient="Dr A", purpose="care",
+                          signed_on=date(2026, 1, 5), expires_on=date(2027, 1, 5))
+        db.session.add(consent)
+        db.session.flush()
+        db.session.add(ConsentRevocation(consent_id=consent.id, revoked_on=date(2026, 3, 1)))
+        db.session.add(Disclosure(patient_id=consent.patient_id, consent_id=consent.id, recipient="Dr A",
+                                  description="results", disclosed_on=date(2026, 2, 1)))
         db.session.commit()
     return _counts(runtime)
 
