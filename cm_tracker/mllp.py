@@ -166,8 +166,9 @@ class Listener:
             try:
                 imported = receive(body, LabFormat.HL7V2, sender=None, source=f"mllp {peer}"[:200],
                                    content_type=CONTENT_TYPE)
-            except LabParseError as error:
-                return Reply(AckCode.REJECTED, f"not read: {error.where}: {error.message}", _fresh_id(),
+            except LabParseError as error:  # stored all the same, as a refused message: the ACK names it
+                control_id = f"CMT{error.message_id}" if error.message_id else _fresh_id()
+                return Reply(AckCode.REJECTED, f"not read: {error.where}: {error.message}", control_id,
                              f"unreadable at {error.where}")
             except ServiceError as error:
                 return Reply(AckCode.ERROR, f"refused: {error.message}", _fresh_id(), f"refused ({error.code})")

@@ -18,11 +18,14 @@ Resources of other types are skipped and counted. A malformed body raises LabPar
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cm_tracker.labs.jsonstream import NotAnObject, members
 from cm_tracker.labs.observations import LabObservation, LabParseError, LabStatus, aware, number_of, result_of
 
 LOINC = "http://loinc.org"
@@ -41,41 +44,96 @@ class FhirRead:
 
 
 def read_fhir(body: bytes | str, zone: ZoneInfo) -> FhirRead:
+    read = FhirBody(body, zone)
+    return FhirRead(list(read.observations()), read.skipped)
+
+
+class FhirBody:
+    """A body read a Bundle entry at a time (labs/jsonstream.py), so that a Bundle of any length takes about the
+    memory of one entry: when it is made the body is read through, its entries checked and the Patients and
+    Specimens the Observations refer to kept (only the fields read); `observations()` reads it through again for
+    the Observations, as often as it is called. (The entries of an "entry" key repeated are all read.)"""
+
+    def __init__(self, body: bytes | str, zone: ZoneInfo) -> None:
+        self.body, self.zone, self.skipped = body, zone, 0
+        self._bundled: dict[str, dict[str, Any]] = {}
+        self._single: dict[str, Any] | None = None
+        with _as_lab_errors():
+            self._index()
+
+    def observations(self) -> Iterator[LabObservation]:
+        if self._single is not None:
+            yield _observation(self._single, "Observation", {}, self.zone)
+            return
+        entries = (value for _, value, streamed in members(self.body, "entry") if streamed)
+        for number, entry in enumerate(entries, 1):
+            resource = entry["resource"]
+            if resource.get("resourceType") == "Observation":
+                yield _observation(resource, f"entry {number} (Observation)", self._bundled, self.zone)
+
+    def _index(self) -> None:
+        """Check the body's shape and keep what the Observations refer to; a single Observation is kept whole.
+        The whole body is read first, so that a body that is not JSON is refused as such."""
+        document: dict[str, Any] = {}
+        problem: LabParseError | None = None
+        number = 0
+        for key, value, streamed in members(self.body, "entry"):
+            if not streamed:
+                document[key] = value
+                continue
+            number += 1
+            problem = problem or self._keep(number, value)
+        kind = document.get("resourceType")
+        if kind == "Observation":
+            self._single = document
+            return
+        if kind != "Bundle":
+            raise LabParseError("resourceType", f"expected a Bundle or an Observation, got {kind!r}")
+        if "entry" in document:
+            raise LabParseError("Bundle.entry", "must be a list")
+        if problem is not None:
+            raise problem
+
+    def _keep(self, number: int, entry: Any) -> LabParseError | None:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            return LabParseError(f"entry {number}", "has no resource")
+        if resource.get("resourceType") not in _KEPT:
+            self.skipped += 1
+            return None
+        for name in _names(entry, resource):
+            self._bundled[name] = _referable(resource)
+        return None
+
+
+@contextmanager
+def _as_lab_errors() -> Iterator[None]:
     try:
-        document = json.loads(body)
+        yield
+    except LabParseError:
+        raise
+    except NotAnObject:
+        raise LabParseError("body", "a FHIR resource is a JSON object") from None
     except (ValueError, UnicodeDecodeError) as exc:
         where = f"line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else "body"
         raise LabParseError(where, "not JSON") from None
     except RecursionError:  # "[[[[..." deeper than the interpreter's stack: no FHIR resource nests like that
         raise LabParseError("body", "nested too deeply to be a FHIR resource") from None
-    if not isinstance(document, dict):
-        raise LabParseError("body", "a FHIR resource is a JSON object")
-    kind = document.get("resourceType")
-    if kind == "Observation":
-        read = FhirRead()
-        read.observations.append(_observation(document, "Observation", {}, zone))
-        return read
-    if kind != "Bundle":
-        raise LabParseError("resourceType", f"expected a Bundle or an Observation, got {kind!r}")
-    entries = document.get("entry", [])
-    if not isinstance(entries, list):
-        raise LabParseError("Bundle.entry", "must be a list")
-    read, resources, observations = FhirRead(), {}, []
-    for number, entry in enumerate(entries, 1):
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(resource, dict):
-            raise LabParseError(f"entry {number}", "has no resource")
-        kind = resource.get("resourceType")
-        if kind not in _KEPT:
-            read.skipped += 1
-            continue
-        for name in _names(entry, resource):
-            resources[name] = resource
-        if kind == "Observation":
-            observations.append((number, resource))
-    for number, resource in observations:
-        read.observations.append(_observation(resource, f"entry {number} (Observation)", resources, zone))
-    return read
+
+
+def _referable(resource: dict[str, Any]) -> dict[str, Any]:
+    """What an Observation reads of a resource it refers to (a Specimen's accession and collection time, a
+    Patient's first identifier), so that a Bundle's resources are not all kept."""
+    kind = resource.get("resourceType")
+    if kind == "Specimen":
+        collection = resource.get("collection")
+        return {"resourceType": kind, "accessionIdentifier": resource.get("accessionIdentifier"),
+                "collection": {"collectedDateTime": collection.get("collectedDateTime")}
+                if isinstance(collection, dict) else None}
+    if kind == "Patient":
+        identifiers = resource.get("identifier")
+        return {"resourceType": kind, "identifier": identifiers[:1] if isinstance(identifiers, list) else None}
+    return {"resourceType": kind}
 
 
 def _names(entry: dict[str, Any], resource: dict[str, Any]) -> list[str]:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from cm_tracker.engine.outcomes import POSITIVE, Validity
 from cm_tracker.labs.codes import VALIDITY_CODES, Measure, validity_from_measures
-from cm_tracker.labs.observations import LabObservation, LabStatus
+from cm_tracker.labs.observations import LabObservation, LabStatus, RowProblem
 
 # A specimen's status is the least settled of its results': one preliminary result keeps it pending, and a
 # withdrawal only stands when the lab withdraws every result it sent.
@@ -45,7 +46,7 @@ def group(observations: Iterable[LabObservation], codes: Mapping[str, tuple[str,
     in force (the default and the clinic's own rows)."""
     specimens: dict[str, LabSpecimen] = {}
     for o in observations:
-        key = o.accession or f"(no accession: {o.where})"
+        key = key_of(o)
         found = specimens.get(key)
         if found is None:
             found = specimens[key] = LabSpecimen(key, o.record_number, o.collected_at, o.where)
@@ -64,6 +65,55 @@ def group(observations: Iterable[LabObservation], codes: Mapping[str, tuple[str,
         if LabStatus.WITHDRAWN in specimen.statuses and len(specimen.statuses) > 1:
             specimen.status = min(specimen.statuses - {LabStatus.WITHDRAWN}, key=_ORDER.index)
     return list(specimens.values())
+
+
+def key_of(observation: LabObservation) -> str:
+    """The accession an observation belongs to; one without stands alone, named by where it is."""
+    return observation.accession or f"(no accession: {observation.where})"
+
+
+def in_chunks(read: Callable[[], Iterable[LabObservation | RowProblem]], codes: Mapping[str, tuple[str, ...]],
+              size: int) -> Iterator[list[LabSpecimen] | list[RowProblem]]:
+    """What `group` makes of everything `read()` yields, `size` accessions at a time, holding only what one chunk
+    needs, so that a body of any length takes the same memory: first the rows that could not be read, then the
+    specimens in the order their accessions first appear (as `group`).
+
+    `read` is called twice and must yield the same both times. The first pass keeps only where each accession is
+    last seen; the second keeps an accession's observations until then. Labs send an accession's results together,
+    so a few are kept at a time; one that comes back much later is still one specimen, and holds its followers back
+    until then (the order stays that of first appearance)."""
+    last: dict[str, int] = {}
+    problems: list[RowProblem] = []
+    for number, item in enumerate(read()):
+        if isinstance(item, RowProblem):
+            problems.append(item)
+            if len(problems) == size:
+                yield problems
+                problems = []
+        else:
+            last[key_of(item)] = number
+    if problems:
+        yield problems
+    order: deque[str] = deque()
+    kept: dict[str, list[LabObservation]] = {}
+    ready: list[LabObservation] = []
+    count = 0
+    for number, item in enumerate(read()):
+        if isinstance(item, RowProblem):
+            continue
+        key = key_of(item)
+        if key not in kept:
+            order.append(key)
+            kept[key] = []
+        kept[key].append(item)
+        while order and last[order[0]] <= number:  # the first accession waiting is complete: it goes
+            ready += kept.pop(order.popleft())
+            count += 1
+        if count >= size:
+            yield group(ready, codes)
+            ready, count = [], 0
+    if ready:
+        yield group(ready, codes)
 
 
 def _add(specimen: LabSpecimen, o: LabObservation, codes: Mapping[str, tuple[str, ...]]) -> None:

@@ -54,12 +54,14 @@ class LabObservation:
 
 
 class LabParseError(ValueError):
-    """A body that cannot be read: nothing of it is applied. `where` names the line, segment or field."""
+    """A body that cannot be read: nothing of it is applied. `where` names the line, segment or field;
+    `message_id` the stored message it was refused as, once it was stored (usecases/lab_results.receive)."""
 
     def __init__(self, where: str, message: str) -> None:
         super().__init__(f"{where}: {message}")
         self.where = where
         self.message = message
+        self.message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -170,3 +170,25 @@ def test_a_preliminary_result_leaves_a_final_desk_cup_as_it_is(lab, fmt: str) ->
     assert (str(result.action), result.specimen_id, points(lab)) == ("unchanged", cup, 10)
     assert result.reason == "A preliminary result leaves the final result recorded as it is."
     assert the_specimen(cup).version == 1
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_clinic_code_for_a_programme_targets_analyte_applies_its_result_to_that_analyte(lab, fmt: str) -> None:
+    """The codes page offers the analytes programme targets name (a preset's "alcohol"), and the map applies them."""
+    from cm_tracker.extensions import db
+    from cm_tracker.models import Program, ProgramTarget, ScheduleVersion, Specimen, TargetKind, User
+    from cm_tracker.services.usecases.lab_codes import add_code
+
+    alcohol = ProgramTarget(key="alcohol", label="alcohol", kind=TargetKind.ABSTINENCE, analytes=["alcohol"],
+                            position=9)
+    alcohol.schedule_versions.append(ScheduleVersion(version=1, effective_on=COLLECTED.date(), schedule={
+        "kind": "escalating", "start": 10, "step": 5, "bonus_every": 3, "bonus": 40}))
+    program = db.session.get(Program, lab.clinic.program_id)
+    program.targets.append(alcohol)
+    db.session.commit()
+    add_code("96633-3", "alcohol", "Acme ethyl glucuronide", actor=db.session.get(User, lab.staff_id))
+    [result] = send(lab, body(fmt, [*NEGATIVE, ("96633-3", "POS")]), fmt).results
+    assert (str(result.action), result.outcomes["alcohol"]) == ("created", "failure")
+    specimen = db.session.get(Specimen, result.specimen_id)
+    assert {r.analyte: str(r.result) for r in specimen.results} == {
+        "alcohol": "positive", "cocaine": "negative", "methamphetamine": "negative"}

@@ -279,7 +279,25 @@ def test_a_held_result_sent_again_is_not_queued_twice(lab) -> None:
     first = send(lab, sample("csv"), "csv")
     again = send(lab, sample("csv"), "csv")
     assert [(r.accession, str(r.action)) for r in again.results] == [
-        ("ACC-1002", "unchanged"), ("ACC-1001", "unchanged"), ("ACC-1003", "unchanged")]
-    assert again.results[0].reason == "The same result is already waiting for review."
+        ("ACC-1002", "held"), ("ACC-1001", "unchanged"), ("ACC-1003", "held")]
+    assert [r.held_id for r in again.results] == [r.held_id for r in first.results]
+    assert again.held == 2 and again.results[0].reason == "The same result already waits for review since 2026-12-01."
     waiting = db.session.query(LabResult).filter_by(review_status="waiting").all()
     assert sorted(r.id for r in waiting) == sorted(r.held_id for r in first.results if r.held_id)
+
+
+def test_a_held_result_sent_again_is_held_once_more_in_every_format(lab) -> None:
+    """The sender is told the result waits for review (HL7: AE), with the row that waits, not that it was
+    applied."""
+    from cm_tracker.extensions import db
+    from cm_tracker.models import LabMessage, LabResult
+
+    unknown = [("99999-9", "POS")]
+    for fmt in FORMATS:
+        first = send(lab, body(fmt, unknown, accession=f"ACC-{fmt}"), fmt)
+        again = send(lab, body(fmt, unknown, accession=f"ACC-{fmt}"), fmt)
+        [held], [repeat] = first.results, again.results
+        assert (str(repeat.action), repeat.held_id, repeat.specimen_id) == ("held", held.held_id, None)
+        assert repeat.reason == "The same result already waits for review since 2026-12-01."
+        assert str(db.session.get(LabMessage, again.message_id).status) == "held"
+    assert db.session.query(LabResult).filter_by(review_status="waiting").count() == len(FORMATS)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from cm_tracker.labs.observations import LabParseError
 from labs.lab_bodies import METH, NEGATIVE, body
 from labs.test_lab_apply import send
 
@@ -126,3 +127,46 @@ def test_a_csv_row_that_could_not_be_read_cannot_be_applied_only_dismissed(lab) 
     with pytest.raises(Conflict) as refused:
         apply_again(held, actor=_staff(lab))
     assert refused.value.code == "unreadable"
+
+
+def test_a_result_no_longer_waiting_is_refused_before_its_body_is_read_again(lab, monkeypatch) -> None:
+    from cm_tracker.extensions import db
+    from cm_tracker.models import Patient
+    from cm_tracker.services.core.errors import Conflict
+    from cm_tracker.services.usecases import lab_review
+
+    held = _held(lab, body("hl7v2", NEGATIVE, record_number="MRN-404"))
+    lab_review.dismiss(held, "wrong clinic", actor=_staff(lab))
+    monkeypatch.setattr(lab_review, "read_again", lambda *_: pytest.fail("the body was read again"))
+    for attempt in (lambda: lab_review.apply_again(held, actor=_staff(lab)),
+                    lambda: lab_review.match_to_patient(held, db.session.get(Patient, lab.clinic.patient_id),
+                                                        actor=_staff(lab))):
+        with pytest.raises(Conflict) as refused:
+            attempt()
+        assert refused.value.code == "not_waiting"
+
+
+@pytest.mark.parametrize("failure", [LabParseError("line 1", "garbled"), IndexError("a reader's bug")],
+                         ids=["unreadable", "reader failing"])
+def test_a_stored_body_that_no_longer_reads_is_a_conflict_and_stays_waiting(lab, monkeypatch, failure) -> None:
+    """A body held once may not read again (a reader changed since): staff are told, the result keeps waiting."""
+    from cm_tracker.extensions import db
+    from cm_tracker.models import LabResult, Patient
+    from cm_tracker.services.core.errors import Conflict
+    from cm_tracker.services.usecases import lab_results
+    from cm_tracker.services.usecases.lab_review import apply_again, match_to_patient
+
+    held = _held(lab, body("hl7v2", NEGATIVE, record_number="MRN-404"))
+
+    def fails(text: str) -> list[str]:
+        raise failure
+
+    monkeypatch.setattr(lab_results, "split_messages", fails)
+    for attempt in (lambda: apply_again(held, actor=_staff(lab)),
+                    lambda: match_to_patient(held, db.session.get(Patient, lab.clinic.patient_id),
+                                             actor=_staff(lab))):
+        with pytest.raises(Conflict) as refused:
+            attempt()
+        assert refused.value.code == "unreadable" and "cannot be read again (" in refused.value.message
+    db.session.expire_all()
+    assert str(db.session.get(LabResult, held.id).review_status) == "waiting"

@@ -190,6 +190,12 @@ def test_an_unreadable_segment_is_answered_ar_naming_it(app, personas, listener)
     answer = _send(listener.port, ORU.replace(b"||||||F\rNTE", b"||||||Q\rNTE"))
     assert (answer.code, answer.their_id) == ("AR", "ACME-000123")
     assert "OBX-11" in answer.note
+    with app.app_context():  # the body is kept as a refused message, and the ACK names it
+        from cm_tracker.extensions import db
+        from cm_tracker.models import LabMessage
+
+        refused = db.session.query(LabMessage).one()
+        assert (str(refused.status), answer.control_id) == ("refused", f"CMT{refused.id}")
     assert _specimen(app, personas.patient, "ACC-1001") is None
 
 

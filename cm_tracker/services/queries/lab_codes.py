@@ -10,8 +10,10 @@ from sqlalchemy.orm import aliased
 
 from cm_tracker.extensions import db
 from cm_tracker.labs.codes import DEFAULT_ANALYTE_CODES, VALIDITY_CODES
-from cm_tracker.models import LoincCode, ProgramTarget, User
-from cm_tracker.services.core.lab_map import ANALYTE_KEYS
+from cm_tracker.models import LoincCode, User
+from cm_tracker.services.core.lab_map import analyte_keys
+
+__all__ = ["BuiltIn", "ClinicCode", "analyte_keys", "built_in", "clinic_codes", "find_code", "is_built_in"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +58,3 @@ def find_code(code: str) -> ClinicCode | None:
                                .outerjoin(adder, LoincCode.added_by_id == adder.id)
                                .where(LoincCode.code == code)).first()
     return ClinicCode(found[0], found[1] or "") if found else None
-
-
-def analyte_keys() -> tuple[str, ...]:
-    """The keys a clinic code may count for: the default map's, and any a programme's abstinence target names
-    (one statement)."""
-    named = {str(a) for analytes in db.session.scalars(select(ProgramTarget.analytes)) for a in analytes or ()}
-    return tuple(sorted(set(ANALYTE_KEYS) | named))
-

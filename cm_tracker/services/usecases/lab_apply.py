@@ -50,12 +50,33 @@ from cm_tracker.services.usecases.specimens import (
     revise_specimen,
 )
 
-__all__ = ["LabResultOutcome", "apply_plans"]
+__all__ = ["LabResultOutcome", "Posted", "apply_plans"]
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """A ledger entry a result posted, as plain values: a message is written in chunks whose rows the session
+    then forgets, and the answer names every entry (the API's `Award`, api/events.entry_summary)."""
+
+    kind: EntryKind
+    target_key: str | None
+    points: int
+    draws: int
+    value_cents: int
+    reason: str
+    event_type: EventType | None
+    event_id: int | None
+
+    @classmethod
+    def of(cls, entry: LedgerEntry) -> Posted:
+        return cls(entry.kind, entry.target_key, entry.points, entry.draws, entry.value_cents, entry.reason,
+                   entry.event_type, entry.event_id)
+
+
+@dataclass(slots=True)
 class LabResultOutcome:
-    """What one accession did (api: Lab results, `results[]`); `held_id` is the held LabResult row's id."""
+    """What one accession did (api: Lab results, `results[]`); `held_id` is the LabResult row that waits for
+    review (this one's, or the same result's sent before)."""
 
     accession: str
     record_number: str | None
@@ -63,8 +84,8 @@ class LabResultOutcome:
     specimen_id: int | None
     action: LabAction
     outcomes: dict[str, str] = field(default_factory=dict)
-    awards: list[LedgerEntry] = field(default_factory=list)
-    adjustments: list[LedgerEntry] = field(default_factory=list)
+    awards: list[Posted] = field(default_factory=list)
+    adjustments: list[Posted] = field(default_factory=list)
     reason: str | None = None
     held_id: int | None = None
 
@@ -88,8 +109,9 @@ def apply_plans(message_id: int, plans: list[Plan], *, lab: str,
     db.session.flush()
     for plan, row in rows:
         if plan.action == LabAction.HELD:
+            waiting = {"waiting_id": plan.waiting_id} if plan.waiting_id else {}
             audit.record("lab.hold", user=actor, patient_id=row.patient_id, object_type="lab_result",
-                         object_id=row.id, detail={"accession": row.accession, "reason": row.reason})
+                         object_id=row.id, detail={"accession": row.accession, "reason": row.reason, **waiting})
     outcomes = _Outcomes(posted)
     return [(outcomes.of(plan, row), row) for plan, row in rows]
 
@@ -238,7 +260,7 @@ def _row(message_id: int, plan: Plan) -> LabResult:
         patient_id=plan.patient.id if plan.patient else None,
         specimen_id=plan.specimen.id if plan.specimen and not held else None, action=plan.action,
         reason=storable(plan.reason or ""), content=plan.content, content_digest=plan.digest,
-        review_status=ReviewStatus.WAITING if held else None)
+        review_status=ReviewStatus.WAITING if held and plan.waiting_id is None else None)
 
 
 class _Outcomes:
@@ -256,9 +278,9 @@ class _Outcomes:
             accession=plan.accession, record_number=plan.record_number,
             patient_id=plan.patient.id if plan.patient else None, specimen_id=specimen.id if specimen else None,
             action=plan.action or LabAction.HELD, outcomes=self._outcomes(specimen) if specimen else {},
-            awards=[e for e in entries if e.kind == EntryKind.AWARD],
-            adjustments=[e for e in entries if e.kind != EntryKind.AWARD], reason=plan.reason,
-            held_id=row.id if plan.action == LabAction.HELD else None)
+            awards=[Posted.of(e) for e in entries if e.kind == EntryKind.AWARD],
+            adjustments=[Posted.of(e) for e in entries if e.kind != EntryKind.AWARD], reason=plan.reason,
+            held_id=(plan.waiting_id or row.id) if plan.action == LabAction.HELD else None)
 
     def _outcomes(self, specimen: Specimen) -> dict[str, str]:
         program = specimen.enrollment.program

@@ -18,6 +18,7 @@ from cm_tracker.labs.codes import DEFAULT_ANALYTE_CODES, VALIDITY_CODES
 from cm_tracker.models import LoincCode, User
 from cm_tracker.services.core import audit
 from cm_tracker.services.core.errors import NotFound, ValidationFailed
+from cm_tracker.services.core.lab_map import analyte_keys
 from cm_tracker.services.queries import lab_codes as lab_codes_reads
 from cm_tracker.validation import has_control_characters, has_lone_surrogate
 
@@ -59,7 +60,7 @@ def add_code(code: str, analyte: str, note: str, *, actor: User) -> LoincCode:
     problems: dict[str, str] = {}
     if (problem := code_problem(code)) is not None:
         problems["code"] = problem
-    if analyte not in lab_codes_reads.analyte_keys():
+    if analyte not in analyte_keys():
         problems["analyte"] = "Choose the analyte this code is a result for."
     if len(note) > NOTE_MAX or has_control_characters(note) or has_lone_surrogate(note):
         problems["note"] = f"Keep the note to one line of at most {NOTE_MAX} characters."

@@ -10,7 +10,7 @@ enrolments to be written locked (in id order), the specimens at the new ones' co
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -69,9 +69,10 @@ class Plan:
     enrollment: Enrollment | None = None
     specimen: Specimen | None = None  # the specimen the result changes (None for a new one)
     data: SpecimenInput | None = None  # what is written
+    waiting_id: int | None = None  # held: the same result sent before, which still waits for review
 
     def hold(self, reason: str) -> Plan:
-        self.action, self.reason, self.data = LabAction.HELD, reason, None
+        self.action, self.reason, self.data, self.waiting_id = LabAction.HELD, reason, None, None
         return self
 
 
@@ -89,9 +90,11 @@ def problem_plan(problem: RowProblem) -> Plan:
     return plan.hold(f"{where}: {content['problem']}")
 
 
-def plan_all(plans: list[Plan], *, patient: Patient | None = None) -> list[Plan]:
-    """Decide every plan (in place) and lock the enrolments that will be written; `patient` (staff matched a held
-    result to a patient) stands for the record number.
+def plan_all(plans: list[Plan], *, patient: Patient | None = None,
+             lock: Callable[[Iterable[int]], None] = lock_enrollments) -> list[Plan]:
+    """Decide every plan (in place) and lock the enrolments that will be written (`lock`: a message written in
+    chunks locks once, usecases/lab_results.py); `patient` (staff matched a held result to a patient) stands for
+    the record number.
 
     As at the desk, the changes are computed before the locks (docs/architecture.md, "Writes: compute, then lock"):
     a change is written only if its specimen's version is still the one read (lab_apply claims it), and a message
@@ -106,7 +109,7 @@ def plan_all(plans: list[Plan], *, patient: Patient | None = None) -> list[Plan]
     placed = [p for p in open_ if p.action is None]
     _decide_changes([p for p in placed if p.specimen is not None])
     new = [p for p in placed if p.specimen is None]
-    lock_enrollments(p.enrollment.id for p in placed if p.enrollment and (p in new or p.action in CHANGES))
+    lock([p.enrollment.id for p in placed if p.enrollment and (p in new or p.action in CHANGES)])
     taken = _at_times(new)
     for plan in new:
         _decide_new(plan, taken)
@@ -115,13 +118,18 @@ def plan_all(plans: list[Plan], *, patient: Patient | None = None) -> list[Plan]
 
 
 def _already_waiting(held: list[Plan]) -> None:
-    """A held result sent again (the same body twice) is not queued twice: it is unchanged, the first one waits."""
-    waiting = set(_chunked_rows({p.digest for p in held}, lambda part: select(
-        LabResult.accession, LabResult.content_digest).where(
-            LabResult.review_status == ReviewStatus.WAITING, LabResult.content_digest.in_(part))))
+    """A held result sent again while the first still waits is held again, not queued twice: it names the row that
+    waits (the sender is told it waits for review, not that it was applied)."""
+    waiting = {(accession, digest): (row_id, since) for row_id, accession, digest, since in chunked_rows(
+        {p.digest for p in held}, lambda part: select(
+            LabResult.id, LabResult.accession, LabResult.content_digest, LabResult.created_at).where(
+                LabResult.review_status == ReviewStatus.WAITING, LabResult.content_digest.in_(part))
+        .order_by(LabResult.id.desc()))}
     for plan in held:
-        if (plan.accession, plan.digest) in waiting:
-            plan.action, plan.reason = LabAction.UNCHANGED, "The same result is already waiting for review."
+        found = waiting.get((plan.accession[:64], plan.digest))
+        if found is not None:
+            plan.waiting_id = found[0]
+            plan.reason = f"The same result already waits for review since {clinic_date(found[1]):%Y-%m-%d}."
 
 
 def _held_by_content(plan: Plan) -> bool:
@@ -240,7 +248,7 @@ def _last_digests(plans: list[Plan]) -> dict[tuple[int, str], str]:
     """The content last applied per (patient, accession): the same again is unchanged."""
     last: dict[tuple[int, str], str] = {}
     ids = {p.specimen.id for p in plans if p.specimen}
-    for patient_id, accession, digest in _chunked_rows(ids, lambda part: select(
+    for patient_id, accession, digest in chunked_rows(ids, lambda part: select(
             LabResult.patient_id, LabResult.accession, LabResult.content_digest).where(
                 LabResult.specimen_id.in_(part), LabResult.action != LabAction.HELD).order_by(LabResult.id)):
         last[(patient_id, accession)] = digest
@@ -261,9 +269,13 @@ def _parts(values: Iterable[T]) -> Iterator[list[T]]:
         yield ordered[start:start + CHUNK]
 
 
-def _chunked_rows(values: Iterable[Any], query: Any) -> Iterator[tuple[Any, ...]]:
+def chunked_rows(values: Iterable[Any], query: Any, *, scalars: bool = False) -> Iterator[Any]:
+    """The rows (or with `scalars` the first values) of `query(part)` for each part of `values` in turn."""
     for part in _parts(values):
-        yield from (tuple(row) for row in db.session.execute(query(part)))
+        if scalars:
+            yield from db.session.scalars(query(part))
+        else:
+            yield from (tuple(row) for row in db.session.execute(query(part)))
 
 
 def _chunked(values: Iterable[Any], query: Any) -> Iterator[Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from cm_tracker.extensions import db
+from cm_tracker.labs.observations import LabParseError
 from cm_tracker.models import LabAction, LabMessage, LabResult, Patient, ReviewStatus, User
 from cm_tracker.services.core import audit
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
@@ -46,9 +47,15 @@ def dismiss(result: LabResult, reason: str, *, actor: User) -> None:
 
 
 def _apply(result: LabResult, patient: Patient | None, *, actor: User, action: str) -> LabResultOutcome:
+    if result.review_status != ReviewStatus.WAITING:  # before reading the body again: _claim decides at the end
+        raise Conflict(_NOT_WAITING, code="not_waiting")
     message = db.session.get(LabMessage, result.message_id)
     assert message is not None
-    plan, lab = read_again(message, result.accession) if "problem" not in result.content else (None, "")
+    try:
+        plan, lab = read_again(message, result.accession) if "problem" not in result.content else (None, "")
+    except LabParseError as error:  # the stored body no longer reads (a reader changed since it was held)
+        raise Conflict(f"The stored message cannot be read again ({error.where}: {error.message}), so there is "
+                       "nothing to apply: dismiss it, and have the lab send it again.", code="unreadable") from None
     if plan is None:
         raise Conflict("This row could not be read, so there is nothing to apply: dismiss it, and have the lab "
                        "send it again.", code="unreadable")
@@ -84,6 +91,9 @@ def _still_waiting(result: LabResult, outcome: LabResultOutcome, actor: User, ac
     return outcome
 
 
+_NOT_WAITING = "This result is no longer waiting for review: someone resolved it already."
+
+
 def _claim(result: LabResult, status: ReviewStatus, actor: User) -> None:
     """Move the result out of the queue only if it is still waiting (one conditional UPDATE), so two people
     resolving it at once cannot both succeed."""
@@ -94,6 +104,5 @@ def _claim(result: LabResult, status: ReviewStatus, actor: User) -> None:
         .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
         db.session.rollback()
-        raise Conflict("This result is no longer waiting for review: someone resolved it already.",
-                       code="not_waiting")
+        raise Conflict(_NOT_WAITING, code="not_waiting")
     result.review_status, result.reviewed_by_id, result.reviewed_at = status, actor.id, now
