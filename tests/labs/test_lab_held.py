@@ -120,7 +120,11 @@ def test_what_cannot_be_applied_is_held_with_a_plain_reason(lab, fmt: str, chang
     results = change.pop("results", NEGATIVE)
     [held] = send(lab, body(fmt, results, **change), fmt).results
     assert str(held.action) == "held" and held.reason.startswith(reason)
-    assert str(held_row(held.held_id).review_status) == "waiting"
+    row = held_row(held.held_id)
+    assert str(row.review_status) == "waiting"
+    # A held result of a known record number names its patient (the queue shows them; their counselor sees it).
+    assert (row.patient_id is None) == ("record_number" in change)
+    assert held.patient_id == row.patient_id
 
 
 def test_an_accession_of_another_patients_specimen_is_held(lab) -> None:

@@ -99,8 +99,11 @@ def plan_all(plans: list[Plan], *, patient: Patient | None = None,
     As at the desk, the changes are computed before the locks (docs/architecture.md, "Writes: compute, then lock"):
     a change is written only if its specimen's version is still the one read (lab_apply claims it), and a message
     that changes nothing (the same body again) locks nothing. New specimens are checked under the locks."""
-    open_ = [p for p in plans if p.lab is not None and _held_by_content(p)]
-    _find_patients(open_, patient)
+    readable = [p for p in plans if p.lab is not None]
+    open_ = [p for p in readable if _held_by_content(p)]
+    # Every readable result is given its patient, a held one too: the queue names the patient, and the patient's
+    # counselor sees it (permissions.lab_result_scope) and counts it on the caseload.
+    _find_patients(readable, patient)
     open_ = [p for p in open_ if p.patient is not None]
     episodes = _episodes({p.patient.id for p in open_ if p.patient})
     accessions = _by_accession([p.accession for p in open_])
@@ -147,7 +150,7 @@ def _find_patients(plans: list[Plan], patient: Patient | None) -> None:
             Patient.record_number.in_(part)))}
     for plan in plans:
         plan.patient = patient or found.get(plan.record_number or "")
-        if plan.patient is None:
+        if plan.patient is None and plan.action != LabAction.HELD:
             plan.hold(f"Unknown record number {plan.record_number!r}: no patient has it.")
 
 
