@@ -170,6 +170,13 @@ def api_bodies(m: dict[str, int]) -> dict[str, dict[str, Any]]:
         "api.activity_evidence": {"version": 1, "evidence_note": "Seen"},
         "api.verify_activity": {"version": 1, "occurred_at": _now(), "note": "n"},
         "api.reject_activity": {"version": 1, "reason": "No letter"},
+        "api.create_consent": {"recipient": "Dr Ana Ruiz", "recipient_kind": "named", "purpose": "Care",
+                               "information": "Results", "signed_on": _day(-1), "expires_on": _day(300),
+                               "expiry_event": "Discharge", "discloser": "The clinic"},
+        "api.revoke_consent": {"revoked_on": _day(), "note": "Asked in person"},
+        # Consent 1 is not the matrix world's: refused for the rule (409 no_consent), past every shape check.
+        "api.create_disclosure": {"consent_id": 1, "recipient": "Dr Ana Ruiz", "description": "Results",
+                                  "disclosed_on": _day()},
         # A FHIR Bundle of one Observation of Pat's (MRN-001): the sweep's junk goes into its top-level fields.
         "api.receive_lab_results": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
             "resourceType": "Observation", "status": "final", "identifier": [{"value": "ACC-JUNK"}],
