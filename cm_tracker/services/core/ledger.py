@@ -64,6 +64,17 @@ def enrollment_version(enrollment_id: int) -> int:
 _VERSION = select(Enrollment.__table__.c.version).where(Enrollment.__table__.c.id == bindparam("enrollment_id"))
 
 
+def enrollment_versions(enrollment_ids: Sequence[int]) -> dict[int, int]:
+    """enrollment_version of many enrollments, in one statement."""
+    db.session.flush()
+    found = dict(db.session.execute(_VERSIONS, {"ids": list(enrollment_ids)}).all()) if enrollment_ids else {}
+    return {eid: int(found.get(eid) or 0) for eid in enrollment_ids}
+
+
+_VERSIONS = select(Enrollment.__table__.c.id, Enrollment.__table__.c.version).where(
+    Enrollment.__table__.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def claim_enrollment(enrollment_id: int, version: int) -> bool:
     """lock_enrollment for a write computed before it locked: the version moves on only if it is still `version`,
     that is, if no other write of the enrollment committed since the caller read what it computed from. False means
@@ -101,6 +112,21 @@ def enrollment_ledger(enrollment_id: int) -> list[LedgerRow]:
     prizes and manual credits that use the cap, and the report cache's ledger totals all come from these rows."""
     db.session.flush()  # as the ORM's autoflush did before this statement on the table's columns (see above)
     return [LedgerRow(*row) for row in db.session.execute(_ENROLLMENT_LEDGER, {"enrollment_id": enrollment_id})]
+
+
+def enrollment_ledgers(enrollment_ids: Sequence[int]) -> dict[int, list[LedgerRow]]:
+    """enrollment_ledger of many enrollments, in one statement (a lab's chunk re-evaluates dozens at once)."""
+    found: dict[int, list[LedgerRow]] = {eid: [] for eid in enrollment_ids}
+    if not found:
+        return found
+    db.session.flush()
+    for enrollment_id, *row in db.session.execute(_ENROLLMENTS_LEDGER, {"ids": list(found)}):
+        found[enrollment_id].append(LedgerRow(*row))
+    return found
+
+
+_ENROLLMENTS_LEDGER = select(_l.enrollment_id, *_ENROLLMENT_LEDGER.selected_columns).where(
+    _l.enrollment_id.in_(bindparam("ids", expanding=True)))
 
 
 def held_of(rows: Iterable[LedgerRow]) -> dict[tuple[str, int, str], Held]:

@@ -68,6 +68,18 @@ def stored_states(enrollment_id: int) -> dict[str, TargetState]:
 _OWN_STATES = select(TargetState).where(TargetState.enrollment_id == bindparam("enrollment_id"))
 
 
+def stored_states_many(enrollment_ids: Sequence[int]) -> dict[int, dict[str, TargetState]]:
+    """stored_states of many enrolments, in one statement."""
+    found: dict[int, dict[str, TargetState]] = {eid: {} for eid in enrollment_ids}
+    if found:
+        for state in db.session.scalars(_MANY_STATES, {"ids": list(found)}):
+            found[state.enrollment_id][state.target_key] = state
+    return found
+
+
+_MANY_STATES = select(TargetState).where(TargetState.enrollment_id.in_(bindparam("ids", expanding=True)))
+
+
 def store_states(enrollment: Enrollment, rules: ProgramRules, evaluation: ProgramEvaluation,
                  events: Mapping[Hashable, Sequence[TargetEvent]], on: date,
                  held: dict[str, TargetState] | None = None) -> None:

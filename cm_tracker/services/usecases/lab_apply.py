@@ -39,7 +39,7 @@ from cm_tracker.services.core.visit_links import open_test_visits, visit_for
 from cm_tracker.services.queries.correction_reasons import lab_reason
 from cm_tracker.services.usecases.lab_content import storable
 from cm_tracker.services.usecases.lab_plan import CHANGES, Plan
-from cm_tracker.services.usecases.reevaluation import reevaluate_and_refresh
+from cm_tracker.services.usecases.reevaluation import Prepared, prepare_many, reevaluate_and_refresh
 from cm_tracker.services.usecases.specimens import (
     NewSpecimen,
     abstinence_analytes,
@@ -129,9 +129,13 @@ def _write_all(plans: list[Plan], *, lab: str, actor: User | None) -> dict[int, 
     try:
         with db.session.begin_nested():
             _write_batch(plans, reasons, lab=lab, actor=actor)
+            # Read after the writes (flushed) and under the enrolments' locks (lab_plan.plan_all): the history is
+            # the one a re-evaluation would read, for every enrolment of the chunk at once.
+            prepared = prepare_many([groups[eid][0].enrollment for eid in sorted(groups)], locked=True)
             posted: dict[int, list[LedgerEntry]] = {}
             for enrollment_id in sorted(groups):
-                posted.update(_reevaluate(groups[enrollment_id], reasons[enrollment_id], actor))
+                posted.update(_reevaluate(groups[enrollment_id], reasons[enrollment_id], actor,
+                                          prepared[enrollment_id]))
             return posted
     except (ServiceError, IntegrityError):
         for plan in plans:
@@ -180,11 +184,14 @@ def _revise(plan: Plan, reason: str, actor: User | None) -> None:
     revise_specimen(specimen, plan.data, reason=reason, actor=actor)
 
 
-def _reevaluate(plans: list[Plan], because: str, actor: User | None) -> dict[int, list[LedgerEntry]]:
+def _reevaluate(plans: list[Plan], because: str, actor: User | None,
+                prepared: Prepared | None = None) -> dict[int, list[LedgerEntry]]:
+    """One enrolment's re-evaluation, from `prepared` when it was read after its specimens were written (so it holds
+    them already: no rows to add), else reading now."""
     enrollment = plans[0].enrollment
     assert enrollment is not None
     because = because or entered_late(min(p.data.collected_at for p in plans if p.data))
-    return _share(plans, reevaluate_and_refresh(enrollment, because=because, actor=actor))
+    return _share(plans, reevaluate_and_refresh(enrollment, because=because, actor=actor, prepared=prepared))
 
 
 def _apply_enrollment(plans: list[Plan], because: str, *, lab: str,

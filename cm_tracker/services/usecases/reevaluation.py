@@ -23,14 +23,20 @@ from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.evaluation import Snapshot, reevaluate
 from cm_tracker.services.core.events import ActivityRow, AttendanceRow, SpecimenRow
 from cm_tracker.services.core.ledger import claim_enrollment, lock_enrollment
-from cm_tracker.services.core.target_states import store_states, stored_states
-from cm_tracker.services.queries.reports.cache import CacheRead, facts_of_rows, read_cache, refresh_outcomes
+from cm_tracker.services.core.target_states import store_states, stored_states, stored_states_many
+from cm_tracker.services.queries.reports.cache import (
+    CacheRead,
+    facts_of_rows,
+    read_cache,
+    read_caches,
+    refresh_outcomes,
+)
 
 # How often a write computed before it locked starts again because another write of the same enrollment committed
 # first; after that it locks first and reads under the lock, as a write did before, so it always gets through.
 OPTIMISTIC_ATTEMPTS = 3
 
-__all__ = ["Prepared", "attempts", "claim", "reevaluate_and_refresh"]
+__all__ = ["Prepared", "attempts", "claim", "prepare_many", "reevaluate_and_refresh"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,18 @@ def _prepare(enrollment: Enrollment) -> Prepared:
     cache = read_cache(enrollment.id, facts=facts_of_rows(rows.specimens, rows.attendance, rows.activities),
                        ledger=history.ledger)
     return Prepared(history, cache, stored_states(enrollment.id))
+
+
+def prepare_many(enrollments: Sequence[Enrollment], *, locked: bool = False) -> dict[int, Prepared]:
+    """`_prepare` of many enrollments, by id, in a fixed handful of statements whatever their number (a lab's chunk
+    re-evaluates dozens at once); `locked` when the caller holds their locks already (nothing to claim)."""
+    histories = evaluation.prepare_many(enrollments)
+    ids = list(histories)
+    caches = read_caches(ids, ledgers={eid: h.ledger for eid, h in histories.items()},
+                         facts={eid: facts_of_rows(h.rows.specimens, h.rows.attendance, h.rows.activities)
+                                for eid, h in histories.items()})
+    states = stored_states_many(ids)
+    return {eid: Prepared(history, caches[eid], states[eid], locked) for eid, history in histories.items()}
 
 
 def attempts(enrollment: Enrollment) -> Iterator[Prepared]:

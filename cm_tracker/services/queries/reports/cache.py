@@ -90,11 +90,44 @@ def read_cache(enrollment_id: int, *, facts: Mapping[Hashable, EventFacts] | Non
     )  # fmt: skip
 
 
+def read_caches(enrollment_ids: Sequence[int], *, facts: Mapping[int, Mapping[Hashable, EventFacts]],
+                ledgers: Mapping[int, Sequence[Entry]]) -> dict[int, CacheRead]:
+    """read_cache of many enrolments, by id, each with its `facts` and `ledger` as read already, in a fixed handful
+    of statements whatever their number (a lab's chunk re-evaluates dozens at once)."""
+    if not enrollment_ids:
+        return {}
+    today = clinic_today()
+    visits = _visits_of_many(enrollment_ids, today)
+    bound = {"ids": list(enrollment_ids)}
+    outcomes: dict[int, dict[Hashable, Any]] = {eid: {} for eid in enrollment_ids}
+    weeks: dict[int, dict[Hashable, Any]] = {eid: {} for eid in enrollment_ids}
+    summaries: dict[int, dict[Hashable, Any]] = {eid: {} for eid in enrollment_ids}
+    for r in db.session.execute(_MANY_OUTCOMES, bound):
+        outcomes[r.enrollment_id][(r.target_key, str(r.event_type), r.event_id)] = r
+    for r in db.session.execute(_MANY_WEEKS, bound):
+        weeks[r.enrollment_id][r.week_on] = r
+    for r in db.session.execute(_MANY_SUMMARIES, bound):
+        summaries[r.enrollment_id][r.enrollment_id] = r
+    read = {}
+    for eid in enrollment_ids:
+        ledger = ledgers[eid]
+        others = [(r.id, r.kind, r.occurred_at or r.created_at, r.points, r.value_cents)
+                  for r in ledger if r.kind in OTHER_KINDS]
+        scheduled, excused, days = visits[eid]
+        read[eid] = CacheRead(today, dict(facts[eid]), scheduled, excused, days, max((r.id for r in ledger),
+                              default=None), sorted(others), outcomes[eid], weeks[eid], summaries[eid])
+    return read
+
+
 _o, _w, _m = EventOutcome.__table__, EnrollmentWeek.__table__, EnrollmentSummary.__table__
 # Built once: a desk entry reads them before it locks.
 _OUTCOMES = select(*_o.c).where(_o.c.enrollment_id == bindparam("enrollment_id"))
 _WEEKS = select(*_w.c).where(_w.c.enrollment_id == bindparam("enrollment_id"))
 _SUMMARY = select(*_m.c).where(_m.c.enrollment_id == bindparam("enrollment_id"))
+_MANY_IDS = bindparam("ids", expanding=True)
+_MANY_OUTCOMES = select(*_o.c).where(_o.c.enrollment_id.in_(_MANY_IDS))
+_MANY_WEEKS = select(*_w.c).where(_w.c.enrollment_id.in_(_MANY_IDS))
+_MANY_SUMMARIES = select(*_m.c).where(_m.c.enrollment_id.in_(_MANY_IDS))
 
 
 def refresh_outcomes(enrollment: Enrollment, evaluation: ProgramEvaluation, read: CacheRead | None = None, *,
@@ -160,6 +193,36 @@ _EXCUSED = union_all(
     select(literal(False).label("closure"), _x.excused_on.label("on")).where(
         _x.enrollment_id == bindparam("enrollment_id"), _x.revoked_at.is_(None)),
     select(literal(True), _c.closed_on).where(_c.closed_on >= bindparam("first"), _c.closed_on < bindparam("before")))
+
+
+def _visits_of_many(enrollment_ids: Sequence[int], before: date) -> dict[int, tuple[list[date], set[date], int]]:
+    """_visits_of of many enrolments, in three statements at most."""
+    db.session.flush()
+    due: dict[int, list[tuple[date, str]]] = {eid: [] for eid in enrollment_ids}
+    for eid, on, kind in db.session.execute(_MANY_VISITS, {"ids": list(due), "before": before}):
+        due[eid].append((on, kind))
+    scheduled = {eid: [on for on, kind in visits if kind == VisitKind.TEST] for eid, visits in due.items()}
+    testing = [eid for eid in enrollment_ids if scheduled[eid]]
+    excuses: dict[int, set[date]] = {eid: set() for eid in testing}
+    closed: set[date] = set()
+    if testing:
+        for eid, on in db.session.execute(_MANY_EXCUSES, {"ids": testing}):
+            excuses[eid].add(on)
+        first = min(min(scheduled[eid]) for eid in testing)
+        closed = set(db.session.scalars(_CLOSURES, {"first": first, "before": before}))
+    found = {}
+    for eid, visits in due.items():
+        tests = set(scheduled[eid])
+        excused = excuses[eid] | {on for on in closed if on in tests} if tests else set()
+        found[eid] = (scheduled[eid], excused, len({on for on, _ in visits}))
+    return found
+
+
+_MANY_VISITS = select(_v.enrollment_id, _v.due_on, _v.kind).where(_v.enrollment_id.in_(_MANY_IDS),
+                                                                  _v.due_on < bindparam("before"))
+_MANY_EXCUSES = select(_x.enrollment_id, _x.excused_on).where(_x.enrollment_id.in_(_MANY_IDS),
+                                                              _x.revoked_at.is_(None))
+_CLOSURES = select(_c.closed_on).where(_c.closed_on >= bindparam("first"), _c.closed_on < bindparam("before"))
 
 
 def _facts_of(enrollment_id: int) -> dict[Hashable, EventFacts]:
