@@ -132,7 +132,7 @@ def test_demo_load_builds_a_clinic_and_prints_the_sign_ins(loaded: Loaded) -> No
 def test_demo_review_queue_has_the_labs_two_held_results_to_try(loaded: Loaded) -> None:
     waiting = loaded.lab_waiting
     assert len(waiting) == 2
-    assert any("MRN-4417" in reason for reason in waiting) and any("3374-6" in reason for reason in waiting)
+    assert any("MRN-4417" in reason for reason in waiting) and any("3393-6" in reason for reason in waiting)
 
 
 def test_demo_load_refuses_a_database_that_has_accounts(loaded: Loaded) -> None:

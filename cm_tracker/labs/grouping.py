@@ -1,4 +1,4 @@
-"""All observations of one accession form one specimen with a result per analyte (api: Lab results)."""
+"""All observations of one accession form one specimen with a result per analyte (docs/labs.md "Formats")."""
 
 from __future__ import annotations
 

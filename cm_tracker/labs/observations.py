@@ -13,7 +13,7 @@ from cm_tracker.engine.outcomes import NEGATIVE, POSITIVE
 
 
 class LabStatus(StrEnum):
-    """What the lab says of one result (api: FHIR Observation.status, HL7 OBX-11, the CSV `status` column)."""
+    """What the lab says of one result (docs/labs.md: FHIR Observation.status, HL7 OBX-11, the CSV `status` column)."""
 
     PRELIMINARY = "preliminary"  # the specimen stays pending
     FINAL = "final"
@@ -89,8 +89,8 @@ def printable(text: str) -> bool:
 
 
 def result_of(text: object) -> str | None:
-    """A lab's word for a drug result as "positive" or "negative", else None (api: POS/NEG/DET/ND, the words, or a
-    text starting with "pos" or "neg"); anything but a text is no word."""
+    """A lab's word for a drug result as "positive" or "negative", else None (docs/labs.md: POS/NEG/DET/ND, the
+    words, or a text starting with "pos" or "neg"); anything but a text is no word."""
     if not isinstance(text, str):
         return None
     word = " ".join(text.strip().lower().split())

@@ -35,7 +35,7 @@ class LabMessageStatus(enum.StrEnum):
 
 
 class LabAction(enum.StrEnum):
-    """What one accession of a message did (api: Lab results, `action`)."""
+    """What one accession of a message did (docs/labs.md "Statuses and what they do", `action`)."""
 
     CREATED = "created"
     COMPLETED = "completed"

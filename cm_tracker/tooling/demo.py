@@ -55,11 +55,15 @@ STAFF = (
 DISPLAY_NAMES = {"admin": "Avery Admin", "maria": "Maria Manager", "carlos": "Carlos Counselor",
                  "dana": "Dana Counselor", "acme-lab": "ACME Toxicology"}
 # Yesterday afternoon the lab sent two results that cannot be applied, so the review queue has work to show: a
-# record number the clinic does not know, and a barbiturate screen (LOINC 3374-6) outside the built-in map.
+# record number the clinic does not know, and a benzoylecgonine (cocaine) result under LOINC 3393-6, a code outside
+# the built-in map: a manager adds it on the LOINC codes page (analyte "cocaine") and applies the result again.
 LAB_HELD_CSV = """record_number,accession,collected_at,loinc,result,status
 MRN-4417,ACME-88121,{day}T09:10:00,43984-4,negative,final
 MRN-4417,ACME-88121,{day}T09:10:00,19554-5,negative,final
-{known},ACME-88122,{day}T10:40:00,3374-6,negative,final
+MRN-4417,ACME-88121,{day}T09:10:00,19343-3,negative,final
+{known},ACME-88122,{day}T10:40:00,3393-6,negative,final
+{known},ACME-88122,{day}T10:40:00,19554-5,negative,final
+{known},ACME-88122,{day}T10:40:00,19343-3,negative,final
 """
 PATIENT_PASSWORD = "demo-patient-pass"
 

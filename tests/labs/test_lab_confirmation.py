@@ -1,5 +1,6 @@
 """A cup the desk recorded negative that the lab finds positive: the lab's result replaces the cup's as a correction
-naming the lab, the award is taken back, and the patient reads why in plain words (shared/domain.md 9)."""
+naming the lab, the award is taken back, and the patient reads why in plain words (docs/labs.md "Statuses and what
+they do")."""
 
 from __future__ import annotations
 

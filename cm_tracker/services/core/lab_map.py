@@ -13,7 +13,7 @@ from cm_tracker.extensions import db
 from cm_tracker.labs.codes import DEFAULT_ANALYTE_CODES
 from cm_tracker.models import LoincCode, ProgramTarget
 
-# The analyte keys of the default map (shared/domain.md 9).
+# The analyte keys of the default map (docs/labs.md "Analytes: the LOINC map").
 ANALYTE_KEYS: tuple[str, ...] = tuple(sorted({a for analytes in DEFAULT_ANALYTE_CODES.values() for a in analytes}))
 
 

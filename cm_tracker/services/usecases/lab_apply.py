@@ -75,8 +75,8 @@ class Posted:
 
 @dataclass(slots=True)
 class LabResultOutcome:
-    """What one accession did (api: Lab results, `results[]`); `held_id` is the LabResult row that waits for
-    review (this one's, or the same result's sent before)."""
+    """What one accession did (docs/api.md POST /lab-results, `results[]`); `held_id` is the LabResult row that
+    waits for review (this one's, or the same result's sent before)."""
 
     accession: str
     record_number: str | None

@@ -1,4 +1,5 @@
-"""The clinic's LOINC codes (shared/domain.md 9): adding a code to the map, and removing one the clinic added.
+"""The clinic's LOINC codes (docs/labs.md "Analytes: the LOINC map"): adding a code to the map, and removing one
+the clinic added.
 
 A code is checked the way LOINC writes it (digits, a hyphen and its mod-10 check digit), so a typed code that can
 never arrive from a lab is refused instead of waiting silently in the map. A built-in code cannot be added over:

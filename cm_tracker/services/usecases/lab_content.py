@@ -4,7 +4,7 @@ The content is what the lab said, not where in the body it said it (that is the 
 result sent again in another file has the same digest and is `unchanged`; staff read a held row's content in the
 review queue (applying it again reads the stored body again, usecases/lab_review.py). What the lab's content makes
 of a specimen is decided here, in one place, for a new specimen, a pending one, a desk's cup and a withdrawal
-(shared/domain.md 3, 6 and 9).
+(docs/rules.md 3 and 6, docs/labs.md "Statuses and what they do").
 """
 
 from __future__ import annotations

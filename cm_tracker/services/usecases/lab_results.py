@@ -1,4 +1,4 @@
-"""Receiving lab results (api: Lab results; shared/domain.md 9): a body in any of the three formats, applied to
+"""Receiving lab results (docs/labs.md; docs/api.md POST /lab-results): a body in any of the three formats, applied to
 patients' specimens in one transaction, with nothing the lab sent ever lost.
 
 The body is stored and committed before it is read (`LabBody` once per content, `LabMessage` per arrival), so a

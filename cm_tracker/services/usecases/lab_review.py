@@ -1,4 +1,4 @@
-"""Staff's review of held lab results (api: Lab results, "held results wait in a review queue"): match one to a
+"""Staff's review of held lab results (docs/labs.md "The review queue and the pages"): match one to a
 patient, apply it again (a code added to the map since), or dismiss it with a reason. Each commits once and is
 audited; a result no longer waiting (someone resolved it meanwhile) is refused with a Conflict.
 
