@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 # The revisions whose triggers make tables append-only at the database level (create_all makes no trigger).
-APPEND_ONLY_REVISIONS = ("b7e1c0a4d2f9", "fb4690777690", "d2b8f4a6c1e9", "3e7c1a9b5d20")
+APPEND_ONLY_REVISIONS = ("b7e1c0a4d2f9", "fb4690777690", "d2b8f4a6c1e9", "3e7c1a9b5d20", "e6f1a3c5d7b9")
 
 
 def runtime_role(owner_url: str) -> Iterator[str]:

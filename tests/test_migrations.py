@@ -110,7 +110,7 @@ def test_revision_files_never_import_the_app() -> None:
 
 
 APPEND_ONLY = ["ledger_entries", "audit_events", "record_versions", "lab_bodies", "consents",
-               "consent_revocations", "disclosures"]
+               "consent_revocations", "disclosures", "disclosure_packets", "consent_revocation_requests"]
 
 
 def test_every_append_only_model_has_its_guard_here() -> None:
@@ -133,7 +133,8 @@ def _seed(table: str) -> None:
         if table == "lab_bodies":
             conn.execute(text("INSERT INTO lab_bodies (digest, body, size, created_at) "
                               "VALUES ('d', 'x', 1, CURRENT_TIMESTAMP)"))
-        if table in ("consents", "consent_revocations", "disclosures"):
+        if table in ("consents", "consent_revocations", "disclosures", "disclosure_packets",
+                     "consent_revocation_requests"):
             _seed_consent(conn, table)
         if table == "ledger_entries":
             conn.execute(text("INSERT INTO patients (display_name, record_number, created_at, version) "
@@ -158,9 +159,16 @@ def _seed_consent(conn: Connection, table: str) -> None:
     if table == "consent_revocations":
         conn.execute(text("INSERT INTO consent_revocations (consent_id, revoked_on, note, created_at) "
                           "VALUES (1, '2026-02-01', '', CURRENT_TIMESTAMP)"))
-    if table == "disclosures":
+    if table in ("disclosures", "disclosure_packets"):
         conn.execute(text("INSERT INTO disclosures (patient_id, consent_id, recipient, description, disclosed_on, "
                           "created_at) VALUES (1, 1, 'Dr A', 'results', '2026-01-10', CURRENT_TIMESTAMP)"))
+    if table == "disclosure_packets":
+        conn.execute(text("INSERT INTO disclosure_packets (disclosure_id, period_start, period_end, sections, "
+                          "language, content, content_digest, created_at) VALUES (1, '2026-01-01', '2026-01-10', "
+                          "'results', 'en', '{}', 'd', CURRENT_TIMESTAMP)"))
+    if table == "consent_revocation_requests":
+        conn.execute(text("INSERT INTO consent_revocation_requests (consent_id, patient_id, requested_on, note, "
+                          "created_at) VALUES (1, 1, '2026-02-01', '', CURRENT_TIMESTAMP)"))
 
 
 @pytest.mark.parametrize("table", APPEND_ONLY)

@@ -1,7 +1,14 @@
 """The data model, one module per concept; importing this package registers every table."""
 
 from cm_tracker.models.audit import AuditEvent, AuditOutcome
-from cm_tracker.models.consents import Consent, ConsentRevocation, Disclosure, RecipientKind
+from cm_tracker.models.consents import (
+    Consent,
+    ConsentRevocation,
+    ConsentRevocationRequest,
+    Disclosure,
+    DisclosurePacket,
+    RecipientKind,
+)
 from cm_tracker.models.events import (
     ActivityStatus,
     AnalyteResult,
@@ -54,7 +61,8 @@ from cm_tracker.models.user import ApiToken, Role, User, UserSession
 
 __all__ = [
     "ActivityStatus", "AnalyteResult", "ApiToken", "AttendanceRecord", "AttendanceStatus", "AuditEvent",
-    "AuditOutcome", "CapWindow", "ClinicClosure", "Consent", "ConsentRevocation", "DilutePolicy", "Disclosure",
+    "AuditOutcome", "CapWindow", "ClinicClosure", "Consent", "ConsentRevocation", "ConsentRevocationRequest",
+    "DilutePolicy", "Disclosure", "DisclosurePacket",
     "Draw", "DrawRequest", "Enrollment",
     "EnrollmentStatus",
     "EnrollmentSummary",

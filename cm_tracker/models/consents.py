@@ -80,5 +80,39 @@ class Disclosure(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
 
 
-for _model in (Consent, ConsentRevocation, Disclosure):
+class DisclosurePacket(db.Model):
+    """What left the programme with a disclosure, as it left (2.32): the records chosen (the period and the kinds of
+    record), kept as the packet was printed, with the notice and the consent it carried, so the programme can show
+    an auditor exactly what a recipient received, however the records were corrected since."""
+
+    __tablename__ = "disclosure_packets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    disclosure_id: Mapped[int] = mapped_column(ForeignKey("disclosures.id"), unique=True)  # one packet each
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    sections: Mapped[str] = mapped_column(String(200))  # the kinds of record, comma-separated ("results,attendance")
+    language: Mapped[str] = mapped_column(String(8))  # the language the packet was printed in ("en", "es")
+    content: Mapped[str] = mapped_column(Text)  # the records as disclosed, JSON
+    content_digest: Mapped[str] = mapped_column(String(64))  # sha256 of `content`, shown on the printed packet
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
+
+
+class ConsentRevocationRequest(db.Model):
+    """A patient's request, from the portal, to revoke one of their consents. Staff record the revocation itself
+    (a ConsentRevocation); until then the request stands and no disclosure under that consent is accepted, since a
+    patient may revoke at any time and the programme should not act on a consent the patient has asked to end."""
+
+    __tablename__ = "consent_revocation_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consent_id: Mapped[int] = mapped_column(ForeignKey("consents.id"), unique=True)  # asked once
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    requested_on: Mapped[date]  # the clinic's date of the request
+    note: Mapped[str] = mapped_column(Text, default="")  # the patient's own words, if any
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
+
+
+for _model in (Consent, ConsentRevocation, Disclosure, DisclosurePacket, ConsentRevocationRequest):
     make_append_only(_model)

@@ -20,7 +20,7 @@ from helpers import api_token
 from worlds.personas import Personas
 
 APPEND_ONLY = ("ledger_entries", "audit_events", "record_versions", "lab_bodies", "consents", "consent_revocations",
-               "disclosures")
+               "disclosures", "disclosure_packets", "consent_revocation_requests")
 NEG = {"cocaine": "negative", "methamphetamine": "negative"}
 
 
@@ -48,7 +48,9 @@ def rows(app: Flask, runtime: Engine, history: object, personas: Personas) -> di
         AuditOutcome,
         Consent,
         ConsentRevocation,
+        ConsentRevocationRequest,
         Disclosure,
+        DisclosurePacket,
         LabBody,
         RecipientKind,
         RecordType,
@@ -65,8 +67,15 @@ def rows(app: Flask, runtime: Engine, history: object, personas: Personas) -> di
         db.session.add(consent)
         db.session.flush()
         db.session.add(ConsentRevocation(consent_id=consent.id, revoked_on=date(2026, 3, 1)))
-        db.session.add(Disclosure(patient_id=consent.patient_id, consent_id=consent.id, recipient="Dr A",
-                                  description="results", disclosed_on=date(2026, 2, 1)))
+        disclosure = Disclosure(patient_id=consent.patient_id, consent_id=consent.id, recipient="Dr A",
+                                description="results", disclosed_on=date(2026, 2, 1))
+        db.session.add(disclosure)
+        db.session.add(ConsentRevocationRequest(consent_id=consent.id, patient_id=consent.patient_id,
+                                                requested_on=date(2026, 2, 20)))
+        db.session.flush()
+        db.session.add(DisclosurePacket(disclosure_id=disclosure.id, period_start=date(2026, 1, 5),
+                                        period_end=date(2026, 2, 1), sections="results", language="en",
+                                        content="{}", content_digest="0" * 64))
         db.session.commit()
     return _counts(runtime)
 

@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import select
 
 from cm_tracker.extensions import db
-from cm_tracker.models import Consent, ConsentRevocation, RecipientKind
+from cm_tracker.models import Consent, ConsentRevocation, ConsentRevocationRequest, RecipientKind
 
 
 class ConsentStatus(enum.StrEnum):
@@ -50,11 +50,19 @@ def names_recipient(consent: Consent, recipient: str) -> bool:
     return same_recipient(consent.recipient, recipient)
 
 
-def why_not_covered(consent: Consent, revoked_on: date | None, recipient: str, day: date) -> str | None:
-    """Why the consent does not permit disclosing to `recipient` on `day`, or None when it does."""
+def why_not_covered(consent: Consent, revoked_on: date | None, recipient: str, day: date,
+                    revocation_requested_on: date | None = None) -> str | None:
+    """Why the consent does not permit disclosing to `recipient` on `day`, or None when it does.
+
+    A revocation the patient asked for in the portal and staff have not recorded yet stops disclosures from the day
+    of the request as a revocation would: a patient may revoke at any time, and the programme must not act on a
+    consent its patient has asked to end just because nobody has processed the request."""
     status = status_on(consent, revoked_on, day)
     if status == ConsentStatus.REVOKED:
         return f"The consent was revoked on {revoked_on:%Y-%m-%d}."
+    if revocation_requested_on is not None and revocation_requested_on <= day:
+        return (f"The patient asked on {revocation_requested_on:%Y-%m-%d} to revoke this consent; record the "
+                "revocation (or ask the patient) before disclosing.")
     if status == ConsentStatus.EXPIRED:
         return f"The consent expired after {consent.expires_on:%Y-%m-%d}."
     if status == ConsentStatus.NOT_YET_SIGNED:
@@ -70,4 +78,13 @@ def revocations_of(consent_ids: Iterable[int]) -> dict[int, ConsentRevocation]:
     if not ids:
         return {}
     found = db.session.scalars(select(ConsentRevocation).where(ConsentRevocation.consent_id.in_(ids)))
+    return {r.consent_id: r for r in found}
+
+
+def revocation_requests_of(consent_ids: Iterable[int]) -> dict[int, ConsentRevocationRequest]:
+    """The patient's request to revoke each consent that has one, by consent id, in one query."""
+    ids = list(consent_ids)
+    if not ids:
+        return {}
+    found = db.session.scalars(select(ConsentRevocationRequest).where(ConsentRevocationRequest.consent_id.in_(ids)))
     return {r.consent_id: r for r in found}

@@ -19,7 +19,7 @@ from cm_tracker.extensions import db
 from cm_tracker.models import Consent, ConsentRevocation, Disclosure, Patient, RecipientKind, User
 from cm_tracker.services.core import audit
 from cm_tracker.services.core.clinic import clinic_today
-from cm_tracker.services.core.consents import revocations_of, why_not_covered
+from cm_tracker.services.core.consents import revocation_requests_of, revocations_of, why_not_covered
 from cm_tracker.services.core.context import clinic_settings
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
 from cm_tracker.services.queries import consents as reads
@@ -155,7 +155,9 @@ def record_disclosure(patient: Patient, values: DisclosureInput, *, actor: User)
     if consent is None or consent.patient_id != patient.id:
         _refuse(patient, values, "This patient has no consent with this id.", actor)
     revocation = revocations_of([consent.id]).get(consent.id)
-    reason = why_not_covered(consent, revocation.revoked_on if revocation else None, recipient, values.disclosed_on)
+    request = revocation_requests_of([consent.id]).get(consent.id)
+    reason = why_not_covered(consent, revocation.revoked_on if revocation else None, recipient, values.disclosed_on,
+                             request.requested_on if request and revocation is None else None)
     if reason is not None:
         _refuse(patient, values, reason, actor)
     disclosure = Disclosure(patient_id=patient.id, consent_id=consent.id, recipient=recipient,
