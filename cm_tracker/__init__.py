@@ -58,12 +58,13 @@ def _register_blueprints(app: Flask) -> None:
     from cm_tracker.programs.routes import bp as programs_bp
     from cm_tracker.reports.routes import bp as reports_bp
     from cm_tracker.staff import bp as staff_bp
-    from cm_tracker.staff import labs_bp
+    from cm_tracker.staff import labs_bp, part2_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(labs_bp, url_prefix="/staff/labs")
+    app.register_blueprint(part2_bp, url_prefix="/staff")
     app.register_blueprint(patient_bp, url_prefix="/portal")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(admin_bp, url_prefix="/admin")

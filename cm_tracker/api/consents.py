@@ -35,7 +35,8 @@ def consent_to_dict(view: ConsentView) -> dict[str, Any]:
             "purpose": c.purpose, "signed_on": c.signed_on.isoformat(), "expires_on": _day(c.expires_on),
             "expiry_event": c.expiry_event, "recorded_by": view.recorded_by, "created_at": c.created_at.isoformat(),
             "revoked_on": _day(revocation.revoked_on) if revocation else None, "revoked_by": view.revoked_by,
-            "revocation_note": revocation.note if revocation else None}
+            "revocation_note": revocation.note if revocation else None,
+            "revocation_requested_on": _day(view.revocation_request.requested_on) if view.revocation_request else None}
 
 
 def disclosure_to_dict(view: DisclosureView) -> dict[str, Any]:

@@ -15,7 +15,8 @@ _CONSENT = obj({
     "recipient": {**_STRING, "description": "The named recipient, or for tpo_class the class of recipients."},
     "purpose": _STRING, "signed_on": DATE, "expires_on": nullable(DATE), "expiry_event": nullable(_STRING),
     "recorded_by": nullable(_STRING), "created_at": DATETIME, "revoked_on": nullable(DATE),
-    "revoked_by": nullable(_STRING), "revocation_note": nullable(_STRING)})
+    "revoked_by": nullable(_STRING), "revocation_note": nullable(_STRING),
+    "revocation_requested_on": nullable(DATE)})
 _DISCLOSURE = obj({
     "id": INT, "disclosed_on": DATE, "recipient": _STRING, "description": _STRING, "consent_id": INT,
     "recorded_by": nullable(_STRING), "purpose": {**_STRING, "description": "The consent's purpose."},

@@ -10,8 +10,8 @@ from datetime import date
 from sqlalchemy import select
 
 from cm_tracker.extensions import db
-from cm_tracker.models import Consent, ConsentRevocation, Disclosure, RecipientKind, User
-from cm_tracker.services.core.consents import ConsentStatus, revocations_of, status_on
+from cm_tracker.models import Consent, ConsentRevocation, ConsentRevocationRequest, Disclosure, RecipientKind, User
+from cm_tracker.services.core.consents import ConsentStatus, revocation_requests_of, revocations_of, status_on
 
 # The accounting of disclosures covers the past three years (42 CFR 2.25(a)(1)).
 ACCOUNTING_YEARS = 3
@@ -24,6 +24,8 @@ class ConsentView:
     revocation: ConsentRevocation | None
     recorded_by: str | None
     revoked_by: str | None
+    # The patient's request (from the portal) to revoke it, while staff have not recorded the revocation; else None.
+    revocation_request: ConsentRevocationRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -73,13 +75,15 @@ def consents_of(patient_id: int, today: date) -> list[ConsentView]:
 
 def views_of(consents: list[Consent], today: date) -> list[ConsentView]:
     revocations = revocations_of(c.id for c in consents)
+    requests = revocation_requests_of(c.id for c in consents if c.id not in revocations)
     names = _names({c.recorded_by_id for c in consents} | {r.revoked_by_id for r in revocations.values()})
     views = []
     for c in consents:
         revocation = revocations.get(c.id)
         status = status_on(c, revocation.revoked_on if revocation else None, today)
         revoked_by = names.get(revocation.revoked_by_id or 0) if revocation else None
-        views.append(ConsentView(c, status, revocation, names.get(c.recorded_by_id or 0), revoked_by))
+        views.append(ConsentView(c, status, revocation, names.get(c.recorded_by_id or 0), revoked_by,
+                                 requests.get(c.id)))
     return views
 
 

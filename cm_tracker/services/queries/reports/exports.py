@@ -47,14 +47,16 @@ EXPORT_FAILED = "# export failed after {rows} rows: this file is incomplete"
 log = logging.getLogger(__name__)
 
 
-def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]], chunk: int = CHUNK_ROWS) -> Iterator[str]:
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]], chunk: int = CHUNK_ROWS, *,
+              notice: Sequence[str] | None = None) -> Iterator[str]:
     """The CSV text (RFC 4180 quoting, CRLF; None written empty; every cell as `spreadsheet_cell` makes it) in
     chunks of `chunk` rows, the header first and the end-of-export row last. An error on the way ends the text
     with the failure row instead (after the rows of the chunks already sent) and is raised again. Every CSV the
-    product writes goes through here."""
+    product writes goes through here. `notice`, when given, is a row written above the header: the Part 2 notice
+    (core.part2.CSV_NOTICE_ROW) on every CSV that names patients."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    yield _written(writer, buffer, [header])
+    yield _written(writer, buffer, [notice, header] if notice else [header])
     count = 0
     batch: list[Sequence[Any]] = []
     try:
