@@ -40,6 +40,19 @@ def _bool_env(name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, not {raw!r}")
 
 
+# The staff roles a second factor may be required of; patients and lab accounts sign in with a password only.
+STAFF_ROLE_NAMES = ("admin", "manager", "counselor")
+
+
+def _staff_roles_env(name: str, default: str) -> frozenset[str]:
+    raw = os.environ.get(name)
+    names = {part.strip().lower() for part in (default if raw is None else raw).split(",") if part.strip()}
+    unknown = sorted(names - set(STAFF_ROLE_NAMES))
+    if unknown:
+        raise ConfigError(f"{name} may name only {', '.join(STAFF_ROLE_NAMES)}, not {', '.join(unknown)}")
+    return frozenset(names)
+
+
 class Config:
     """Defaults for development; production and tests override what differs."""
 
@@ -81,6 +94,9 @@ class Config:
     SIGN_IN_LIMIT_PER_ADDRESS = os.environ.get("SIGN_IN_LIMIT_PER_ADDRESS", "20 per minute;200 per day")
     SIGN_IN_LIMIT_PER_ACCOUNT = os.environ.get("SIGN_IN_LIMIT_PER_ACCOUNT", "5 per minute;20 per 15 minutes")
     RATELIMIT_ENABLED = _bool_env("RATELIMIT_ENABLED", True)
+    # Staff roles that must enrol a second factor (TOTP) at their next sign-in, before any other page
+    # (docs/security.md "Second factor (TOTP)"); an empty value requires it of nobody by role.
+    MFA_REQUIRED_ROLES = _staff_roles_env("MFA_REQUIRED_ROLES", "admin,manager")
     RATELIMIT_HEADERS_ENABLED = True
     # A moving window counts the attempts of the last minute exactly; a fixed window would allow twice the limit to
     # an attacker who straddles the turn of a minute.
@@ -113,6 +129,9 @@ class TestConfig(Config):
     REDIS_URL = None
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
+    # The one place the suite turns the required second factor off: tests about anything else sign in as the admin
+    # and the manager with a password alone. Tests of the second factor (tests/mfa) set the roles they need.
+    MFA_REQUIRED_ROLES: frozenset[str] = frozenset()
     SQLITE_SYNCHRONOUS = "OFF"
 
 

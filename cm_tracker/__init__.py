@@ -52,6 +52,7 @@ def _register_blueprints(app: Flask) -> None:
     from cm_tracker.admin.routes import bp as admin_bp
     from cm_tracker.api import bp as api_bp
     from cm_tracker.auth.routes import bp as auth_bp
+    from cm_tracker.auth.second_factor import bp as mfa_bp
     from cm_tracker.catalog.routes import bp as catalog_bp
     from cm_tracker.main.routes import bp as main_bp
     from cm_tracker.patient.routes import bp as patient_bp
@@ -62,6 +63,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(mfa_bp, url_prefix="/account/security")
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(labs_bp, url_prefix="/staff/labs")
     app.register_blueprint(part2_bp, url_prefix="/staff")

@@ -129,6 +129,12 @@ def can_reach_patient(user: User, patient: Patient) -> bool:
     return is_staff(user) and on_caseload(user, patient)
 
 
+def patient_scope(user: User) -> ColumnElement[bool]:
+    """`can_reach_patient` as a condition on Patient, for the lists that show many patients' records (the Part 2
+    overview and the caseload's line of revocation requests)."""
+    return caseload_filter(user) if is_staff(user) else false()
+
+
 def may_record_events(user: User) -> bool:
     """The roles that record results, redeem and draw at all; which patients is `can_record_events`."""
     return user.role in {Role.ADMIN, Role.COUNSELOR}

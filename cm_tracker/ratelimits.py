@@ -1,4 +1,5 @@
-"""Rate-limit keys and limits shared by sign-in, token requests, a second person's confirmation and a password change.
+"""Rate-limit keys and limits shared by sign-in, its second step, token requests, a second person's confirmation and a
+password change.
 
 A password may be tried through several doors (the sign-in form, the token endpoint, a two-person hand-over, the
 change-password form); each door counts the account's attempts under the same key, so the per-account limit is one
@@ -46,6 +47,12 @@ def limit_password_change() -> Callable[[Any], Any]:
     a session left open cannot guess its password there any faster than at the sign-in form. Goes under
     `login_required`, which answers anyone else first."""
     return _password_limits(lambda: "account:" + current_user.username.lower()[:64], None)
+
+
+def limit_attempts_of(username: Callable[[], str]) -> Callable[[Any], Any]:
+    """The same limits on the second step of a sign-in (a TOTP or recovery code), counted against the account whose
+    password was right (`username`, from the pending sign-in): a code is guessed no faster than a password."""
+    return _password_limits(lambda: "account:" + username().lower()[:64], None)
 
 
 def _password_limits(account: Callable[[], str], exempt: Callable[[], bool] | None) -> Callable[[Any], Any]:

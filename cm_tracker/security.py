@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from cm_tracker import request_context
 from cm_tracker.extensions import login_manager
 from cm_tracker.models import Role, User
-from cm_tracker.services.core import audit
+from cm_tracker.services.core import audit, second_factor
 from cm_tracker.services.usecases import sessions
 from cm_tracker.services.usecases.access_log import log_now
 
@@ -41,6 +41,7 @@ def configure(app: Flask) -> None:
     # headers are set (after-request hooks run last first), so that even its error answer has them.
     request_context.install_transaction(app)
     app.before_request(_require_password_change)
+    app.before_request(_require_second_factor)
     app.before_request(_refuse_integration_accounts)
 
 
@@ -99,6 +100,22 @@ def _require_password_change() -> Response | None:
         return None
     if current_user.is_authenticated and current_user.must_change_password:
         return redirect(url_for("auth.change_password"))
+    return None
+
+
+# What staff who must set up a second factor may open before they have: the set-up itself and the way out.
+ENROLMENT_ENDPOINTS = frozenset({"mfa.enrol", "auth.sign_out", "static", "main.favicon"})
+
+
+def _require_second_factor() -> Response | None:
+    """Staff whose role is in MFA_REQUIRED_ROLES, or of whom an admin required it, set up a second factor before
+    any other page (after a temporary password is changed: that hook runs first and this one waits for it)."""
+    if request.endpoint in ENROLMENT_ENDPOINTS or request.blueprint == "api":
+        return None
+    user = current_user
+    if user.is_authenticated and not user.must_change_password and second_factor.must_enrol(
+            user, current_app.config["MFA_REQUIRED_ROLES"]):
+        return redirect(url_for("mfa.enrol"))
     return None
 
 

@@ -1,4 +1,5 @@
-"""Admin pages: accounts (create, disable, reset), programmes at a glance, and the audit trail search."""
+"""Admin pages: accounts (create, disable, reset a password or a second factor), programmes at a glance, and the
+audit trail search."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from cm_tracker.admin.forms import AuditSearchForm, CreateUserForm
 from cm_tracker.form_errors import show_errors
 from cm_tracker.models import Role, User
 from cm_tracker.security import guard_blueprint
+from cm_tracker.services.core import second_factor as factor
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.errors import Conflict, NotFound, ValidationFailed
 from cm_tracker.services.queries import audit_search as audit_search_reads
 from cm_tracker.services.queries import directory, overview
-from cm_tracker.services.usecases import accounts, audit_search, listings
+from cm_tracker.services.usecases import accounts, audit_search, listings, second_factor
 
 bp = Blueprint("admin", __name__)
 guard_blueprint(bp, {Role.ADMIN})
@@ -23,7 +25,8 @@ guard_blueprint(bp, {Role.ADMIN})
 
 @bp.route("/")
 def index() -> str:
-    return render_template("admin/index.html", users=listings.accounts(current_user),
+    return render_template("admin/index.html", users=listings.accounts(current_user), mfa_state=factor.state,
+                           mfa_required=lambda u: factor.is_required(u, current_app.config["MFA_REQUIRED_ROLES"]),
                            programmes=overview.programme_rows(clinic_today()),
                            cap_words=overview.CAP_WINDOW_WORDS, visit_days=overview.visit_days_text)
 
@@ -84,6 +87,30 @@ def reset_password(user_id: int) -> str:
         return render_template("admin/reset_password.html", user=user)
     temporary = accounts.reset_password(user, actor=current_user)
     return render_template("admin/reset_done.html", user=user, temporary=temporary)
+
+
+@bp.route("/users/<int:user_id>/reset-mfa", methods=["GET", "POST"])
+def reset_mfa(user_id: int) -> Response | str:
+    """Take a user's second factor away (a lost phone), after a confirmation page; audited user.mfa_reset."""
+    user = _user(user_id)
+    if request.method == "GET":
+        return render_template("admin/reset_mfa.html", user=user, state=factor.state(user).value)
+    try:
+        second_factor.reset(user, actor=current_user)
+    except Conflict as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"The second factor of {user.username} is reset and the account is signed out everywhere; it sets "
+              "one up again at its next sign-in if it must have one.", "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.route("/users/require-mfa", methods=["POST"])
+def require_mfa() -> Response:
+    count = second_factor.require_of_every_staff_account(actor=current_user)
+    flash(f"Every staff account must now have a second factor ({count} newly required), and so will staff "
+          "accounts created from now on.", "success")
+    return redirect(url_for("admin.index"))
 
 
 @bp.route("/audit")

@@ -7,6 +7,7 @@ from cm_tracker.api import (  # noqa: F401  (registers the routes)
     consents,
     events,
     labs,
+    mfa,
     openapi,
     patients,
     programs,

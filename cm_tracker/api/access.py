@@ -17,7 +17,7 @@ from flask import current_app, g, request
 from cm_tracker.api.errors import ApiError
 from cm_tracker.extensions import login_manager
 from cm_tracker.models import ApiToken, Role, User
-from cm_tracker.services.core import audit
+from cm_tracker.services.core import audit, second_factor
 from cm_tracker.services.usecases import sessions
 from cm_tracker.services.usecases.access_log import log_now
 
@@ -35,16 +35,20 @@ class Access:
     is_public: bool = False
     # Token revocation must work for someone who still has to change a temporary password.
     before_password_change: bool = False
+    # The second factor's set-up (and token revocation) must work for staff who must set one up before anything.
+    before_mfa_enrolment: bool = False
     # The config key of a larger body limit than MAX_CONTENT_LENGTH, for this route only (a lab's batch of results).
     body_limit: str | None = None
 
 
-def allow(rule: Rule, *, before_password_change: bool = False, body_limit: str | None = None) -> Callable[[F], F]:
+def allow(rule: Rule, *, before_password_change: bool = False, before_mfa_enrolment: bool = False,
+          body_limit: str | None = None) -> Callable[[F], F]:
     """Declare who may call a view (a predicate on the user); the guard refuses everyone else. `body_limit` names the
     config key of a larger body limit for this view alone."""
 
     def mark(view: F) -> F:
-        setattr(view, ATTRIBUTE, Access(rule, before_password_change=before_password_change, body_limit=body_limit))
+        setattr(view, ATTRIBUTE, Access(rule, before_password_change=before_password_change,
+                                        before_mfa_enrolment=before_mfa_enrolment, body_limit=body_limit))
         return view
 
     return mark
@@ -84,6 +88,11 @@ def guard() -> None:
                 object_id=request.endpoint, detail={"reason": "password_change_required"})
         raise ApiError(403, "password_change_required",
                        "Change your temporary password (sign in on the web) before using the API.")
+    if not access.before_mfa_enrolment and second_factor.must_enrol(user, current_app.config["MFA_REQUIRED_ROLES"]):
+        log_now("api.denied", user=user, outcome=audit.DENIED, object_type="endpoint",
+                object_id=request.endpoint, detail={"reason": "mfa_enrolment_required"})
+        raise ApiError(403, "mfa_enrolment_required",
+                       "Set up your second factor (POST /api/v1/me/mfa, then its confirmation) before using the API.")
 
 
 def _body_limit(access: Access | None) -> int | None:

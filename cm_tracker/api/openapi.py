@@ -13,7 +13,8 @@ from cm_tracker.api.openapi_schemas import ID, SCHEMAS, ref
 ERRORS = {
     "400": "Malformed JSON, a body that is not a JSON object, or a NUL character in the address.",
     "401": "No token, or an expired, revoked or unknown one.",
-    "403": "Your role may not do this, or your temporary password must be changed first.",
+    "403": "Your role may not do this, or your temporary password must be changed (or your second factor set up) "
+           "first.",
     "404": "Absent, or not yours to see (a patient outside your reach is always 404).",
     "405": "This method is not allowed on this path.",
     "409": "A conflict: a duplicate, a stale version or an insufficient balance.",

@@ -80,7 +80,9 @@ ERROR = obj({"error": obj({
                  "description": "Only for 500: the reference of the error in the server's log."},
 }, ["code", "message"])}, ["error"])
 
-TOKEN_REQUEST = body({"username": text(256), "password": text(1024)}, ["username", "password"])
+TOKEN_REQUEST = body({"username": text(256), "password": text(1024), "otp": text(
+    32, description="Required once the account has a second factor: its current code, or a recovery code. Without "
+                    "it 401 otp_required; wrong or already used 401 otp_invalid.")}, ["username", "password"])
 TOKEN = obj({
     "token": {"type": "string"}, "token_type": {"const": "Bearer"}, "expires_at": DATETIME,
     "user": obj({"id": INT, "username": {"type": "string"}, "role": ref("Role")}),
@@ -99,6 +101,8 @@ USER = obj({
     "id": INT, "username": {"type": "string"}, "role": ref("Role"), "display_name": {"type": "string"},
     "patient_id": nullable(INT), "is_disabled": {"type": "boolean"}, "must_change_password": {"type": "boolean"},
     "created_at": nullable(DATETIME), "last_sign_in_at": nullable(DATETIME),
+    "mfa": {"enum": ["off", "pending", "active"], "description": "The account's second factor (staff only)."},
+    "mfa_required": {"type": "boolean", "description": "An admin required a second factor of this account."},
 }, ["id", "username", "role", "display_name", "patient_id", "is_disabled"])
 
 # The engine's readers keep every number of a programme or a schedule at most a billion (engine/fields.py).

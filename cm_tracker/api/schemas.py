@@ -150,12 +150,21 @@ def parse_date(value: object) -> date | None:
         return None
 
 
-def token_request(data: dict[str, Any]) -> tuple[str, str]:
-    fields = Fields(data, ("username", "password"))
+def token_request(data: dict[str, Any]) -> tuple[str, str, str | None]:
+    """The username, the password and, for an account with a second factor, its code (otp)."""
+    fields = Fields(data, ("username", "password", "otp"))
     username = fields.string("username", 256)
     password = fields.string("password", 1024)
+    otp = fields.string("otp", 32, required=False)
     fields.check("Send a username and a password.")
-    return username or "", password or ""
+    return username or "", password or "", otp
+
+
+def otp_request(data: dict[str, Any]) -> str:
+    fields = Fields(data, ("otp",))
+    otp = fields.string("otp", 32)
+    fields.check("Send the code of your authenticator app as otp.")
+    return otp or ""
 
 
 def user_request(data: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from cm_tracker.api.blueprint import ID, bp
 from cm_tracker.api.schemas import json_object, user_request
 from cm_tracker.models import User
 from cm_tracker.permissions import can_manage_users
+from cm_tracker.services.core import second_factor
 from cm_tracker.services.queries import directory
 from cm_tracker.services.usecases import accounts
 
@@ -22,6 +23,7 @@ def user_to_dict(user: User) -> dict[str, Any]:
         "must_change_password": user.must_change_password,
         "created_at": user.created_at.isoformat() if user.created_at else None,
         "last_sign_in_at": user.last_sign_in_at.isoformat() if user.last_sign_in_at else None,
+        "mfa": second_factor.state(user).value, "mfa_required": user.mfa_required,
     }
 
 

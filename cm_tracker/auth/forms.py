@@ -23,3 +23,21 @@ class ChangePasswordForm(FlaskForm):
                                                 "remember."))
     confirm = PasswordField(_l("New password again"), validators=[DataRequired(), EqualTo("new_password",
                             message=_l("The two new passwords differ."))], render_kw={"autocomplete": "new-password"})
+
+
+class CodeForm(FlaskForm):
+    """A six-digit code from the authenticator app, or (at sign-in) one of the recovery codes."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)],
+                       description=_l("The six digits your authenticator app shows now, or one of your recovery "
+                                      "codes."),
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false",
+                                  "autofocus": True})
+
+
+class TotpForm(FlaskForm):
+    """A code from the authenticator app, on the staff account pages (English)."""
+
+    otp = StringField("Code from your app", validators=[DataRequired(), Length(max=32)],
+                      description="The six digits your authenticator app shows now.",
+                      render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"})

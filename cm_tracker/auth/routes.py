@@ -1,8 +1,11 @@
-"""Sign-in, sign-out and password change. Limits per address and per account name (docs/security.md)."""
+"""Sign-in (with its second step for staff with a second factor), sign-out and password change. Limits per address
+and per account name (docs/security.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -13,21 +16,25 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from cm_tracker.auth.forms import ChangePasswordForm, SignInForm
+from cm_tracker.auth.forms import ChangePasswordForm, CodeForm, SignInForm
 from cm_tracker.form_errors import show_errors
+from cm_tracker.models import User
 from cm_tracker.net import client_address
 from cm_tracker.permissions import is_lab
-from cm_tracker.ratelimits import limit_password_attempts, limit_password_change
+from cm_tracker.ratelimits import limit_attempts_of, limit_password_attempts, limit_password_change
 from cm_tracker.security import SESSION_KEY, safe_next
+from cm_tracker.services.core import second_factor as factor
 from cm_tracker.services.core.errors import ValidationFailed
-from cm_tracker.services.usecases import accounts, sessions
+from cm_tracker.services.usecases import accounts, second_factor, sessions
+from cm_tracker.timeutil import utcnow
 
 bp = Blueprint("auth", __name__)
 # Said only once the password is right: the account's holder learns why, nobody else learns it exists.
 INTEGRATION_ACCOUNT = _l("This is an integration account for lab results: it sends results through the API "
                          "(POST /api/v1/lab-results) and has no pages to sign in to.")
-
-
+# The session keys of a sign-in waiting for its code, and of one just refused at the code (for the sign-in page).
+PENDING = "mfa_pending"
+REFUSED = "sign_in_refused"
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -40,17 +47,78 @@ def sign_in() -> Response | str:
         user = accounts.authenticate(form.username.data or "", form.password.data or "")
         if user is None:
             # One message whether the account exists or not.
-            form.password.errors = [_("The username or password is not right.")]
+            form.password.errors = [_bad_credentials()]
         elif is_lab(user):
             accounts.refuse_web_sign_in(user)
             form.password.errors = [INTEGRATION_ACCOUNT]
+        elif factor.is_active(user):
+            return _ask_for_code(user)
         else:
-            session.clear()  # a fresh session id at sign-in: nothing from before survives
-            session[SESSION_KEY] = sessions.start_session(user, client_address())
-            session.permanent = True
-            login_user(user)
-            return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
+            return _signed_in(user)
+    elif (refused := session.pop(REFUSED, None)) is not None:
+        form.username.data, form.password.errors = refused, [_bad_credentials()]
     return render_template("auth/sign_in.html", form=form)
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@limit_attempts_of(lambda: _pending_sign_in().username)
+def sign_in_code() -> Response | str:
+    """The second step: a code from the authenticator app, or a recovery code, within five minutes of the password.
+    A wrong or late code sends the person back to the password with the same words as a wrong password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    pending = _pending_sign_in()
+    if not pending.username or not factor.pending_is_alive(pending.started_at, utcnow()):
+        return _refused(pending.username)
+    form = CodeForm()
+    if form.validate_on_submit():
+        user = second_factor.complete_sign_in(pending.user_id, pending.started_at, form.code.data or "")
+        return _signed_in(user) if user is not None else _refused(pending.username)
+    return render_template("auth/sign_in_code.html", form=form)
+
+
+def _bad_credentials() -> str:
+    """The same words for a wrong password, a wrong code and a code too late (docs/security.md "Second factor")."""
+    return _("The username or password is not right.")
+
+
+@dataclass(frozen=True)
+class PendingSignIn:
+    """Whose password was right, and when: kept in the session until the code, which alone signs them in."""
+
+    user_id: int
+    username: str
+    started_at: datetime
+
+
+def _pending_sign_in() -> PendingSignIn:
+    raw = session.get(PENDING)
+    try:
+        return PendingSignIn(int(raw["user_id"]), str(raw["username"]), datetime.fromisoformat(raw["started_at"]))
+    except (TypeError, KeyError, ValueError):
+        return PendingSignIn(0, "", utcnow())
+
+
+def _ask_for_code(user: User) -> Response:
+    session.clear()
+    session[PENDING] = {"user_id": user.id, "username": user.username, "started_at": utcnow().isoformat()}
+    return redirect(url_for("auth.sign_in_code", next=safe_next(request.args.get("next"))))
+
+
+def _refused(username: str) -> Response:
+    """Back to the password; the sign-in page says what a wrong password would (nothing when none was pending)."""
+    session.pop(PENDING, None)
+    if username:
+        session[REFUSED] = username
+    return redirect(url_for("auth.sign_in", next=safe_next(request.args.get("next"))))
+
+
+def _signed_in(user: User) -> Response:
+    session.clear()  # a fresh session id at sign-in: nothing from before survives
+    session[SESSION_KEY] = sessions.start_session(user, client_address())
+    session.permanent = True
+    login_user(user)
+    return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
 
 
 @bp.route("/sign-out", methods=["POST"])

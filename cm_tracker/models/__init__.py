@@ -57,7 +57,7 @@ from cm_tracker.models.rewards import (
     StockMovementKind,
 )
 from cm_tracker.models.state import TargetState
-from cm_tracker.models.user import ApiToken, Role, User, UserSession
+from cm_tracker.models.user import ApiToken, MfaRecoveryCode, Role, User, UserSession
 
 __all__ = [
     "ActivityStatus", "AnalyteResult", "ApiToken", "AttendanceRecord", "AttendanceStatus", "AuditEvent",
@@ -68,7 +68,7 @@ __all__ = [
     "EnrollmentSummary",
     "EntryKind", "EventOutcome", "EventType", "Excuse", "GoalActivity", "LabAction", "LabBody", "LabFormat",
     "LabMessage", "LabMessageStatus", "LabResult",
-    "LedgerEntry", "LoincCode", "Patient", "Program",
+    "LedgerEntry", "LoincCode", "MfaRecoveryCode", "Patient", "Program",
     "ProgramTarget",
     "RecipientKind", "RecordType", "RecordVersion", "Redemption", "RedemptionStatus", "ReviewStatus", "Reward",
     "RewardKind", "Role",

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cm_tracker.extensions import db
@@ -40,6 +40,13 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The second factor (TOTP, RFC 6238; docs/security.md): the base32 secret, pending until confirmed by a code.
+    mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    mfa_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last 30-second step whose code was accepted: a code is taken only for a later step, so never twice.
+    mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # An admin requires a second factor of this account whatever MFA_REQUIRED_ROLES says.
+    mfa_required: Mapped[bool] = mapped_column(default=False)
 
     patient: Mapped[Patient | None] = relationship(foreign_keys=[patient_id])
 
@@ -97,3 +104,15 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
+
+
+class MfaRecoveryCode(db.Model):
+    """One of the ten single-use codes that stand in for the authenticator app; only a digest is stored."""
+
+    __tablename__ = "mfa_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

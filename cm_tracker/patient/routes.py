@@ -16,14 +16,15 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from cm_tracker.models import Patient, RedemptionStatus, Role, User
-from cm_tracker.patient import charts, wording
-from cm_tracker.patient.forms import CancelForm, LanguageForm, RequestForm
+from cm_tracker.patient import charts, consent_wording, wording
+from cm_tracker.patient.forms import CancelForm, LanguageForm, RequestForm, WithdrawForm
 from cm_tracker.security import guard_blueprint, safe_next
 from cm_tracker.services.core.clinic import clinic_today
-from cm_tracker.services.core.errors import Conflict, NotFound, ServiceError
+from cm_tracker.services.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from cm_tracker.services.queries import portal as portal_reads
 from cm_tracker.services.queries import portal_history
-from cm_tracker.services.usecases import portal, redemptions
+from cm_tracker.services.queries.consents import ConsentView
+from cm_tracker.services.usecases import consents, portal, redemptions, revocation_requests
 
 RECENT = 5  # history lines on the home page
 HISTORY_PAGE = 25  # history lines per page: a long episode stays quick to load on an old phone
@@ -43,8 +44,9 @@ def _linked() -> Patient:
     return patient
 
 
-def page(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A portal page: hands the view the patient's own record and audits the read."""
+def page(name: str, *, audited: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A portal page: hands the view the patient's own record and audits the read (unless `audited` is False: the
+    Part 2 pages, whose use cases audit what they read)."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -52,7 +54,8 @@ def page(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
             patient = current_user.patient
             if patient is None:
                 return render_template("patient/unlinked.html")
-            portal.view(_me(), patient, name)
+            if audited:
+                portal.view(_me(), patient, name)
             return view(patient, *args, **kwargs)
 
         return wrapper
@@ -62,7 +65,8 @@ def page(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 @bp.context_processor
 def _portal_helpers() -> dict[str, Any]:
-    return {"words": wording, "language_form": LanguageForm(next=request.full_path.rstrip("?"))}
+    return {"words": wording, "consent_words": consent_wording,
+            "language_form": LanguageForm(next=request.full_path.rstrip("?"))}
 
 
 @bp.route("/")
@@ -162,3 +166,53 @@ def language() -> Response:
         portal.choose_language(_me(), form.language.data)
     target = safe_next(form.next.data)
     return redirect(target if target and target.startswith("/portal/") else url_for("patient.home"))
+
+
+@bp.route("/privacy")
+@page("privacy", audited=False)
+def privacy(patient: Patient) -> str:
+    found = consents.read_consents(patient, user=_me(), via="portal")
+    window, disclosures = consents.read_disclosures(patient, user=_me(), via="portal")
+    return render_template("patient/privacy.html", consents=found, window=window, disclosures=disclosures,
+                           by_id={v.consent.id: v for v in found})
+
+
+def _own_consent(patient: Patient, consent_id: int) -> ConsentView:
+    try:
+        return revocation_requests.consent_to_withdraw(patient, consent_id, user=_me())
+    except NotFound:
+        abort(404)
+
+
+def _withdraw_page(view: ConsentView, form: WithdrawForm, status: int = 200) -> Any:
+    refused = revocation_requests.refusal(view)
+    problem = consent_wording.withdrawal_problem(refused.code, view) if refused else ""
+    return render_template("patient/withdraw.html", view=view, form=form, problem=problem), status
+
+
+@bp.get("/privacy/consents/<int:consent_id>/withdraw")
+@page("withdraw", audited=False)
+def withdraw_consent(patient: Patient, consent_id: int) -> Any:
+    """What withdrawing means, and the button; once asked (a second tab, Back), the plain answer instead."""
+    return _withdraw_page(_own_consent(patient, consent_id), WithdrawForm())
+
+
+@bp.post("/privacy/consents/<int:consent_id>/withdraw")
+def request_withdrawal(consent_id: int) -> Any:
+    patient = _linked()
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        return _withdraw_page(_own_consent(patient, consent_id), form, status=422)
+    try:
+        revocation_requests.request_revocation(patient, consent_id, form.note.data or "", actor=_me())
+    except NotFound:
+        abort(404)
+    except ValidationFailed as exc:  # the form checks the same; kept beside the field should they ever differ
+        form.note.errors = [_("Your note could not be saved. Please make it shorter, or type it again.")]
+        return _withdraw_page(_own_consent(patient, consent_id), form, status=exc.status)
+    except Conflict as exc:
+        flash(consent_wording.withdrawal_problem(exc.code, _own_consent(patient, consent_id)), "info")
+    else:
+        flash(_("Your request is sent. From today the clinic will not share your records under this consent; "
+                "staff will confirm it with you."), "success")
+    return redirect(url_for("patient.privacy", _anchor=f"consent-{consent_id}"))

@@ -1,4 +1,5 @@
-"""Manager pages: the programme overview, outcomes, fidelity and budget, and their CSV exports (admins, managers)."""
+"""Manager pages: the programme overview, outcomes, fidelity and budget, their CSV exports, and the view of every
+identified export (admins, managers)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from flask_login import current_user
 from cm_tracker.form_errors import show_errors
 from cm_tracker.permissions import OVERSIGHT_ROLES
 from cm_tracker.reports import charts
+from cm_tracker.reports.exports_form import ExportsFilterForm
 from cm_tracker.reports.forms import ReportFilterForm
 from cm_tracker.security import guard_blueprint
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.errors import NotFound, ValidationFailed
+from cm_tracker.services.core.part2 import SHORT_NOTICE
 from cm_tracker.services.queries import overview
+from cm_tracker.services.usecases import identified_exports as exports_log
 from cm_tracker.services.usecases import reports as pages
 from cm_tracker.services.usecases.reports import Export
 from cm_tracker.validation import row_id
@@ -24,6 +28,12 @@ bp = Blueprint("reports", __name__)
 guard_blueprint(bp, OVERSIGHT_ROLES)
 PAGE_SIZE = 50
 CSV_FIELDS = {"from": "date_from"}  # the service names the period's start as the API does; the URL says date_from
+
+
+@bp.context_processor
+def _part2_notice() -> dict[str, str]:
+    """The short Part 2 statement the pages that name patients print at their foot (templates/reports/_macros.html)."""
+    return {"part2_short_notice": SHORT_NOTICE}
 
 
 @bp.route("/")
@@ -112,3 +122,26 @@ def ledger_csv() -> Response:
 @bp.route("/funders.csv")
 def funders_csv() -> Response:
     return _csv(pages.export_funders(user=current_user, today=clinic_today()))
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+@bp.route("/exports")
+def identified_exports() -> str | tuple[str, int]:
+    """Every identified export, newest first, filtered by day, user and patient (the read is audited)."""
+    form = ExportsFilterForm(request.args)
+    if not form.validate():
+        return render_template("reports/identified_exports.html", form=form, result=None, query={}), 422
+    result = exports_log.list_exports(form.criteria(), page=_page(), user=current_user)
+    return render_template("reports/identified_exports.html", form=form, result=result, query=form.query())
+
+
+@bp.route("/exports/<int:event_id>")
+def identified_export(event_id: int) -> str:
+    try:
+        found = exports_log.view_export(event_id, page=_page(), user=current_user)
+    except NotFound:
+        abort(404)
+    return render_template("reports/identified_export.html", found=found)

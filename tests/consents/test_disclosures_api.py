@@ -37,7 +37,7 @@ def test_a_disclosure_under_an_active_consent_is_recorded(app, client, personas)
     assert {k: v for k, v in body.items() if k != "id"} == {
         "disclosed_on": "2027-03-01", "recipient": CONSENT["recipient"], "description": "Results of February 2027",
         "consent_id": consent, "recorded_by": "Cora Counselor", "purpose": CONSENT["purpose"],
-        "recipient_class": None}
+        "recipient_class": None, "packet": None}
     [row] = audit_rows(app, "disclosure.create")
     assert (row.patient_id, row.object_id, row.detail) == (
         personas.patient, str(body["id"]), {"consent_id": consent, "disclosed_on": "2027-03-01"})

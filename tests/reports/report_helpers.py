@@ -15,9 +15,29 @@ def report(clinic: Clinic, start: date | None = None, end: date | None = None, c
     return outcome_report(program, scope)
 
 
-def csv_rows(text: str) -> str:
-    """The CSV body without its last row, which must state how many rows came before it (docs/reports.md)."""
-    body, _, last = text.rstrip("\r\n").rpartition("\r\n")
+def notice_line() -> str:
+    """The Part 2 notice row as the CSV writes it above the header of every identified export."""
+    import csv
+    import io
+
+    from cm_tracker.services.core.part2 import CSV_NOTICE_ROW
+
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(CSV_NOTICE_ROW)
+    return buffer.getvalue()
+
+
+def without_notice(text: str, *, notice: bool) -> str:
+    """The CSV text from its header on: an identified export (`notice`) must open with the Part 2 notice row, any
+    other must open with its header."""
+    assert text.startswith(notice_line()) is notice, text[:200]
+    return text[len(notice_line()):] if notice else text
+
+
+def csv_rows(text: str, *, notice: bool) -> str:
+    """The CSV body from its header on, without its last row, which must state how many rows came before it
+    (docs/reports.md); `notice` says whether the export names patients and so opens with the Part 2 notice."""
+    body, _, last = without_notice(text, notice=notice).rstrip("\r\n").rpartition("\r\n")
     data = body.split("\r\n")[1:]  # rows of these tests hold no line breaks
     assert last == f"# end of export: {len(data)} rows", last
     return body + "\r\n"

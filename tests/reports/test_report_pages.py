@@ -48,7 +48,7 @@ def test_the_api_answers_with_the_fields_of_the_contract(client, recorded):
 def test_the_api_csv_is_the_same_table_one_row_per_patient(client, recorded):
     response = client.get(f"/api/v1/reports/outcomes.csv?program_id={recorded.program}",
                           headers=api_token(client, "ada"))
-    rows = list(csv.reader(io.StringIO(csv_rows(response.get_data(as_text=True)))))
+    rows = list(csv.reader(io.StringIO(csv_rows(response.get_data(as_text=True), notice=True))))
     assert response.mimetype == "text/csv" and rows[0] == ["patient_id", *API_FIELDS]
     assert len(rows) == 3
 
@@ -125,7 +125,7 @@ def test_a_table_export_streams_csv_as_an_attachment(client, recorded):
     response = client.get(f"/reports/outcomes/patients.csv?program_id={recorded.program}")
     assert response.is_streamed and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="stimulant-vouchers-outcomes')
-    rows = list(csv.DictReader(io.StringIO(csv_rows(response.get_data(as_text=True)))))
+    rows = list(csv.DictReader(io.StringIO(csv_rows(response.get_data(as_text=True), notice=True))))
     assert [r["name"] for r in rows] == ["Olive Other", "Pat Patient"] and rows[1]["earned_usd"] == "6.25"
 
 
@@ -138,7 +138,7 @@ def test_the_ledger_export_lists_every_entry_oldest_first(client, recorded):
     sign_in(client, "max")
     response = client.get("/reports/ledger.csv")
     assert response.is_streamed
-    rows = list(csv.DictReader(io.StringIO(csv_rows(response.get_data(as_text=True)))))
+    rows = list(csv.DictReader(io.StringIO(csv_rows(response.get_data(as_text=True), notice=True))))
     assert [r["points"] for r in rows] == ["10", "15", "0"]
     assert rows[0]["value_usd"] == "2.50" and rows[0]["program"] == "Stimulant vouchers"
 

@@ -174,9 +174,15 @@ def api_bodies(m: dict[str, int]) -> dict[str, dict[str, Any]]:
                                "information": "Results", "signed_on": _day(-1), "expires_on": _day(300),
                                "expiry_event": "Discharge", "discloser": "The clinic"},
         "api.revoke_consent": {"revoked_on": _day(), "note": "Asked in person"},
-        # Consent 1 is not the matrix world's: refused for the rule (409 no_consent), past every shape check.
+        "api.request_my_revocation": {"note": "Please stop sharing"},
+        # Refused for the rule (a wrong code is 422, no pending set-up 409), past every shape check.
+        "api.confirm_mfa": {"otp": "123456"},
+        # Consent 1 is not the matrix world's: refused for the rule (409 no_consent), past every shape check; the
+        # sweep's junk goes into "records" whole (tests/part2/test_disclosure_packets_api.py puts it inside).
         "api.create_disclosure": {"consent_id": 1, "recipient": "Dr Ana Ruiz", "description": "Results",
-                                  "disclosed_on": _day()},
+                                  "disclosed_on": _day(), "records": {"from": _day(-30), "to": _day(),
+                                                                      "include": ["results", "attendance"],
+                                                                      "language": "es"}},
         # A FHIR Bundle of one Observation of Pat's (MRN-001): the sweep's junk goes into its top-level fields.
         "api.receive_lab_results": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
             "resourceType": "Observation", "status": "final", "identifier": [{"value": "ACC-JUNK"}],

@@ -33,6 +33,8 @@ class Rule:
     denials_only: bool = False
     # A staff role outside the rule's roles but within the blueprint sees 403; patients and outsiders 404.
     out_of_reach: frozenset[str] = frozenset()
+    # What a patient's token is told: 404 for staff paths, 403 under /me (docs/api.md: a /me path is theirs to ask).
+    patient_status: int = 404
 
 
 def rule(method: str, path: str, allowed: set[str], **kw: object) -> Rule:
@@ -130,6 +132,32 @@ CONSENT_API = {
     "api.list_disclosures": rule("GET", "/patients/{patient}/disclosures", _OWN, **_OWN_PAGE),
     "api.my_consents": rule("GET", "/me/consents", {"patient"}),
     "api.my_disclosures": rule("GET", "/me/disclosures", {"patient"}),
+    # Consent 1 is not Pat's in the matrix world (404): tests/part2 cover the allowed call.
+    "api.request_my_revocation": rule("POST", "/me/consents/1/revocation-request", {"patient"}, denials_only=True),
+}
+# The accounting of disclosures (tests/part2/test_accounting_*.py): every staff role, within the patient's reach.
+_ACCOUNTING = f"{_DESK}/disclosures"
+ACCOUNTING_PAGES = {
+    "part2.accounting": rule("GET", _ACCOUNTING, _OWN, **_OWN_PAGE),
+    "part2.accounting_csv": rule("GET", f"{_ACCOUNTING}.csv", _OWN, **_OWN_PAGE),
+    "part2.accounting_statement": rule("GET", f"{_ACCOUNTING}/statement?lang=es", _OWN, **_OWN_PAGE),
+}
+# Recording a disclosure and printing its packet (tests/part2/test_disclosure_*.py): every staff role, within the
+# patient's reach; the packet names disclosure 1, which the matrix world lacks (404 for everyone), so only its
+# denials are checked.
+DISCLOSURE_PAGES = {
+    "part2.new_disclosure": rule("GET", f"{_DESK}/disclosures/new", _OWN, **_OWN_PAGE),
+    "part2.packet": rule("GET", f"{_DESK}/disclosures/1/packet", _OWN, denials_only=True, **_OWN_PAGE),
+}
+# A patient's consents (tests/part2/test_consent_pages*.py): every staff role, within the patient's reach; the
+# revocation names consent 1, which the matrix world lacks (404 for everyone), so only its denials are checked.
+_CONSENTS = f"{_DESK}/consents"
+CONSENT_PAGES = {
+    "part2.index": rule("GET", "/staff/part2", STAFF_PAGE),
+    "part2.consents": rule("GET", _CONSENTS, _OWN, **_OWN_PAGE),
+    "part2.new_consent": rule("GET", f"{_CONSENTS}/new", _OWN, **_OWN_PAGE),
+    "part2.consent_form": rule("GET", f"{_CONSENTS}/form?lang=es", _OWN, **_OWN_PAGE),
+    "part2.revoke": rule("GET", f"{_CONSENTS}/1/revocation", _OWN, denials_only=True, **_OWN_PAGE),
 }
 # The lab pages (/staff/labs): every staff role reviews within their reach; oversight reads the bodies and keeps the
 # LOINC map. Row ids are 1 (no such row in the matrix world): the lab tests cover the allowed calls.
@@ -146,6 +174,23 @@ LAB_PAGES = {
     "labs.add_code": rule("POST", "/staff/labs/codes", _OVERSIGHT, denials_only=True),
     "labs.remove_code_page": rule("GET", "/staff/labs/codes/1/remove", _OVERSIGHT, denials_only=True),
     "labs.remove_code": rule("POST", "/staff/labs/codes/1/remove", _OVERSIGHT, denials_only=True),
+}
+
+# The second factor (tests/mfa): the code step sends anyone without a password step back to sign in (and anyone
+# signed in home); the account pages are staff's; a patient's or a lab's token is 403 on /me/mfa (a /me path).
+MFA_PAGES = {
+    "auth.sign_in_code": rule("GET", "/sign-in/code", SIGNED_IN),
+    "mfa.security": rule("GET", "/account/security/", STAFF_PAGE),
+    "mfa.enrol": rule("GET", "/account/security/set-up", STAFF_PAGE),
+    "mfa.regenerate": rule("POST", "/account/security/recovery-codes", STAFF_PAGE, denials_only=True),
+    "mfa.turn_off": rule("POST", "/account/security/off", STAFF_PAGE, denials_only=True),
+    "admin.reset_mfa": rule("GET", "/admin/users/{user}/reset-mfa", {"admin"}),
+    "admin.require_mfa": rule("POST", "/admin/users/require-mfa", {"admin"}, denials_only=True),
+}
+MFA_API = {
+    "api.enrol_mfa": rule("POST", "/me/mfa", STAFF, patient_status=403),
+    "api.confirm_mfa": rule("POST", "/me/mfa/confirmation", STAFF, patient_status=403),
+    "api.reset_mfa": rule("DELETE", "/users/{user}/mfa", {"admin"}, denials_only=True),
 }
 
 PAGES = {
@@ -172,6 +217,10 @@ PAGES = {
     "patient.receipts": rule("GET", "/portal/receipts", {"patient"}),
     "patient.receipt": rule("GET", "/portal/receipts/1", {"patient"}, denials_only=True),
     "patient.language": rule("POST", "/portal/language", {"patient"}, denials_only=True),
+    "patient.privacy": rule("GET", "/portal/privacy", {"patient"}),
+    "patient.withdraw_consent": rule("GET", "/portal/privacy/consents/1/withdraw", {"patient"}, denials_only=True),
+    "patient.request_withdrawal": rule("POST", "/portal/privacy/consents/1/withdraw", {"patient"},
+                                       denials_only=True),
     "reports.index": rule("GET", "/reports/", {"admin", "manager"}),
     "programs.index": rule("GET", "/programmes/", {"admin", "manager"}),
     "programs.new": rule("GET", "/programmes/new", {"admin", "manager"}),
@@ -186,11 +235,17 @@ PAGES = {
     "reports.table_csv": rule("GET", "/reports/outcomes/patients.csv?program_id={program}", {"admin", "manager"}),
     "reports.ledger_csv": rule("GET", "/reports/ledger.csv", {"admin", "manager"}),
     "reports.funders_csv": rule("GET", "/reports/funders.csv", {"admin", "manager"}),
+    "reports.identified_exports": rule("GET", "/reports/exports", {"admin", "manager"}),
+    "reports.identified_export": rule("GET", "/reports/exports/{export}", {"admin", "manager"}),
     "static": rule("GET", "/static/app.css", EVERYONE),
     "main.favicon": rule("GET", "/favicon.ico", EVERYONE),
     **REWARD_PAGES,
     **DESK_PAGES,
     **LAB_PAGES,
+    **ACCOUNTING_PAGES,
+    **CONSENT_PAGES,
+    **DISCLOSURE_PAGES,
+    **MFA_PAGES,
 }
 
 OWN_PATIENT = {"admin", "manager", "counselor"}
@@ -231,6 +286,7 @@ API = {
     **REWARD_API,
     **DESK_API,
     **CONSENT_API,
+    **MFA_API,
 }
 
 
@@ -297,7 +353,9 @@ def test_the_api_follows_the_matrix(app, matrix, endpoint, role):
         assert status not in (401, 403, 404), (endpoint, role, status, response.get_json())
     elif role == "anonymous":
         assert status == 401, (endpoint, role, status)
-    elif role == "patient" or role in r.out_of_reach:
+    elif role == "patient":
+        assert status == r.patient_status, (endpoint, role, status)
+    elif role in r.out_of_reach:
         assert status == 404, (endpoint, role, status)
     else:
         assert status == 403, (endpoint, role, status)

@@ -178,7 +178,7 @@ def test_the_api_answers_junk_with_its_error_body_never_a_500(app, matrix, endpo
 
 BODIES = set(api_bodies({name: 1 for name in ("program", "user", "reward")}))
 NO_BODY = {"api.revoke_token", "api.disable_user", "api.enable_user", "api.fulfil_redemption",
-           "api.cancel_redemption"}
+           "api.cancel_redemption", "api.enrol_mfa", "api.reset_mfa"}
 
 
 def _schemas(client) -> dict:

@@ -23,7 +23,8 @@ def matrix_world(app: Flask, personas: Personas) -> dict[str, int]:
                                    SpecimenInput(collected_at=utcnow(), status="missed"),
                                    actor=db.session.get(User, personas.counselor)).specimen
         return {"patient": personas.patient, "program": personas.program, "user": personas.manager,
-                "specimen": specimen.id, **_reward_rows(personas), **_desk_rows(personas)}
+                "specimen": specimen.id, **_reward_rows(personas), **_desk_rows(personas),
+                "export": _export_row(personas)}
 
 
 def _reward_rows(personas: Personas) -> dict[str, int]:
@@ -101,3 +102,18 @@ def _desk_rows(personas: Personas) -> dict[str, int]:
     db.session.add_all([visit, mark, activity])
     db.session.commit()
     return {"visit": visit.id, "attendance": mark.id, "activity": activity.id}
+
+
+def _export_row(personas: Personas) -> int:
+    """An {export}: the audit row of Max's export of the outcomes' patients table, naming Pat and Olive."""
+    from cm_tracker.extensions import db
+    from cm_tracker.models import AuditEvent, AuditOutcome
+    from cm_tracker.models.audit import listed
+
+    row = AuditEvent(user_id=personas.manager, username="max", role="manager", action="report.export",
+                     object_type="report", object_id="outcomes/patients", outcome=AuditOutcome.SUCCESS,
+                     patient_ids=listed([personas.patient, personas.other_patient]),
+                     detail={"program_id": personas.program, "identified": True})
+    db.session.add(row)
+    db.session.commit()
+    return row.id

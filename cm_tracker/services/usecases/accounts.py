@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Patient, Role, User
-from cm_tracker.services.core import audit
+from cm_tracker.services.core import audit, second_factor
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
 from cm_tracker.services.core.passwords import hash_password, needs_rehash, password_problem, verify_password
 from cm_tracker.services.usecases.access_log import log_now
@@ -76,7 +76,8 @@ def create_user(*, username: str, password: str, role: str, display_name: str = 
         raise ValidationFailed("The account could not be created.", fields=fields)
     user = User(username=username, display_name=display_name, role=Role(role),
                 password_hash=hash_password(password), patient_id=patient_id,
-                must_change_password=must_change_password and not _api_only(role))
+                must_change_password=must_change_password and not _api_only(role),
+                mfa_required=second_factor.required_of_new_staff(Role(role)))
     db.session.add(user)
     db.session.flush()
     audit.record("user.create", user=actor, object_type="user", object_id=user.id, patient_id=patient_id,
@@ -95,6 +96,11 @@ def refuse_web_sign_in(user: User) -> None:
     """An integration account signs in to the API only: its web sign-in with the right password is refused, on
     record."""
     log_now("auth.sign_in", user=user, outcome=audit.DENIED, detail={"reason": "integration_account"})
+
+
+def refuse_sign_in(user: User, reason: str) -> None:
+    """A right password refused for want of something else (the second factor's code), on record."""
+    log_now("auth.sign_in", user=user, username=user.username, outcome=audit.DENIED, detail={"reason": reason})
 
 
 def set_disabled(user: User, disabled: bool, *, actor: User) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NoReturn
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from cm_tracker.extensions import db
@@ -23,14 +24,14 @@ from cm_tracker.services.core.consents import revocation_requests_of, revocation
 from cm_tracker.services.core.context import clinic_settings
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
 from cm_tracker.services.queries import consents as reads
-from cm_tracker.services.queries.consents import ConsentView, DisclosureView, Window
+from cm_tracker.services.queries.consents import EARLIEST, ConsentView, DisclosureView, Window
 from cm_tracker.services.usecases.access_log import log_now
+from cm_tracker.services.usecases.disclosure_packets import PacketChoice, check_choice, describe, packet_row
 
-# No Part 2 record of a clinic using this product predates 1990; an earlier year is a typing error.
-EARLIEST = date(1990, 1, 1)
 # How far ahead a consent's expiry date may lie: ten years (a longer one is a typing error: 2062 for 2026).
 EXPIRY_YEARS_AHEAD = 10
 MAX_NAME, MAX_EVENT, MAX_PURPOSE, MAX_TEXT, MAX_NOTE = 200, 500, 1000, 2000, 1000
+MAX_KEY = 64  # a page form's one-time key (record_disclosure_once)
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,34 @@ def record_consent(patient: Patient, values: ConsentInput, *, actor: User) -> Co
     return reads.consent_view(consent, today)
 
 
+@dataclass(frozen=True)
+class Recorded:
+    view: ConsentView
+    replayed: bool  # the same consent was already recorded (a form sent twice): nothing was written
+
+
+def record_consent_once(patient: Patient, values: ConsentInput, *, actor: User) -> Recorded:
+    """record_consent for a page's form, which a double click, Back and send again or a second tab may send twice:
+    a consent identical in every field to one of the patient's (the same signature day too) is that signed document
+    again, never a second consent, so it is answered with the first and nothing is written. The patient is locked
+    before the look, so two sends at the same moment cannot both find nothing."""
+    today = clinic_today()
+    row = _consent_row(values, today)
+    _lock_patient(patient.id)
+    found = reads.same_consent(patient.id, row)
+    if found is None:
+        return Recorded(record_consent(patient, values, actor=actor), replayed=False)
+    db.session.commit()  # ends the lock (and keeps the request's audit rows); nothing of the consent is written
+    return Recorded(reads.consent_view(found, today), replayed=True)
+
+
+def _lock_patient(patient_id: int) -> None:
+    """A write that changes nothing: it holds the patient's row lock (PostgreSQL) or the write lock (SQLite) until
+    commit, as core.ledger.lock_enrollment does for an enrolment."""
+    db.session.execute(update(Patient).where(Patient.id == patient_id).values(version=Patient.version),
+                       execution_options={"synchronize_session": False})
+
+
 def revoke_consent(consent: Consent, revoked_on: date, *, note: str = "", actor: User) -> ConsentView:
     """Record that the patient revoked the consent from `revoked_on`: disclosures from that day on are refused;
     those before it stay in the accounting."""
@@ -141,16 +170,76 @@ def revoke_consent(consent: Consent, revoked_on: date, *, note: str = "", actor:
     return reads.consent_view(consent, today)
 
 
-def record_disclosure(patient: Patient, values: DisclosureInput, *, actor: User) -> DisclosureView:
-    """Record a disclosure of the patient's records made under one of their consents, or refuse it (409
-    `no_consent`) when that consent does not permit it."""
+def record_disclosure(patient: Patient, values: DisclosureInput, *, actor: User,
+                      packet: PacketChoice | None = None) -> DisclosureView:
+    """Record a disclosure of the patient's records made under one of their consents, with the packet of records
+    it carried when cm-tracker printed them (`packet`), or refuse it (409 `no_consent`) when that consent does not
+    permit it: then nothing is written. The disclosure and its packet are written in one transaction."""
+    return _disclose(patient, values, actor, packet, None).view
+
+
+@dataclass(frozen=True)
+class Disclosed:
+    view: DisclosureView
+    replayed: bool  # the form was sent before (a double click, Back and send again): nothing was written
+
+
+def record_disclosure_once(patient: Patient, values: DisclosureInput, *, actor: User, packet: PacketChoice | None,
+                           form_key: str) -> Disclosed:
+    """record_disclosure for a page's form, which carries a fresh key each time it is shown: the key is kept in the
+    disclosure's audit row, and the same key again is answered with that disclosure. The patient is locked before
+    the second look, so two sends at the same moment cannot both find nothing."""
+    return _disclose(patient, values, actor, packet, form_key.strip()[:MAX_KEY] or None)
+
+
+def _disclose(patient: Patient, values: DisclosureInput, actor: User, packet: PacketChoice | None,
+              key: str | None) -> Disclosed:
+    recipient, description = _checked_disclosure(values, packet)
+    if key and (done := reads.disclosure_with_key(patient.id, actor.id, key)):
+        return Disclosed(reads.disclosure_view(done), replayed=True)
+    consent = _permitting(patient, values, recipient, actor)
+    if key:
+        _lock_patient(patient.id)
+        if done := reads.disclosure_with_key(patient.id, actor.id, key):
+            db.session.commit()  # ends the lock; nothing of the disclosure is written
+            return Disclosed(reads.disclosure_view(done), replayed=True)
+    disclosure = Disclosure(patient_id=patient.id, consent_id=consent.id, recipient=recipient,
+                            description=description, disclosed_on=values.disclosed_on, recorded_by_id=actor.id)
+    db.session.add(disclosure)
+    db.session.flush()
+    detail: dict[str, object] = {"consent_id": consent.id, "disclosed_on": values.disclosed_on.isoformat()}
+    if packet is not None:
+        row = packet_row(patient, packet)
+        row.disclosure_id = disclosure.id
+        db.session.add(row)
+        detail["packet"] = {"sections": row.sections, "language": row.language, "digest": row.content_digest}
+    if key:
+        detail["form_key"] = key
+    audit.record("disclosure.create", user=actor, patient_id=patient.id, object_type="disclosure",
+                 object_id=disclosure.id, detail=detail)
+    db.session.commit()
+    return Disclosed(reads.disclosure_view(disclosure), replayed=False)
+
+
+def _checked_disclosure(values: DisclosureInput, packet: PacketChoice | None) -> tuple[str, str]:
+    """The recipient and description, or ValidationFailed naming every field at fault (the packet's as `records.*`).
+    A blank description is the packet's own ("Test results and attendance, 1 November to 30 November 2026")."""
     fields: dict[str, str] = {}
     recipient = _text(fields, "recipient", values.recipient, MAX_NAME)
-    description = _text(fields, "description", values.description, MAX_TEXT)
+    description = _text(fields, "description", values.description, MAX_TEXT, required=False)
+    if packet is None and not description:  # a rule, not the shape: with a packet the description is optional
+        fields["description"] = "Say what was disclosed: required for records sent outside cm-tracker."
     _day(fields, "disclosed_on", values.disclosed_on, clinic_today(),
          too_late="Record a disclosure once made: not after today.")
+    if packet is not None:
+        check_choice(packet, values.disclosed_on, fields)
     if fields:
         raise ValidationFailed("The disclosure was not recorded.", fields=fields)
+    return recipient, description or describe(packet)  # type: ignore[arg-type]
+
+
+def _permitting(patient: Patient, values: DisclosureInput, recipient: str, actor: User) -> Consent:
+    """The consent named, when it permits this disclosure; else the refusal (409 no_consent, audited)."""
     consent = reads.get_consent(values.consent_id)
     if consent is None or consent.patient_id != patient.id:
         _refuse(patient, values, "This patient has no consent with this id.", actor)
@@ -160,15 +249,7 @@ def record_disclosure(patient: Patient, values: DisclosureInput, *, actor: User)
                              request.requested_on if request and revocation is None else None)
     if reason is not None:
         _refuse(patient, values, reason, actor)
-    disclosure = Disclosure(patient_id=patient.id, consent_id=consent.id, recipient=recipient,
-                            description=description, disclosed_on=values.disclosed_on, recorded_by_id=actor.id)
-    db.session.add(disclosure)
-    db.session.flush()
-    audit.record("disclosure.create", user=actor, patient_id=patient.id, object_type="disclosure",
-                 object_id=disclosure.id, detail={"consent_id": consent.id,
-                                                  "disclosed_on": values.disclosed_on.isoformat()})
-    db.session.commit()
-    return reads.disclosure_view(disclosure)
+    return consent
 
 
 def _refuse(patient: Patient, values: DisclosureInput, reason: str, actor: User) -> NoReturn:
