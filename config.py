@@ -10,6 +10,8 @@ import os
 from datetime import timedelta
 
 DEV_SECRET_KEY = "dev-only-not-secret"
+# The development key of the audit trail's and the ledger's chain (docs/security.md "Tamper-evident chain").
+DEV_AUDIT_CHAIN_KEY = "dev-only-audit-chain-key-not-secret"
 
 
 class ConfigError(RuntimeError):
@@ -58,6 +60,9 @@ class Config:
 
     ENV_NAME = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    # The HMAC key of the tamper-evident chain over the audit trail and the ledger: kept off the database host and
+    # its backups, since whoever holds it and the database can rewrite both undetected.
+    AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY") or DEV_AUDIT_CHAIN_KEY
     # None means "a SQLite file in the instance folder"; create_app fills it in.
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
     # The role that owns the tables, for `flask db upgrade` and `flask db grant-runtime`; the app itself connects as
@@ -124,6 +129,7 @@ class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
+    AUDIT_CHAIN_KEY = "test-audit-chain-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     MIGRATION_DATABASE_URL = None
     REDIS_URL = None
@@ -151,5 +157,9 @@ def check_production_safety(settings: dict[str, object]) -> None:
     secret = settings.get("SECRET_KEY")
     if not secret or secret == DEV_SECRET_KEY or len(str(secret)) < 32:
         raise ConfigError("Set SECRET_KEY to a random value of at least 32 characters in production.")
+    chain_key = settings.get("AUDIT_CHAIN_KEY")
+    if not chain_key or chain_key == DEV_AUDIT_CHAIN_KEY or len(str(chain_key)) < 32:
+        raise ConfigError("Set AUDIT_CHAIN_KEY to a random value of at least 32 characters in production, kept off "
+                          "the database host and its backups.")
     if settings.get("DEBUG") or os.environ.get("FLASK_DEBUG") in {"1", "true", "True"}:
         raise ConfigError("The debugger must never run in production (remote code execution).")

@@ -62,6 +62,7 @@ def server_env(url: str) -> dict[str, str]:
     signs in and asks for tokens faster than any person would. No REDIS_URL: with the limits off nothing uses it."""
     env = {k: v for k, v in os.environ.items() if k not in DROPPED}
     env |= {"CM_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48), "DATABASE_URL": url,
+            "AUDIT_CHAIN_KEY": secrets.token_urlsafe(48),
             "RATELIMIT_ENABLED": "false", "PROXY_COUNT": "0"}
     return env
 

@@ -35,6 +35,9 @@ class FlaskContext:
         config = current_app.config
         return _settings(config["CLINIC_TIMEZONE"], config.get("CLINIC_NAME"))
 
+    def chain_key(self) -> bytes:
+        return str(current_app.config["AUDIT_CHAIN_KEY"]).encode()
+
 
 @lru_cache(maxsize=16)
 def _settings(timezone: str, name: object) -> ClinicSettings:

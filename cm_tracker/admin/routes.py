@@ -16,7 +16,7 @@ from cm_tracker.services.core import second_factor as factor
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.errors import Conflict, NotFound, ValidationFailed
 from cm_tracker.services.queries import audit_search as audit_search_reads
-from cm_tracker.services.queries import directory, overview
+from cm_tracker.services.queries import chain_check, directory, overview
 from cm_tracker.services.usecases import accounts, audit_search, listings, second_factor
 
 bp = Blueprint("admin", __name__)
@@ -126,4 +126,5 @@ def audit() -> str:
         result = audit_search.search(criteria, page=page, timezone=current_app.config["CLINIC_TIMEZONE"],
                                      actor=current_user)
     filters = {name: value for name, value in request.args.items() if name != "page" and value}
-    return render_template("admin/audit.html", form=form, result=result, filters=filters)
+    return render_template("admin/audit.html", form=form, result=result, filters=filters,
+                           verified=chain_check.last_verification())

@@ -1,6 +1,7 @@
 """The data model, one module per concept; importing this package registers every table."""
 
 from cm_tracker.models.audit import AuditEvent, AuditOutcome
+from cm_tracker.models.chain import ChainHead, ChainVerification
 from cm_tracker.models.consents import (
     Consent,
     ConsentRevocation,
@@ -61,7 +62,9 @@ from cm_tracker.models.user import ApiToken, MfaRecoveryCode, Role, User, UserSe
 
 __all__ = [
     "ActivityStatus", "AnalyteResult", "ApiToken", "AttendanceRecord", "AttendanceStatus", "AuditEvent",
-    "AuditOutcome", "CapWindow", "ClinicClosure", "Consent", "ConsentRevocation", "ConsentRevocationRequest",
+    "AuditOutcome", "CapWindow",
+    "ChainHead", "ChainVerification",
+    "ClinicClosure", "Consent", "ConsentRevocation", "ConsentRevocationRequest",
     "DilutePolicy", "Disclosure", "DisclosurePacket",
     "Draw", "DrawRequest", "Enrollment",
     "EnrollmentStatus",

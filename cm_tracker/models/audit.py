@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Index, String, Text, or_
+from sqlalchemy import JSON, BigInteger, ColumnElement, Index, String, Text, or_
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cm_tracker.extensions import db
@@ -26,6 +26,7 @@ class AuditEvent(db.Model):
         Index("ix_audit_events_patient_at", "patient_id", "occurred_at"),
         Index("ix_audit_events_user_at", "user_id", "occurred_at"),
         Index("ix_audit_events_occurred_at", "occurred_at"),
+        Index("ix_audit_events_chain", "chain_lane", "chain_seq", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +44,11 @@ class AuditEvent(db.Model):
     outcome: Mapped[AuditOutcome] = mapped_column(enum_column(AuditOutcome))
     source_address: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The tamper-evident chain (services/core/chain.py): the row's lane, its place in the lane and the HMAC of its
+    # content and the previous row's link, set before the INSERT. Null only on a row nobody chained.
+    chain_lane: Mapped[int | None]
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
+    chain_hmac: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def listed_patient_ids(self) -> list[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cm_tracker.extensions import db
@@ -33,6 +33,7 @@ class LedgerEntry(db.Model):
         Index("ix_ledger_entries_patient_id", "patient_id", "id"),
         Index("ix_ledger_entries_enrollment_event", "enrollment_id", "event_type", "event_id"),
         Index("ix_ledger_entries_created_at", "created_at"),
+        Index("ix_ledger_entries_chain", "chain_lane", "chain_seq", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +54,12 @@ class LedgerEntry(db.Model):
     redemption_id: Mapped[int | None] = mapped_column(ForeignKey("redemptions.id"))
     draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The tamper-evident chain (services/core/chain.py): the lane is the enrolment's id, whose writers already hold
+    # its lock; the place in the lane and the HMAC of the content and the previous row's link are set before the
+    # INSERT. Null only on a row nobody chained.
+    chain_lane: Mapped[int | None]
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
+    chain_hmac: Mapped[str | None] = mapped_column(String(64))
 
 
 make_append_only(LedgerEntry)

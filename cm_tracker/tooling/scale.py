@@ -41,7 +41,7 @@ from cm_tracker.models import (
     User,
 )
 from cm_tracker.models.reporting import EnrollmentWeek
-from cm_tracker.services.core import audit
+from cm_tracker.services.core import audit, chain
 from cm_tracker.services.core.clinic import clinic_date, clinic_zone
 from cm_tracker.services.core.events import rules_for
 from cm_tracker.services.core.visit_calendar import visit_dates
@@ -126,6 +126,8 @@ def _insert(rows: Rows) -> None:
     for name, model in TABLES.items():
         found = rows.tables.get(name)
         if found:
+            if name == chain.LEDGER:  # chained a chunk at a time: statements per enrolment, not per entry
+                chain.seal(db.session.connection(), name, found)
             _executemany(model.__table__, found)
 
 

@@ -57,7 +57,8 @@ def test_production_refuses_unsafe_settings(settings):
 
 
 def test_production_accepts_a_real_secret():
-    check_production_safety({"ENV_NAME": "production", "SECRET_KEY": "x" * 40, "DEBUG": False})
+    check_production_safety({"ENV_NAME": "production", "SECRET_KEY": "x" * 40, "AUDIT_CHAIN_KEY": "k" * 40,
+                             "DEBUG": False})
 
 
 def test_create_app_refuses_the_development_key_in_production():
@@ -88,6 +89,7 @@ def test_production_sends_hsts_even_with_cookies_that_are_not_secure():
 
     class Production(ProductionConfig):
         SECRET_KEY = "x" * 40
+        AUDIT_CHAIN_KEY = "k" * 40
         SQLALCHEMY_DATABASE_URI = "sqlite://"
         SESSION_COOKIE_SECURE = False
         REDIS_URL = None

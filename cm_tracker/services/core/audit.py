@@ -8,6 +8,7 @@ from typing import Any
 from cm_tracker.extensions import db
 from cm_tracker.models import AuditEvent, AuditOutcome, User
 from cm_tracker.models.audit import listed
+from cm_tracker.services.core import chain  # noqa: F401  (chains every audit and ledger row a flush inserts)
 from cm_tracker.services.core.context import audit_source
 
 SUCCESS = AuditOutcome.SUCCESS

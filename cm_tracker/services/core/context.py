@@ -35,6 +35,8 @@ class Context(Protocol):
 
     def clinic_settings(self) -> ClinicSettings: ...
 
+    def chain_key(self) -> bytes: ...
+
 
 OUTSIDE_A_REQUEST = AuditSource(actor=None, address="cli")
 
@@ -45,6 +47,9 @@ class _NotInstalled:
 
     def clinic_settings(self) -> ClinicSettings:
         raise RuntimeError("The clinic's settings come from the app's configuration: create_app installs them.")
+
+    def chain_key(self) -> bytes:
+        raise RuntimeError("The chain's key is AUDIT_CHAIN_KEY of the app's configuration: create_app installs it.")
 
 
 _installed: list[Context] = [_NotInstalled()]
@@ -60,3 +65,8 @@ def audit_source() -> AuditSource:
 
 def clinic_settings() -> ClinicSettings:
     return _installed[0].clinic_settings()
+
+
+def chain_key() -> bytes:
+    """The HMAC key of the audit trail's and the ledger's chain (AUDIT_CHAIN_KEY)."""
+    return _installed[0].chain_key()

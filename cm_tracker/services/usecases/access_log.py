@@ -26,7 +26,7 @@ from sqlalchemy.sql import Executable
 
 from cm_tracker.extensions import db
 from cm_tracker.models import AuditEvent
-from cm_tracker.services.core import audit
+from cm_tracker.services.core import audit, chain
 from cm_tracker.timeutil import utcnow
 
 # Keys of db.session.info (the session lives as long as the request's app context).
@@ -85,6 +85,7 @@ def commit_request() -> None:
         # Plain INSERTs on the connection, not the ORM: a read's row is written on nearly every request, and
         # nothing reads it afterwards.
         connection = session.connection()
+        chain.seal(connection, chain.AUDIT, events)
         for rows in _rows_by_columns(events).values():
             connection.execute(insert(AuditEvent.__table__), rows)
         for statement in late:
