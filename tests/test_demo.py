@@ -44,6 +44,7 @@ class Loaded:
     open_activities: int
     portal_requests: int
     lab_waiting: list[str]
+    part2: dict[str, int]  # consents, disclosures with a packet, revocation requests waiting
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +62,9 @@ def _read() -> dict[str, object]:
         ActivityStatus,
         AttendanceRecord,
         AuditEvent,
+        Consent,
+        ConsentRevocationRequest,
+        DisclosurePacket,
         Draw,
         Enrollment,
         GoalActivity,
@@ -117,6 +121,9 @@ def _read() -> dict[str, object]:
                                  .subquery()),
         "lab_waiting": sorted(r.reason for r in db.session.scalars(
             select(LabResult).where(LabResult.review_status == ReviewStatus.WAITING))),
+        "part2": {"consents": count(select(Consent.id).subquery()),
+                  "packets": count(select(DisclosurePacket.id).subquery()),
+                  "requests": count(select(ConsentRevocationRequest.id).subquery())},
     }
 
 
@@ -133,6 +140,12 @@ def test_demo_review_queue_has_the_labs_two_held_results_to_try(loaded: Loaded) 
     waiting = loaded.lab_waiting
     assert len(waiting) == 2
     assert any("MRN-4417" in reason for reason in waiting) and any("3393-6" in reason for reason in waiting)
+
+
+def test_demo_has_part2_records_for_the_consent_disclosure_and_privacy_pages(loaded: Loaded) -> None:
+    # Two consents of the first portal patient (a doctor, a health-plan class) and a packet sent to the doctor; the
+    # second portal patient's consent with their request to withdraw it, waiting for staff.
+    assert loaded.part2 == {"consents": 3, "packets": 1, "requests": 1}
 
 
 def test_demo_load_refuses_a_database_that_has_accounts(loaded: Loaded) -> None:

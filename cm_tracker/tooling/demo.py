@@ -33,6 +33,7 @@ from cm_tracker.tooling.demo_history import (
     patient_story,
     replay,
 )
+from cm_tracker.tooling.demo_part2 import part2_story
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,8 @@ def load_demo(today: date, seed: int = 2026) -> list[DemoLogin]:
         clinic, made = _open_clinic(today, opening)
     plans, logins = _patients(clinic, made, starts)
     replay([*(patient_story(clinic, plan, random.Random(f"{seed}:{plan.record_number}")) for plan in plans),
-            cabinet_story(clinic, opening), _lab_upload(clinic, plans[0].record_number)], until=today)
+            cabinet_story(clinic, opening), _lab_upload(clinic, plans[0].record_number),
+            part2_story(clinic, *[p for p in plans if p.login][:2])], until=today)
     # The history's report caches and stored streaks were written as of each event's day; bring them to today.
     report_cache.rebuild_all()
     return [*STAFF, *logins]
