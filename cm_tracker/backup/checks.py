@@ -15,14 +15,18 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from cm_tracker.backup import chain
+
 
 @dataclass(frozen=True)
 class Check:
     """`produce` reads the source inside the snapshot; `verify` reads the restored database and returns what is
-    wrong, or None."""
+    wrong, or None. A `required` check is verified even when an archive does not carry it (with None expected), so
+    that removing it from a manifest does not skip it."""
 
     produce: Callable[[Connection], Any]
     verify: Callable[[Connection, Any], str | None]
+    required: bool = False
 
 
 def _ledger_sums(connection: Connection) -> dict[str, Any]:
@@ -44,4 +48,5 @@ def _verify_ledger_sums(connection: Connection, expected: Any) -> str | None:
 
 CHECKS: dict[str, Check] = {
     "ledger_sums": Check(_ledger_sums, _verify_ledger_sums),
+    "chain": Check(chain.produce, chain.verify, required=True),
 }

@@ -87,7 +87,8 @@ def revision_of(connection: Connection) -> str:
 
 def create_backup(url: str | URL, out: Path, *, secret: crypto.Secret | None = None,
                   progress: Progress | None = None) -> dict[str, Any]:
-    """Write the archive of the database at `url` to `out`; returns its manifest."""
+    """Write the archive of the database at `url` to `out`; returns its manifest. Inside an app context: the
+    manifest's chain check fingerprints the app's AUDIT_CHAIN_KEY."""
     partial = out.with_name(out.name + ".partial")
     try:
         with tempfile.TemporaryDirectory(prefix=".backup-", dir=out.parent) as folder:

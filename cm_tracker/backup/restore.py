@@ -27,6 +27,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from cm_tracker.backup import chain as backup_chain
 from cm_tracker.backup import crypto
 from cm_tracker.backup.archive import ArchiveReader
 from cm_tracker.backup.checks import CHECKS
@@ -70,6 +71,9 @@ def restore_backup(path: Path, url: str | URL, config: Config, *, secret: crypto
                    progress: Progress | None = None) -> dict[str, Any]:
     """Restore the archive at `path` into the empty database at `url` (its owner's URL on PostgreSQL)."""
     manifest = verify_archive(path, secret)
+    mismatch = backup_chain.wrong_key(manifest)
+    if mismatch:
+        raise BackupError("check chain", mismatch)
     script = ScriptDirectory.from_config(config)
     try:
         script.get_revision(manifest["revision"])
@@ -257,8 +261,11 @@ def _verify_loaded(connection: Connection, schema: MetaData, manifest: dict[str,
         if (rows, sha) != (entry["rows"], entry["sha256"]):
             raise BackupError(f"restored {entry['name']}", "the rows read back from the database differ from the "
                                                            "archive's")
-    for name, expected in manifest.get("checks", {}).items():
-        problem = CHECKS[name].verify(connection, expected)
+    checks = manifest.get("checks", {})
+    for name, check in CHECKS.items():
+        if name not in checks and not check.required:
+            continue
+        problem = check.verify(connection, checks.get(name))
         if problem:
             raise BackupError(f"check {name}", problem)
 

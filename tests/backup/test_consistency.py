@@ -43,7 +43,8 @@ def _archive_while_writing(url: str, out: Path) -> dict[str, int]:
                     conn.execute(text(statement))
             wrote.append(True)
 
-    manifest = create_backup(url, out, progress=write_once)
+    with make_app(url).app_context():  # the manifest's chain check fingerprints the app's AUDIT_CHAIN_KEY
+        manifest = create_backup(url, out, progress=write_once)
     writer.dispose()
     assert manifest["tables"][0]["name"] != "ledger_entries"  # read after the writes, so only a snapshot hides them
     assert _counts(url) == {t: n + 1 for t, n in before.items()}
