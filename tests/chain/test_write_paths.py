@@ -46,11 +46,15 @@ def test_the_desk_a_correction_an_adjustment_and_a_redemption_chain_every_row(ap
     assert verify() == []
 
 
+DESK_NOW = datetime(2026, 12, 1, 18, tzinfo=UTC)
+
+
+@pytest.mark.time_machine(DESK_NOW, tick=False)
 def test_a_desk_entry_through_the_api_chains_its_ledger_and_audit_rows(app, client, personas, verify):
     from cm_tracker.models import AuditEvent, LedgerEntry
 
     headers = api_token(client, "cora")
-    at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    at = DESK_NOW.isoformat()
     response = client.post(f"/api/v1/patients/{personas.patient}/specimens", headers=headers, json={
         "collected_at": at, "status": "final", "temperature_ok": True, "validity": "valid",
         "results": {"cocaine": "negative", "methamphetamine": "negative"}})
