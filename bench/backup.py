@@ -1,6 +1,6 @@
 """How long a backup and a restore of the scaled history take, and whether their memory stays flat as it grows.
 
-Run: PYTHONPATH=. .venv/bin/python bench/backup.py [--patients 10000] [--small 1000] [--postgres URL]
+Run: .venv/bin/python bench/backup.py [--patients 10000] [--small 1000] [--postgres URL]
      [--skip-postgres] [--keep]
 
 For each size (--small, then --patients) it builds the scaled history of `flask demo scale` in a new SQLite file
@@ -28,6 +28,9 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+# Run as a script, this folder comes first on sys.path; the repository's root must be there for `config`.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url

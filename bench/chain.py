@@ -118,7 +118,7 @@ def report(name: str, figures: dict[str, Any]) -> None:
 
 
 def _fresh_postgres(base: str) -> str:
-    url = make_url(base)
+    url = make_url(base).set(drivername="postgresql+psycopg")
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
