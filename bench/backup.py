@@ -52,6 +52,11 @@ class Measure:
     size_mb: float
 
 
+# The tamper-evident chain's key of this run, for the history built here and every command started (the restores
+# verify the chain, and a backup's chain only verifies under the key that made it).
+CHAIN_KEY = "bench-backup-audit-chain-key-not-a-secret"
+
+
 def build(path: Path, patients: int) -> None:
     """The scaled history in a new SQLite file at the migrations' head, in this process."""
     from flask_migrate import upgrade
@@ -62,6 +67,7 @@ def build(path: Path, patients: int) -> None:
 
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
+        AUDIT_CHAIN_KEY = CHAIN_KEY  # the key the commands run with too: a restore verifies the chain with it
 
     with create_app(Config).app_context():
         upgrade()
@@ -89,7 +95,8 @@ main()
 def flask(step: str, patients: int, url: str, *args: str, archive: Path) -> Measure:
     """One `flask backup ...` in its own process: wall seconds, CPU seconds and the process's peak RSS."""
     peak_file = archive.with_name("peak.txt")
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "BENCH_PEAK_FILE": str(peak_file)}
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "BENCH_PEAK_FILE": str(peak_file),
+           "AUDIT_CHAIN_KEY": CHAIN_KEY}
     env.pop("MIGRATION_DATABASE_URL", None)
     command = [sys.executable, "-c", PEAK_WRAPPER, "--app", "wsgi", "backup", *args]
     began = time.perf_counter()
