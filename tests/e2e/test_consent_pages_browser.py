@@ -141,8 +141,11 @@ def test_a_double_click_records_one_consent(open_page, consent_server):
     page.get_by_label("What information may be disclosed").fill("Urine test results, January 2090")
     page.locator("#purpose").fill("Coordinating my treatment")
     page.get_by_label("Expires on", exact=True).fill("2090-12-31")
-    with page.expect_navigation(url="**/consents"):
-        page.get_by_role("button", name="Record the consent").dblclick()
+    # The second click may abort the first click's navigation (net::ERR_ABORTED) before the browser settles on the
+    # answer to the second: wait for where it lands, not for one particular navigation.
+    page.get_by_role("button", name="Record the consent").dblclick()
+    page.wait_for_url("**/consents", timeout=15000)
+    page.wait_for_load_state()
     with app.app_context():
         count = db.session.scalar(select(func.count(Consent.id)).where(Consent.recipient.like("Dr Ana Ruiz%")))
     assert count == 1
