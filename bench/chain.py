@@ -46,7 +46,7 @@ class Switch:
         from cm_tracker.services.core import chain
 
         self.db, self.chain, self.spent = db, chain, []
-        self.original, self.sealed = chain._chain_pending, chain.seal
+        self.original, self.sealed = chain._chain_pending, chain.insert_audit
         event.remove(db.session, "before_flush", self.original)
         event.listen(db.session, "before_flush", self.timed)
 
@@ -58,16 +58,26 @@ class Switch:
     @contextmanager
     def off(self) -> Iterator[None]:
         event.remove(self.db.session, "before_flush", self.timed)
-        self.chain.seal = lambda *_args, **_kwargs: None
+        self.chain.insert_audit = _unchained_insert
         try:
             yield
         finally:
-            self.chain.seal = self.sealed
+            self.chain.insert_audit = self.sealed
             event.listen(self.db.session, "before_flush", self.timed)
 
     def close(self) -> None:
         event.remove(self.db.session, "before_flush", self.timed)
         event.listen(self.db.session, "before_flush", self.original)
+
+
+def _unchained_insert(connection: Any, rows: list[dict[str, Any]]) -> None:
+    """A read's audit rows as they were written before the chain: a plain INSERT."""
+    from sqlalchemy import insert
+
+    from cm_tracker.models import AuditEvent
+
+    if rows:
+        connection.execute(insert(AuditEvent.__table__), rows)
 
 
 def measure(url: str, entries: int) -> dict[str, Any]:

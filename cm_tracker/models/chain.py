@@ -4,8 +4,9 @@ record of each `flask audit verify` run. Both are working tables: a head moves w
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, String, Text
+from sqlalchemy import BigInteger, Connection, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cm_tracker.extensions import db
@@ -37,3 +38,45 @@ class ChainVerification(db.Model):
     ledger_rows: Mapped[int] = mapped_column(BigInteger)
     is_intact: Mapped[bool]
     first_break: Mapped[str | None] = mapped_column(Text)
+
+
+# Each chain's head moves with its rows, by a trigger on the chained table: the INSERT that writes a lane's rows
+# also sets the lane's head to its last place and link, so no writer spends a statement of its own on it (a read's
+# audit row is one INSERT, services/core/chain.py). A head only moves forward: a writer that took its places first
+# (an UPDATE of the head's sequence) finds the head already at its last row, which sets only the link. The
+# migration d5f7b9c1e3a5 makes the same triggers on a migrated database.
+CHAINED_TABLES = ("audit_events", "ledger_entries")
+
+
+def head_trigger_ddl(dialect: str) -> list[str]:
+    """The statements that make the head-moving triggers on this dialect: on PostgreSQL a statement-level trigger
+    (one UPDATE per INSERT statement, however many rows it wrote), on SQLite one per row."""
+    if dialect == "postgresql":
+        return [
+            """CREATE OR REPLACE FUNCTION cm_chain_move_heads() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              UPDATE chain_heads h SET sequence = n.chain_seq, link = n.chain_hmac
+              FROM (SELECT DISTINCT ON (chain_lane) chain_lane, chain_seq, chain_hmac FROM new_rows
+                    WHERE chain_lane IS NOT NULL ORDER BY chain_lane, chain_seq DESC) n
+              WHERE h.chain = TG_TABLE_NAME AND h.lane = n.chain_lane AND h.sequence <= n.chain_seq;
+              RETURN NULL;
+            END $$""",
+            *(f"""CREATE TRIGGER {table}_chain_head AFTER INSERT ON {table}
+                  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cm_chain_move_heads()"""
+              for table in CHAINED_TABLES),
+        ]
+    return [f"""CREATE TRIGGER {table}_chain_head AFTER INSERT ON {table} WHEN NEW.chain_lane IS NOT NULL
+                BEGIN
+                  UPDATE chain_heads SET sequence = NEW.chain_seq, link = NEW.chain_hmac
+                  WHERE chain = '{table}' AND lane = NEW.chain_lane AND sequence <= NEW.chain_seq;
+                END""" for table in CHAINED_TABLES]
+
+
+@event.listens_for(db.metadata, "after_create")
+def _make_head_triggers(_metadata: Any, connection: Connection, **kw: Any) -> None:
+    """`create_all` (the test suite's schema, a new SQLite file's) makes the triggers as the migration does."""
+    tables = kw.get("tables")
+    if tables is not None and not {t.name for t in tables} >= {*CHAINED_TABLES, ChainHead.__tablename__}:
+        return
+    for statement in head_trigger_ddl(connection.dialect.name):
+        connection.exec_driver_sql(statement)

@@ -10,7 +10,7 @@ import pytest
 from labs.lab_bodies import NEGATIVE, body
 from sqlalchemy import func, select
 
-from helpers import api_token, sign_in
+from helpers import api_token, sign_in, statements
 from worlds.story import STORY_NOW, story_world
 
 
@@ -145,4 +145,51 @@ def test_the_bulk_history_of_demo_scale_is_chained_a_chunk_at_a_time(app, ctx, v
     assert db.session.scalar(select(func.count()).where(LedgerEntry.chain_hmac.is_not(None))) > 50
     assert _unchained() == {"audit_events": 0, "ledger_entries": 0}
     db.session.remove()
+    assert verify() == []
+
+
+def _read(action: str, patient_id: int) -> None:
+    """A read's audit row as a request writes it: kept until the request's commit, then one plain INSERT."""
+    from cm_tracker.services.usecases import access_log
+
+    access_log.begin_request()
+    access_log.log_now(action, patient_id=patient_id)
+    access_log.commit_request()
+    access_log.end_request()
+
+
+def test_a_read_row_is_one_insert_and_its_lane_head_moves_with_it(app, client, personas, verify):
+    """The INSERT of a read's audit row carries its link, and the table's trigger moves the lane's head to it: no
+    statement of the writer's own takes the place or sets the link (services/core/chain.py)."""
+    from cm_tracker.extensions import db
+    from cm_tracker.models import AuditEvent, ChainHead
+    with app.app_context():
+        _read("test.first", personas.patient)  # the lane taken and its head made
+        with statements(app) as seen:
+            _read("test.second", personas.patient)
+        written = [s for s in seen if not s.lstrip().upper().startswith(("BEGIN", "COMMIT", "SELECT PG_"))]
+        assert len(written) == 1 and written[0].lstrip().upper().startswith("INSERT INTO AUDIT_EVENTS")
+        row = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "test.second")).one()
+        head = db.session.get(ChainHead, ("audit_events", row.chain_lane))
+        assert (head.sequence, head.link) == (row.chain_seq, row.chain_hmac)
+        db.session.remove()
+    assert verify() == []
+
+
+def test_a_rolled_back_audit_row_leaves_the_next_one_chained_to_what_was_kept(app, personas, verify):
+    """A connection's remembered head can be ahead of the stored one (its transaction rolled back after writing an
+    audit row): the next row's INSERT finds the head elsewhere, reads it and is written again, still in the chain."""
+    from cm_tracker.extensions import db
+    from cm_tracker.models import AuditEvent
+    from cm_tracker.services.core import chain
+    with app.app_context():
+        _read("test.kept", personas.patient)
+        chain.insert_audit(db.session.connection(), [{"action": "test.lost", "outcome": "success"}])
+        db.session.rollback()
+        _read("test.after", personas.patient)
+        rows = db.session.execute(select(AuditEvent.action, AuditEvent.chain_lane, AuditEvent.chain_seq)
+                                  .where(AuditEvent.action.like("test.%")).order_by(AuditEvent.id)).all()
+        db.session.remove()
+    assert [r.action for r in rows] == ["test.kept", "test.after"]
+    assert rows[1].chain_lane == rows[0].chain_lane and rows[1].chain_seq == rows[0].chain_seq + 1
     assert verify() == []

@@ -7,14 +7,19 @@ unrelated writers do not wait for each other:
 
 - the ledger has a lane per enrolment (lane = its id): every ledger write already holds the enrolment's lock
   (`core.ledger`), so the lane's head row costs no extra waiting;
-- the audit trail has AUDIT_LANES lanes (1..16): a writer takes the first lane no other transaction holds
-  (PostgreSQL's `FOR UPDATE SKIP LOCKED`, starting from a lane of its own thread), so concurrent requests of several
-  workers each write their own lane; lane 0 holds the rows the migration chained after the fact.
+- the audit trail has lanes 1, 2, 3, ...: on PostgreSQL each connection holds a lane of its own for as long as it
+  lives (a session advisory lock, so no other connection writes it) and keeps its head in memory, so that a read's
+  audit row is one INSERT, which checks the head is still where the connection left it (else the head is read again
+  and the row written again); on SQLite, where one connection writes at a time, a thread's own lane of 1..16, and a
+  read's row is one INSERT ... SELECT that takes its place and link from the head (the link computed by a function
+  registered on the SQLite connection); lane 0 holds the rows the migration chained after the fact.
 
-Each lane's head (`chain_heads`) moves in the same transaction: one UPDATE takes the places (and the row lock, until
-commit), one more sets the new link; a flush's rows of one lane take their places together, so a lab file's hundreds
-of entries cost two statements per enrolment, not per row. A rolled-back transaction or SAVEPOINT takes its head back
-with its rows. ORM rows are chained by a `before_flush` listener; rows written by a plain INSERT call `seal`.
+Each lane's head (`chain_heads`) moves with its rows: a trigger on the chained table sets it to the last place and
+link an INSERT wrote (models/chain.py), in the same transaction, so a rolled-back transaction or SAVEPOINT takes its
+head back with its rows. A writer of several rows takes their places first (one UPDATE of the head, under its row
+lock until commit: a lab file's hundreds of entries cost one statement per enrolment, not per row). ORM rows are
+chained by a `before_flush` listener; rows written by a plain INSERT call `seal`, and a read's audit rows go through
+`insert_audit`.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, event, inspect, select, update
+from sqlalchemy import Connection, Table, bindparam, cast, event, exists, func, insert, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -39,7 +44,8 @@ from cm_tracker.services.core.context import chain_key
 
 AUDIT = "audit_events"
 LEDGER = "ledger_entries"
-AUDIT_LANES = 16
+AUDIT_LANES = 16  # SQLite's lanes, and those made up front on PostgreSQL
+MAX_AUDIT_LANES = 4096  # on PostgreSQL a lane per connection: far more than any server's max_connections
 HISTORY_LANE = 0  # the audit rows written before the chain began, chained in id order by the migration
 
 # What each row's HMAC covers: every column but the id (a row's address, assigned by the INSERT) and the chain's own.
@@ -59,8 +65,19 @@ _heads = ChainHead.__table__
 
 def canonical(table: str, lane: int, seq: int, values: Mapping[str, Any]) -> bytes:
     """The bytes a row's HMAC covers: its table, lane and place, and its chained columns in order, as JSON."""
-    plain = [table, lane, seq, *(_plain(values.get(name)) for name in CHAINED[table])]
-    return json.dumps(plain, separators=(",", ":"), sort_keys=True, ensure_ascii=True).encode()
+    return _joined(table, lane, seq, content(table, values))
+
+
+def content(table: str, values: Mapping[str, Any]) -> str:
+    """The chained columns' part of the canonical form: the JSON list of their values."""
+    plain = [_plain(values.get(name)) for name in CHAINED[table]]
+    return json.dumps(plain, separators=(",", ":"), sort_keys=True, ensure_ascii=True)
+
+
+def _joined(table: str, lane: int, seq: int, values_json: str) -> bytes:
+    """The JSON of [table, lane, seq, *values], from the values' JSON: json.dumps writes a list as "[" + its items
+    joined by "," + "]", so this is byte for byte what dumping the whole list gives (and what the migration wrote)."""
+    return f'["{table}",{int(lane)},{int(seq)},'.encode() + values_json[1:].encode()
 
 
 def _plain(value: Any) -> Any:
@@ -77,89 +94,192 @@ def _plain(value: Any) -> Any:
 
 
 def link_of(key: bytes, previous: str, table: str, lane: int, seq: int, values: Mapping[str, Any]) -> str:
-    return hmac.new(key, previous.encode() + b"\n" + canonical(table, lane, seq, values), hashlib.sha256).hexdigest()
+    return _link(key, previous, canonical(table, lane, seq, values))
+
+
+def _link(key: bytes, previous: str, canonical_form: bytes) -> str:
+    return hmac.new(key, previous.encode() + b"\n" + canonical_form, hashlib.sha256).hexdigest()
 
 
 def seal(connection: Connection, table: str, rows: Sequence[dict[str, Any]]) -> None:
     """Chain rows about to be inserted by a plain INSERT, in their order: fill the defaults their INSERT would take
     (so the HMAC covers what is stored) and set their chain columns. Ledger rows go to their enrolments' lanes, audit
-    rows to one free lane."""
+    rows to this connection's lane."""
+    _fill_defaults(table, rows)
+    _chain(connection, table, rows, lambda row, name: row.get(name), dict.__setitem__)
+
+
+def insert_audit(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Chain and insert audit rows (a read's, written on nearly every request) in one statement each: on
+    PostgreSQL from the head this connection's lane keeps in memory, on SQLite from the head read by the INSERT
+    itself. The head moves by the table's trigger."""
+    if not rows:
+        return
+    _fill_defaults(AUDIT, rows, every=True)
+    if connection.dialect.name == "postgresql":
+        _insert_audit_postgres(connection, rows)
+    else:
+        _insert_audit_sqlite(connection, rows)
+
+
+def _fill_defaults(table: str, rows: Sequence[dict[str, Any]], *, every: bool = False) -> None:
+    """Each chained column the rows leave out, as its INSERT would fill it (and with `every`, None where it has no
+    default: an INSERT ... SELECT names every column)."""
     for row in rows:
         for name in CHAINED[table]:
-            if name not in row and (default := _default(table, name)) is not None:
+            if name not in row and ((default := _default(table, name)) is not None or every):
                 row[name] = default
-    _set_links(connection, _chain(connection, table, rows, lambda row, name: row.get(name), dict.__setitem__))
 
 
-def _chain(connection: Connection, table: str, rows: Sequence[Any], get: Any, put: Any) -> list[dict[str, Any]]:
-    """Give each row its lane, place and link; the new links of the lanes' heads, for `_set_links`."""
+def _chain(connection: Connection, table: str, rows: Sequence[Any], get: Any, put: Any) -> None:
+    """Give each row its lane, place and link, having taken the places in the lane's head (whose trigger sets its
+    link when the last row is inserted)."""
     if not rows:
-        return []
+        return
     key = chain_key()
     lanes: dict[int, list[Any]] = {}
     if table == LEDGER:
         for row in rows:
             lanes.setdefault(int(get(row, "enrollment_id")), []).append(row)
-    links = []
-    for lane, found in sorted(lanes.items()) if table == LEDGER else [(None, list(rows))]:
-        lane, seq, previous = _advance(connection, table, lane, len(found))
+    else:
+        lanes[_audit_lane(connection)] = list(rows)
+    for lane, found in sorted(lanes.items()):
+        seq, previous = _advance(connection, table, lane, len(found))
         for row in found:
             seq += 1
             previous = link_of(key, previous, table, lane, seq, {n: get(row, n) for n in CHAINED[table]})
             for name, value in zip(CHAIN_COLUMNS, (lane, seq, previous), strict=True):
                 put(row, name, value)
-        links.append({"c": table, "l": lane, "new_link": previous})
-    return links
+        if table == AUDIT:
+            connection.info[_HEAD] = (seq, previous)
 
 
-def _set_links(connection: Connection, links: list[dict[str, Any]]) -> None:
-    """Every head a flush moved, in one executemany."""
-    if links:
-        connection.execute(_SET_LINK, links)
-
-
-_SET_LINK = update(_heads).where(_heads.c.chain == bindparam("c"), _heads.c.lane == bindparam("l")).values(
-    link=bindparam("new_link"))
 _ADVANCE = (update(_heads).where(_heads.c.chain == bindparam("c"), _heads.c.lane == bindparam("l"))
             .values(sequence=_heads.c.sequence + bindparam("n")).returning(_heads.c.sequence, _heads.c.link))
-# The first audit lane no other transaction holds, starting from this thread's own: on SQLite, one writer at a time,
-# simply this thread's lane.
-_FREE_LANE = (select(_heads.c.lane).where(_heads.c.chain == AUDIT, _heads.c.lane > HISTORY_LANE)
-              .order_by((_heads.c.lane + bindparam("shift")) % AUDIT_LANES).limit(1)
-              .with_for_update(skip_locked=True).scalar_subquery())
-_ADVANCE_FREE = (update(_heads).where(_heads.c.chain == AUDIT, _heads.c.lane == _FREE_LANE)
-                 .values(sequence=_heads.c.sequence + bindparam("n"))
-                 .returning(_heads.c.lane, _heads.c.sequence, _heads.c.link))
+_READ_HEAD = select(_heads.c.sequence, _heads.c.link).where(_heads.c.chain == AUDIT, _heads.c.lane == bindparam("l"))
+# A session advisory lock per lane, in a key space of its own (the first key; the lane is the second).
+_LOCK_SPACE = 0x636D  # "cm"
+_TRY_LANE = text("SELECT pg_try_advisory_lock(:space, :lane)")
+# Keys of the DBAPI connection's `info` (kept while the connection lives, across checkouts from the pool).
+_LANE = "cm_tracker.chain.audit_lane"
+_HEAD = "cm_tracker.chain.audit_head"  # (place, link) of the lane's last row as this connection last wrote it
+_FUNCTION = "cm_tracker.chain.sqlite_function"
 
 
-def _advance(connection: Connection, table: str, lane: int | None, count: int) -> tuple[int, int, str]:
-    """Take `count` places in a lane (an audit lane of our choosing when `lane` is None) under its row lock: the
-    lane, the place before the first taken and the link the first row is chained to."""
-    if lane is None:
-        shift = _thread_shift()
-        found = connection.execute(_ADVANCE_FREE, {"n": count, "shift": shift}).first()
-        if found is not None:
-            return int(found.lane), int(found.sequence) - count, str(found.link)
-        lane = (AUDIT_LANES - shift) % AUDIT_LANES or AUDIT_LANES  # all busy (or none made yet): wait for ours
+def _advance(connection: Connection, table: str, lane: int, count: int) -> tuple[int, str]:
+    """Take `count` places in a lane under its row lock: the place before the first taken and the link the first
+    row is chained to."""
     found = connection.execute(_ADVANCE, {"c": table, "l": lane, "n": count}).first()
     if found is None:  # a lane's first row (an enrolment's first entry; a database the migration did not chain)
         _make_heads(connection, table, lane)
         found = connection.execute(_ADVANCE, {"c": table, "l": lane, "n": count}).one()
-    return lane, int(found.sequence) - count, str(found.link)
+    return int(found.sequence) - count, str(found.link)
 
 
 def _make_heads(connection: Connection, table: str, lane: int) -> None:
-    """The lane's head, and for the audit trail every lane's, unless another writer made them meanwhile."""
-    lanes = range(1, AUDIT_LANES + 1) if table == AUDIT else (lane,)
+    """The lane's head, unless another writer made it meanwhile. Only the lane's own: a PostgreSQL connection's
+    audit lane is then made by the connection that holds it, so a transaction that reads from a snapshot (`flask
+    audit verify`) sees its lane's head whenever it exists."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(_heads).on_conflict_do_nothing(index_elements=["chain", "lane"])
-    connection.execute(statement, [{"chain": table, "lane": n, "sequence": 0, "link": ""} for n in lanes])
+    connection.execute(statement, {"chain": table, "lane": lane, "sequence": 0, "link": ""})
 
 
-def _thread_shift() -> int:
-    """Where this thread starts looking for a free audit lane: spread over the lanes by process and thread, so
-    that a worker's requests usually find the lane they used last free."""
-    return hash((os.getpid(), threading.get_ident())) % AUDIT_LANES
+def _audit_lane(connection: Connection) -> int:
+    """This writer's audit lane: on SQLite its thread's; on PostgreSQL the lane its connection holds, taken the
+    first time it writes an audit row (the first lane no other connection holds)."""
+    if connection.dialect.name != "postgresql":
+        shift = hash((os.getpid(), threading.get_ident())) % AUDIT_LANES
+        return (AUDIT_LANES - shift) % AUDIT_LANES or AUDIT_LANES
+    info = connection.info
+    lane = info.get(_LANE)
+    if lane is None:
+        lane = next((n for n in range(1, MAX_AUDIT_LANES + 1)
+                     if connection.execute(_TRY_LANE, {"space": _LOCK_SPACE, "lane": n}).scalar()), None)
+        if lane is None:
+            raise RuntimeError(f"every one of the {MAX_AUDIT_LANES} audit lanes is held by another connection")
+        info[_LANE] = lane
+        info.pop(_HEAD, None)
+    return int(lane)
+
+
+def _insert_audit_postgres(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Each row chained to the head this connection keeps, by an INSERT that writes it only if the head is still
+    there (a transaction of ours that rolled back, or a head changed by hand, leaves it elsewhere): if it is not,
+    the head is read and the row written again."""
+    key, lane = chain_key(), _audit_lane(connection)
+    for row in rows:
+        for attempt in range(2):
+            head = connection.info.get(_HEAD) if attempt == 0 else None
+            if head is None:
+                head = _audit_head(connection, lane)
+            seq, previous = head[0] + 1, head[1]
+            link = _link(key, previous, _joined(AUDIT, lane, seq, content(AUDIT, row)))
+            values = {**{f"v_{n}": row[n] for n in CHAINED[AUDIT]}, "lane": lane, "seq": seq, "link": link,
+                      "previous_seq": head[0], "previous_link": previous}
+            # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... SELECT that fires a statement trigger.
+            if connection.execute(_POSTGRES_INSERT, values).first() is not None:
+                row.update(chain_lane=lane, chain_seq=seq, chain_hmac=link)
+                connection.info[_HEAD] = (seq, link)
+                break
+            connection.info.pop(_HEAD, None)
+        else:
+            raise RuntimeError(f"audit lane {lane} moved while this connection held it")
+
+
+def _audit_head(connection: Connection, lane: int) -> tuple[int, str]:
+    found = connection.execute(_READ_HEAD, {"l": lane}).first()
+    if found is None:
+        _make_heads(connection, AUDIT, lane)
+        return 0, ""
+    return int(found.sequence), str(found.link)
+
+
+def _insert_audit_sqlite(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """The rows inserted by an INSERT ... SELECT that takes each one's place and link from its lane's head, the
+    link computed by `cm_chain_link` (the key never leaves the process); a lane with no head yet gets one."""
+    _register_link_function(connection)
+    lane = _audit_lane(connection)
+    values = [{**{f"v_{n}": row[n] for n in CHAINED[AUDIT]}, "lane": lane, "content": content(AUDIT, row)}
+              for row in rows]
+    if connection.execute(_SQLITE_INSERT, values).rowcount < len(values):
+        _make_heads(connection, AUDIT, lane)
+        connection.execute(_SQLITE_INSERT, values)
+
+
+def _register_link_function(connection: Connection) -> None:
+    if connection.info.get(_FUNCTION):
+        return
+    key = chain_key()
+
+    def chain_link(previous: str, lane: int, seq: int, values_json: str) -> str:
+        return _link(key, previous, _joined(AUDIT, lane, seq, values_json))
+
+    connection.connection.driver_connection.create_function(  # type: ignore[union-attr]
+        "cm_chain_link", 4, chain_link, deterministic=True)
+    connection.info[_FUNCTION] = True
+
+
+def _insert_statements() -> tuple[Any, Any]:
+    table = _TABLES[AUDIT]
+    columns = [*CHAINED[AUDIT], *CHAIN_COLUMNS]
+    # PostgreSQL types a bare parameter in a SELECT list as text, which JSON and time columns do not take: cast.
+    typed = [cast(bindparam(f"v_{n}", type_=table.c[n].type), table.c[n].type) for n in CHAINED[AUDIT]]
+    postgres = insert(table).from_select(columns, select(
+        *typed, cast(bindparam("lane"), table.c.chain_lane.type), cast(bindparam("seq"), table.c.chain_seq.type),
+        cast(bindparam("link"), table.c.chain_hmac.type),
+    ).where(exists().where(_heads.c.chain == AUDIT, _heads.c.lane == bindparam("lane"),
+                           _heads.c.sequence == bindparam("previous_seq"),
+                           _heads.c.link == bindparam("previous_link")))).returning(table.c.chain_seq)
+    place = _heads.c.sequence + 1
+    on_sqlite = insert(table).from_select(columns, select(
+        *(bindparam(f"v_{n}", type_=table.c[n].type) for n in CHAINED[AUDIT]), _heads.c.lane, place,
+        func.cm_chain_link(_heads.c.link, _heads.c.lane, place, bindparam("content")),
+    ).where(_heads.c.chain == AUDIT, _heads.c.lane == bindparam("lane")))
+    return postgres, on_sqlite
+
+
+_POSTGRES_INSERT, _SQLITE_INSERT = _insert_statements()
 
 
 def _default(table: str, name: str) -> Any:
@@ -176,7 +296,6 @@ def _chain_pending(session: Session, _context: Any, _instances: Any) -> None:
         return
     pending.sort(key=lambda obj: inspect(obj).insert_order)
     connection = session.connection()
-    links: list[dict[str, Any]] = []
     for model, table in ((LedgerEntry, LEDGER), (AuditEvent, AUDIT)):
         rows = [obj for obj in pending if isinstance(obj, model)]
         for obj in rows:
@@ -184,8 +303,7 @@ def _chain_pending(session: Session, _context: Any, _instances: Any) -> None:
             for name in CHAINED[table]:
                 if name not in state and (default := _default(table, name)) is not None:
                     setattr(obj, name, default)
-        links += _chain(connection, table, rows, getattr, setattr)
-    _set_links(connection, links)
+        _chain(connection, table, rows, getattr, setattr)
 
 
 if not event.contains(db.session, "before_flush", _chain_pending):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql import Executable
@@ -83,25 +83,15 @@ def commit_request() -> None:
         if info.get(FOREIGN) or session.new or session.dirty or session.deleted:
             session.rollback()
         # Plain INSERTs on the connection, not the ORM: a read's row is written on nearly every request, and
-        # nothing reads it afterwards.
+        # nothing reads it afterwards. One statement a row, its chain link included (core/chain.py).
         connection = session.connection()
-        chain.seal(connection, chain.AUDIT, events)
-        for rows in _rows_by_columns(events).values():
-            connection.execute(insert(AuditEvent.__table__), rows)
+        chain.insert_audit(connection, events)
         for statement in late:
             session.execute(statement)
         session.commit()
     except SQLAlchemyError:
         session.rollback()
         raise
-
-
-def _rows_by_columns(rows: list[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
-    """The rows grouped by the columns they set (one INSERT per group; a column left out takes its default)."""
-    grouped: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        grouped.setdefault(tuple(row), []).append(row)
-    return grouped
 
 
 _COLUMNS = tuple(c.key for c in AuditEvent.__table__.columns if c.key != "id")
