@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,14 @@ def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def day(value: date | None) -> str:
-    return value.strftime("%a %d %b %Y") if value else ""
+    return _day(value) if value else ""
+
+
+@lru_cache(maxsize=1024)
+def _day(value: date) -> str:
+    # The caseload writes three dates for each of 150 patients, most of them shared (start dates, next visits), and
+    # strftime costs several times a cache lookup.
+    return value.strftime("%a %d %b %Y")
 
 
 # Stand-ins for the ids while a URL pattern is built: valid ids (below 2**31) that no real URL part contains.

@@ -1,41 +1,67 @@
-"""The counselor's caseload: one row per patient, built from a fixed handful of grouped queries."""
+"""The counselor's caseload: one row per patient, built from a fixed handful of statements whatever its size."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import noload, selectinload
+from sqlalchemy import ColumnElement, Select, bindparam, case, exists, func, literal, null, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cm_tracker.extensions import db
 from cm_tracker.models import (
     AttendanceRecord,
+    AttendanceStatus,
+    ClinicClosure,
     Enrollment,
     EnrollmentStatus,
+    Excuse,
     Patient,
     Program,
     ProgramTarget,
     ScheduledVisit,
     Specimen,
+    SpecimenStatus,
     User,
 )
-from cm_tracker.services.core.balances import Balance, balances_for
+from cm_tracker.services.core.balances import Balance
 from cm_tracker.services.core.caseload import caseload_filter
-from cm_tracker.services.core.enrollments import current_enrollment
+from cm_tracker.services.core.clinic import start_of_day
+from cm_tracker.services.core.visit_links import is_taken
+
+
+class CaseloadPatient(NamedTuple):
+    """What the caseload page shows of a patient, read as plain columns rather than an ORM instance: the page lists
+    the whole caseload, and loading (and, at the request's commit, expiring) 150 instances costs more than the
+    statement that reads them."""
+
+    id: int
+    display_name: str
+    record_number: str
+    counselor_id: int | None  # permissions.can_record_events reads it, as it reads a Patient's
 
 
 @dataclass(frozen=True, slots=True)
 class CaseloadRow:
-    patient: Patient
+    patient: CaseloadPatient
     enrollment: Enrollment | None
     balance: Balance
     last_event_at: datetime | None
     next_visit_on: date | None
 
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A patient on the caseload and what the caseload page says of them beyond their enrollment and balance."""
+
+    patient: CaseloadPatient
+    last_event_at: datetime | None  # the latest specimen or attendance
+    next_visit_on: date | None
+    missed_yesterday: str | None  # "a test", "a session", "open" (unrecorded) or None: see _missed_yesterday
 
 
 def caseload_patients(user: User) -> list[Patient]:
@@ -48,73 +74,84 @@ def caseload_patients(user: User) -> list[Patient]:
     return list(db.session.scalars(query.order_by(Patient.display_name, Patient.id)))
 
 
-def caseload_people(user: User) -> list[Patient]:
-    """The patients on the user's caseload without their enrollments: for readers that take each patient's current
-    enrollment from core.balances.standings, which loads it with the balance (the caseload page)."""
-    query = select(Patient).where(caseload_filter(user)).options(noload(Patient.enrollments))
-    return list(db.session.scalars(query.order_by(Patient.display_name, Patient.id)))
+def caseload_people(user: User, today: date) -> list[Person]:
+    """The patients on the user's caseload (core.caseload), by name, each with the caseload page's facts about them,
+    in one statement: the facts are correlated subqueries of each patient's row (an index seek each), so no list of
+    the caseload's ids is bound again per fact. Their enrollments are not read: the page takes each patient's
+    current enrollment from core.balances.standings, which loads it with the balance."""
+    query = (select(*_PATIENT_COLUMNS, *_person_facts()).where(caseload_filter(user))
+             .order_by(Patient.display_name, Patient.id))
+    yesterday = today - timedelta(days=1)
+    bound = {"today": today, "day": yesterday, "begin": start_of_day(yesterday), "end": start_of_day(today)}
+    return [Person(CaseloadPatient(pid, name, record, counselor), _latest(specimen_at, attended_at), next_on, missed)
+            for pid, name, record, counselor, specimen_at, attended_at, next_on, missed
+            in db.session.execute(query, bound)]
+
+
+_PATIENT_COLUMNS = (Patient.id, Patient.display_name, Patient.record_number, Patient.counselor_id)  # CaseloadPatient's
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    return max((m for m in moments if m is not None), default=None)
+
+
+# Built once per process, the day bound at execution: building a statement and its cache key costs about as much
+# as running it. Each is correlated to the patients' row of the statement they are selected in.
+@cache
+def _person_facts() -> tuple[ColumnElement[Any], ...]:
+    """The latest specimen and attendance (`Person.last_event_at` is the later), the next visit of an active
+    enrollment from `today` on, and what became of yesterday's visits (`Person.missed_yesterday`)."""
+    latest = tuple(select(func.max(column)).where(owner == Patient.id).correlate(Patient).scalar_subquery()
+                   for column, owner in ((Specimen.collected_at, Specimen.patient_id),
+                                         (AttendanceRecord.occurred_at, AttendanceRecord.patient_id)))
+    next_visit = (select(func.min(ScheduledVisit.due_on))
+                  .join(Enrollment, ScheduledVisit.enrollment_id == Enrollment.id)
+                  .where(Enrollment.patient_id == Patient.id, Enrollment.status == EnrollmentStatus.ACTIVE,
+                         ScheduledVisit.due_on >= bindparam("today"))
+                  .correlate(Patient).scalar_subquery())
+    return (*latest, next_visit, _missed_yesterday())
+
+
+def _missed_yesterday() -> ColumnElement[str | None]:
+    """Yesterday (`day`, from `begin` to `end`): a missed test, else an unexcused session ("a test", "a session":
+    recorded so), else a visit of an active enrollment still unrecorded and not excused ("open"), else NULL; an
+    excused day or a clinic closure raises nothing. The first that holds wins."""
+    day, begin, end = bindparam("day"), bindparam("begin"), bindparam("end")
+    test = exists().where(Specimen.patient_id == Patient.id, Specimen.collected_at >= begin,
+                          Specimen.collected_at < end, Specimen.status == SpecimenStatus.MISSED)
+    session = exists().where(AttendanceRecord.patient_id == Patient.id, AttendanceRecord.occurred_at >= begin,
+                             AttendanceRecord.occurred_at < end, AttendanceRecord.status == AttendanceStatus.UNEXCUSED)
+    excused = exists().where(Excuse.enrollment_id == Enrollment.id, Excuse.excused_on == day,
+                             Excuse.revoked_at.is_(None))
+    closed = exists().where(ClinicClosure.closed_on == day)
+    # Enrollment by enrollment, then its visit that day: joined the other way round, SQLite walks every visit of
+    # the day once per patient.
+    open_visit = exists().where(ScheduledVisit.enrollment_id == Enrollment.id, ScheduledVisit.due_on == day,
+                                ~is_taken(ScheduledVisit.id))
+    unrecorded = exists().where(Enrollment.patient_id == Patient.id, Enrollment.status == EnrollmentStatus.ACTIVE,
+                                Enrollment.start_on <= day, or_(Enrollment.end_on.is_(None), Enrollment.end_on >= day),
+                                open_visit, ~excused, ~closed)
+    return case((test.correlate(Patient), literal("a test")), (session.correlate(Patient), literal("a session")),
+                (unrecorded.correlate(Patient), literal("open")), else_=null())
 
 
 def load_targets(programs: Iterable[Program]) -> None:
-    """Load the targets and schedule versions of these (already loaded) programmes: one query each for all of
-    them, whatever the number of enrollments that share a programme."""
-    ids = sorted({p.id for p in programs})
-    if ids:
-        db.session.scalars(_targets_query(), {"ids": ids}).all()
+    """Load the targets and schedule versions of these (already loaded) programmes in one statement for all of
+    them, whatever the number of enrollments that share a programme: the targets with their versions joined (a
+    programme has a handful of each), set as each programme's loaded `targets`."""
+    loaded = {p.id: p for p in programs}
+    if not loaded:
+        return
+    found: dict[int, list[ProgramTarget]] = {pid: [] for pid in loaded}
+    for target in db.session.scalars(_targets_query(), {"ids": sorted(loaded)}).unique():
+        found[target.program_id].append(target)
+    for pid, targets in found.items():
+        set_committed_value(loaded[pid], "targets", targets)
 
 
 @cache
 def _targets_query() -> Select[Any]:
-    return (select(Program).where(Program.id.in_(bindparam("ids", expanding=True)))
-            .options(selectinload(Program.targets).selectinload(ProgramTarget.schedule_versions)))
-
-
-def caseload_rows(user: User, today: date) -> list[CaseloadRow]:
-    patients = caseload_patients(user)
-    ids = [p.id for p in patients]
-    balances = balances_for(ids)
-    last_events = last_event_times(ids)
-    next_visits = next_visit_dates(ids, today)
-    return [
-        CaseloadRow(p, current_enrollment(p), balances.get(p.id, Balance()), last_events.get(p.id),
-                    next_visits.get(p.id))
-        for p in patients
-    ]
-
-
-def last_event_times(patient_ids: Iterable[int]) -> dict[int, datetime]:
-    """When each patient's latest specimen or attendance happened (one grouped query per kind of event)."""
-    ids = list(patient_ids)
-    latest: dict[int, datetime] = {}
-    if not ids:
-        return latest
-    for query in _last_event_queries():
-        for pid, moment in db.session.execute(query, {"ids": ids}):
-            if moment is not None and (pid not in latest or moment > latest[pid]):
-                latest[pid] = moment
-    return latest
-
-
-# Built once per process, the ids bound at execution (as core.balances does): building a statement over a
-# caseload's ids, and its cache key, cost more than running it.
-@cache
-def _last_event_queries() -> tuple[Select[Any], ...]:
-    return tuple(select(owner, func.max(column)).where(owner.in_(bindparam("ids", expanding=True))).group_by(owner)
-                 for column, owner in ((Specimen.collected_at, Specimen.patient_id),
-                                       (AttendanceRecord.occurred_at, AttendanceRecord.patient_id)))
-
-
-def next_visit_dates(patient_ids: Iterable[int], today: date) -> dict[int, date]:
-    ids = list(patient_ids)
-    if not ids:
-        return {}
-    return {key: value for key, value in db.session.execute(_next_visit_query(), {"ids": ids, "today": today})}
-
-
-@cache
-def _next_visit_query() -> Select[Any]:
-    return (select(Enrollment.patient_id, func.min(ScheduledVisit.due_on))
-            .join(Enrollment, ScheduledVisit.enrollment_id == Enrollment.id)
-            .where(Enrollment.patient_id.in_(bindparam("ids", expanding=True)),
-                   Enrollment.status == EnrollmentStatus.ACTIVE, ScheduledVisit.due_on >= bindparam("today"))
-            .group_by(Enrollment.patient_id))
+    # In Program.targets' order; joinedload orders each target's versions as ScheduleVersion.version.
+    return (select(ProgramTarget).where(ProgramTarget.program_id.in_(bindparam("ids", expanding=True)))
+            .options(joinedload(ProgramTarget.schedule_versions))
+            .order_by(ProgramTarget.program_id, ProgramTarget.position, ProgramTarget.id))
