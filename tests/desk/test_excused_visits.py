@@ -113,3 +113,21 @@ def test_todays_excused_visit_is_due_without_a_record_button(client, app, desk):
     html = client.get("/staff/").get_data(as_text=True)
     due = html[html.index("Due today"):html.index('id="overdue-title"') if 'id="overdue-title"' in html else None]
     assert "excused</span>" in due and "Record test" not in due
+
+
+def test_the_report_cache_reads_the_same_excused_days_for_one_enrolment_as_for_a_chunk_of_them(app, desk, personas):
+    """A desk entry reads its enrolment's visits, excuses and closures in one statement, a lab's chunk reads many
+    enrolments' in three (queries/reports/cache.py): the same days either way, an excuse counting whatever the day
+    and a closure only on a test visit's day (none is due before the enrolment began)."""
+    from cm_tracker.services.queries.reports.cache import _visits_of, _visits_of_many
+
+    _excuse(app, desk, 3)
+    _close_clinic(app, desk, personas, 1, "Snow")
+    _close_clinic(app, desk, personas, 10, "Before the enrolment began")
+    with app.app_context():
+        one = _visits_of(desk.enrollment, desk.today)
+        many = _visits_of_many([desk.enrollment], desk.today)[desk.enrollment]
+    assert one == many
+    scheduled, excused, days = one
+    assert excused == {desk.today - timedelta(days=3), desk.today - timedelta(days=1)}
+    assert (len(scheduled), days) == (7, 7)  # a test (and a session) due each day of the week before today

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 
 from cm_tracker.engine.evaluate import NextPreview
 from cm_tracker.engine.events import Award, TargetEvent
@@ -145,14 +146,20 @@ def post_differences(
     `held` is what the ledger holds per event, when the caller read it already (Prepared).
     """
     held = held_by_event(enrollment.id) if held is None else held
-    posted: list[LedgerEntry] = []
-    for (target_key, event_key), award in sorted(evaluation.awards.items(), key=lambda item: _order(item[1])):
+    # The entries first, then their order: a desk entry re-evaluates every event of the episode and posts for one or
+    # two of them, so only those are sorted (the same order as sorting all the awards first).
+    found: list[tuple[tuple[object, ...], LedgerEntry]] = []
+    for (target_key, event_key), award in evaluation.awards.items():
         event_type, event_id = event_key
-        entry = _entry_for(enrollment, str(target_key), event_type, event_id, award,
-                           held.get((event_type, event_id, str(target_key))), because, actor)
-        if entry is not None:
-            db.session.add(entry)
-            posted.append(entry)
+        was = held.get((event_type, event_id, str(target_key)))
+        if was is not None and (was.points, was.draws, was.value_cents) == (award.points, award.draws,
+                                                                             award.value_cents):
+            continue  # unchanged, the common case: nothing built
+        found.append((_order(award), _entry_for(enrollment, str(target_key), event_type, event_id, award, was,
+                                                because, actor)))
+    found.sort(key=itemgetter(0))
+    posted = [entry for _, entry in found]
+    db.session.add_all(posted)
     return posted
 
 
@@ -161,13 +168,9 @@ def _order(award: Award) -> tuple[object, ...]:
 
 
 def _entry_for(enrollment: Enrollment, target_key: str, event_type: str, event_id: int, award: Award,
-               held: Held | None, because: str, actor: User | None) -> LedgerEntry | None:
-    # The unchanged case first and with nothing built: a desk entry re-evaluates every event of the episode and
-    # posts for one or two of them.
-    if held is not None:
-        delta = (award.points - held.points, award.draws - held.draws, award.value_cents - held.value_cents)
-        if delta == (0, 0, 0):
-            return None
+               held: Held | None, because: str, actor: User | None) -> LedgerEntry:
+    """The award of an event seen for the first time, or the adjustment of one that now earns otherwise than
+    `held` (post_differences skips the unchanged)."""
     common = {
         "patient_id": enrollment.patient_id, "enrollment_id": enrollment.id, "target_key": target_key,
         "event_type": EventType(event_type), "event_id": event_id, "occurred_at": award.at,
@@ -178,8 +181,8 @@ def _entry_for(enrollment: Enrollment, target_key: str, event_type: str, event_i
                            value_cents=award.value_cents, reason=award.explanation, **common)
     was = _amount(held.points, held.draws)
     reason = f"Correction ({because}): {award.explanation}. Was {was}, now {_amount(award.points, award.draws)}."
-    return LedgerEntry(kind=EntryKind.ADJUSTMENT, points=delta[0], draws=delta[1], value_cents=delta[2],
-                       reason=reason, **common)
+    return LedgerEntry(kind=EntryKind.ADJUSTMENT, points=award.points - held.points, draws=award.draws - held.draws,
+                       value_cents=award.value_cents - held.value_cents, reason=reason, **common)
 
 
 def _amount(points: int, draws: int) -> str:

@@ -36,7 +36,7 @@ from cm_tracker.models import (
     Specimen,
     SpecimenResult,
 )
-from cm_tracker.services.core.clinic import clinic_date, clinic_today
+from cm_tracker.services.core.clinic import clinic_date, clinic_today, clinic_zone
 
 Events = dict[Hashable, list[TargetEvent]]
 
@@ -125,8 +125,11 @@ def events_from(rules: ProgramRules, specimens: Iterable[SpecimenRow] = (), atte
     """
     kinds = {str(t.key): TargetKind(t.kind) for t in rules.targets}
     events: Events = defaultdict(list)
+    # clinic_date with the zone looked up once, not once per event (each lookup reads the current app's config): a
+    # desk entry dates its whole history.
+    zone = clinic_zone()
     for specimen in specimens:
-        on = clinic_date(specimen.collected_at)
+        on = specimen.collected_at.astimezone(zone).date()
         for key, (outcome, reason, bonus) in specimen_outcomes(rules, specimen, on).items():
             events[key].append(TargetEvent(("specimen", specimen.id), specimen.collected_at, on, outcome, bonus,
                                            reason))
@@ -134,14 +137,15 @@ def events_from(rules: ProgramRules, specimens: Iterable[SpecimenRow] = (), atte
         if kinds.get(record.target_key) == TargetKind.ATTENDANCE:
             verdict = classify_attendance(record.status)
             events[record.target_key].append(TargetEvent(("attendance", record.id), record.occurred_at,
-                                                         clinic_date(record.occurred_at), verdict.outcome, False,
-                                                         verdict.reason))
+                                                         record.occurred_at.astimezone(zone).date(),
+                                                         verdict.outcome, False, verdict.reason))
     for activity in activities:
         if kinds.get(activity.target_key) == TargetKind.ACTIVITY and activity.occurred_at is not None:
             verdict = classify_activity(activity.status)
             events[activity.target_key].append(TargetEvent(("activity", activity.id), activity.occurred_at,
-                                                           clinic_date(activity.occurred_at), verdict.outcome,
-                                                           False, f"{activity.description}: {verdict.reason}"))
+                                                           activity.occurred_at.astimezone(zone).date(),
+                                                           verdict.outcome, False,
+                                                           f"{activity.description}: {verdict.reason}"))
     return events
 
 
@@ -225,12 +229,12 @@ def history_rows(enrollment_ids: Sequence[int]) -> dict[int, HistoryRows]:
     bound = {"ids": list(found)}
     db.session.flush()  # what the ORM's autoflush did before these statements on the tables' columns (see above)
     results: dict[int, list[_Result]] = defaultdict(list)
-    for specimen_id, analyte, result in db.session.execute(_RESULTS, bound):
+    for specimen_id, analyte, result in db.session.execute(_RESULTS, bound).all():
         results[specimen_id].append(_Result(analyte, result))
-    for sid, eid, at, status, validity, temperature_ok in db.session.execute(_SPECIMENS, bound):
+    for sid, eid, at, status, validity, temperature_ok in db.session.execute(_SPECIMENS, bound).all():
         found[eid].specimens.append(_Specimen(sid, at, status, results.get(sid, []), validity, temperature_ok))
-    for rid, eid, key, at, status in db.session.execute(_ATTENDANCE, bound):
+    for rid, eid, key, at, status in db.session.execute(_ATTENDANCE, bound).all():
         found[eid].attendance.append(_Attendance(rid, key, at, status))
-    for gid, eid, key, at, status, description in db.session.execute(_ACTIVITIES, bound):
+    for gid, eid, key, at, status, description in db.session.execute(_ACTIVITIES, bound).all():
         found[eid].activities.append(_Activity(gid, key, at, status, description))
     return found

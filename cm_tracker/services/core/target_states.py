@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import Row, bindparam, delete, insert, or_, select, update
 
 from cm_tracker.engine.evaluate import NextPreview, preview_next
 from cm_tracker.engine.events import TargetEvent
@@ -60,41 +60,55 @@ def state_rows(enrollment_id: int, patient_id: int, rules: ProgramRules, evaluat
     return rows
 
 
-def stored_states(enrollment_id: int) -> dict[str, TargetState]:
-    """The enrolment's rows as stored, by target (store_states compares with them)."""
-    return {s.target_key: s for s in db.session.scalars(_OWN_STATES, {"enrollment_id": enrollment_id})}
+def stored_states(enrollment_id: int) -> dict[str, Row[Any]]:
+    """The enrolment's rows as stored, by target (store_states compares with them): plain rows of every column, not
+    ORM objects, so that a desk entry neither builds them nor has the session flush what it changed of them."""
+    db.session.flush()  # as the ORM's autoflush did before this statement on the table's columns
+    return {s.target_key: s for s in db.session.execute(_OWN_STATES, {"enrollment_id": enrollment_id}).all()}
 
 
-_OWN_STATES = select(TargetState).where(TargetState.enrollment_id == bindparam("enrollment_id"))
+_t = TargetState.__table__
+_OWN_STATES = select(*_t.c).where(_t.c.enrollment_id == bindparam("enrollment_id"))
 
 
-def stored_states_many(enrollment_ids: Sequence[int]) -> dict[int, dict[str, TargetState]]:
+def stored_states_many(enrollment_ids: Sequence[int]) -> dict[int, dict[str, Row[Any]]]:
     """stored_states of many enrolments, in one statement."""
-    found: dict[int, dict[str, TargetState]] = {eid: {} for eid in enrollment_ids}
+    found: dict[int, dict[str, Row[Any]]] = {eid: {} for eid in enrollment_ids}
     if found:
-        for state in db.session.scalars(_MANY_STATES, {"ids": list(found)}):
+        db.session.flush()
+        for state in db.session.execute(_MANY_STATES, {"ids": list(found)}).all():
             found[state.enrollment_id][state.target_key] = state
     return found
 
 
-_MANY_STATES = select(TargetState).where(TargetState.enrollment_id.in_(bindparam("ids", expanding=True)))
+_MANY_STATES = select(*_t.c).where(_t.c.enrollment_id.in_(bindparam("ids", expanding=True)))
+_KEY = ("enrollment_id", "target_key")
+# A stored row's values in its statement's order (every column): compared as one tuple with the row state_rows
+# makes (a plain row's attributes by name cost far more).
+_COLUMNS = tuple(_t.c.keys())
+# Built once (every desk entry writes its targets' rows): on the table, by primary key, every other column set.
+_UPDATE_STATE = update(_t).where(*(_t.c[n] == bindparam(f"key_{n}") for n in _KEY))
 
 
 def store_states(enrollment: Enrollment, rules: ProgramRules, evaluation: ProgramEvaluation,
                  events: Mapping[Hashable, Sequence[TargetEvent]], on: date,
-                 held: dict[str, TargetState] | None = None) -> None:
+                 held: Mapping[str, Row[Any]] | None = None) -> None:
     """Replace the enrolment's rows with this evaluation's, in the caller's transaction (only rows that differ);
     `held` is stored_states read earlier (before the write locked), else it is read now."""
     rows = state_rows(enrollment.id, enrollment.patient_id, rules, evaluation, events, on)
     held = dict(stored_states(enrollment.id) if held is None else held)
+    inserts, updates = [], []
     for row in rows:
         stored = held.pop(row["target_key"], None)
         if stored is None:
-            db.session.execute(insert(TargetState), [row])
-        else:
-            for name, value in row.items():
-                if getattr(stored, name) != value:
-                    setattr(stored, name, value)
+            inserts.append(row)
+        elif tuple(stored) != tuple(row[name] for name in _COLUMNS):
+            updates.append({**{n: v for n, v in row.items() if n not in _KEY},
+                            **{f"key_{n}": row[n] for n in _KEY}})
+    if inserts:
+        db.session.execute(insert(_t), inserts)
+    if updates:
+        db.session.execute(_UPDATE_STATE, updates)
     if held:  # a target the programme no longer has
         db.session.execute(delete(TargetState).where(TargetState.enrollment_id == enrollment.id,
                                                      TargetState.target_key.in_(list(held))))

@@ -13,11 +13,14 @@ everything is read before the lock and the lock is held only while they write.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import Row
 
 from cm_tracker.extensions import db
-from cm_tracker.models import Enrollment, LedgerEntry, TargetState, User
+from cm_tracker.models import Enrollment, LedgerEntry, User
 from cm_tracker.services.core import evaluation
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.evaluation import Snapshot, reevaluate
@@ -46,7 +49,7 @@ class Prepared:
 
     history: evaluation.Prepared
     cache: CacheRead
-    states: dict[str, TargetState]
+    states: Mapping[str, Row[Any]]  # core.target_states.stored_states
     # Read under the enrollment's lock already (the last attempt, after others lost the race): nothing to claim.
     locked: bool = False
 

@@ -13,10 +13,25 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, literal, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Enum,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 
 from cm_tracker.engine.program import ProgramEvaluation
 from cm_tracker.extensions import db
@@ -77,16 +92,16 @@ def read_cache(enrollment_id: int, *, facts: Mapping[Hashable, EventFacts] | Non
     scheduled, excused, days = _visits_of(enrollment_id, today)
     if ledger is None:
         ledger = enrollment_ledger(enrollment_id)
-    last = max((r.id for r in ledger), default=None)
+    last = max(map(attrgetter("id"), ledger), default=None)
     others = [(r.id, r.kind, r.occurred_at or r.created_at, r.points, r.value_cents)
               for r in ledger if r.kind in OTHER_KINDS]
     bound = {"enrollment_id": enrollment_id}
     return CacheRead(
         today, _facts_of(enrollment_id) if facts is None else dict(facts), scheduled, excused, days, last,
         sorted(others),
-        {(r.target_key, str(r.event_type), r.event_id): r for r in db.session.execute(_OUTCOMES, bound)},
-        {r.week_on: r for r in db.session.execute(_WEEKS, bound)},
-        {r.enrollment_id: r for r in db.session.execute(_SUMMARY, bound)},
+        {_OUTCOME_KEY(r): r for r in db.session.execute(_OUTCOMES, bound).all()},
+        {_WEEK_KEY(r): r for r in db.session.execute(_WEEKS, bound).all()},
+        {_SUMMARY_KEY(r): r for r in db.session.execute(_SUMMARY, bound).all()},
     )  # fmt: skip
 
 
@@ -102,12 +117,12 @@ def read_caches(enrollment_ids: Sequence[int], *, facts: Mapping[int, Mapping[Ha
     outcomes: dict[int, dict[Hashable, Any]] = {eid: {} for eid in enrollment_ids}
     weeks: dict[int, dict[Hashable, Any]] = {eid: {} for eid in enrollment_ids}
     summaries: dict[int, dict[Hashable, Any]] = {eid: {} for eid in enrollment_ids}
-    for r in db.session.execute(_MANY_OUTCOMES, bound):
-        outcomes[r.enrollment_id][(r.target_key, str(r.event_type), r.event_id)] = r
-    for r in db.session.execute(_MANY_WEEKS, bound):
-        weeks[r.enrollment_id][r.week_on] = r
-    for r in db.session.execute(_MANY_SUMMARIES, bound):
-        summaries[r.enrollment_id][r.enrollment_id] = r
+    for r in db.session.execute(_MANY_OUTCOMES, bound).all():
+        outcomes[r.enrollment_id][_OUTCOME_KEY(r)] = r
+    for r in db.session.execute(_MANY_WEEKS, bound).all():
+        weeks[r.enrollment_id][_WEEK_KEY(r)] = r
+    for r in db.session.execute(_MANY_SUMMARIES, bound).all():
+        summaries[r.enrollment_id][_SUMMARY_KEY(r)] = r
     read = {}
     for eid in enrollment_ids:
         ledger = ledgers[eid]
@@ -119,15 +134,31 @@ def read_caches(enrollment_ids: Sequence[int], *, facts: Mapping[int, Mapping[Ha
     return read
 
 
+def _as_stored(table: Table) -> list[ColumnElement[Any]]:
+    """A cache table's columns as the rows written are compared with them: an enum column as the string stored (an
+    enum member equals its value, so a row compares the same), which spares converting each value read, some
+    hundred of them in an episode's outcome rows."""
+    return [type_coerce(c, String).label(c.name) if isinstance(c.type, Enum) else c for c in table.c]
+
+
+def _key_of(table: Table, *names: str) -> Callable[[Any], Any]:
+    """A stored row's key, taken by position (a plain row's attributes by name cost far more)."""
+    return itemgetter(*(table.c.keys().index(name) for name in names))
+
+
 _o, _w, _m = EventOutcome.__table__, EnrollmentWeek.__table__, EnrollmentSummary.__table__
 # Built once: a desk entry reads them before it locks.
-_OUTCOMES = select(*_o.c).where(_o.c.enrollment_id == bindparam("enrollment_id"))
-_WEEKS = select(*_w.c).where(_w.c.enrollment_id == bindparam("enrollment_id"))
-_SUMMARY = select(*_m.c).where(_m.c.enrollment_id == bindparam("enrollment_id"))
+_OUTCOMES = select(*_as_stored(_o)).where(_o.c.enrollment_id == bindparam("enrollment_id"))
+_WEEKS = select(*_as_stored(_w)).where(_w.c.enrollment_id == bindparam("enrollment_id"))
+_SUMMARY = select(*_as_stored(_m)).where(_m.c.enrollment_id == bindparam("enrollment_id"))
 _MANY_IDS = bindparam("ids", expanding=True)
-_MANY_OUTCOMES = select(*_o.c).where(_o.c.enrollment_id.in_(_MANY_IDS))
-_MANY_WEEKS = select(*_w.c).where(_w.c.enrollment_id.in_(_MANY_IDS))
-_MANY_SUMMARIES = select(*_m.c).where(_m.c.enrollment_id.in_(_MANY_IDS))
+_MANY_OUTCOMES = select(*_as_stored(_o)).where(_o.c.enrollment_id.in_(_MANY_IDS))
+_MANY_WEEKS = select(*_as_stored(_w)).where(_w.c.enrollment_id.in_(_MANY_IDS))
+_MANY_SUMMARIES = select(*_as_stored(_m)).where(_m.c.enrollment_id.in_(_MANY_IDS))
+# The keys refresh_outcomes matches the new rows by (an event type read as its string, as the rows' keys give it).
+_OUTCOME_KEY = _key_of(_o, "target_key", "event_type", "event_id")
+_WEEK_KEY = _key_of(_w, "week_on")
+_SUMMARY_KEY = _key_of(_m, "enrollment_id")
 
 
 def refresh_outcomes(enrollment: Enrollment, evaluation: ProgramEvaluation, read: CacheRead | None = None, *,
@@ -148,14 +179,15 @@ def refresh_outcomes(enrollment: Enrollment, evaluation: ProgramEvaluation, read
                                                                 start_of_day(read.today + timedelta(days=1)))
     summary = summary_of(enrollment.id, enrollment.patient_id, enrollment.program_id, rows, read.scheduled,
                          read.excused, read.today, read.visit_days, ledger)
-    _apply(EventOutcome, rows, dict(read.outcomes), lambda r: (r["target_key"], str(r["event_type"]), r["event_id"]),
+    # Keys taken by itemgetter (no call per row); an event type matches its stored string as a string or a member.
+    _apply(EventOutcome, rows, dict(read.outcomes), itemgetter("target_key", "event_type", "event_id"),
            lambda old: {"id": old.id},
            lambda gone: delete(EventOutcome).where(EventOutcome.id.in_([g.id for g in gone])))
     _apply(EnrollmentWeek, week_rows(enrollment.id, enrollment.program_id, rows, read.scheduled), dict(read.weeks),
-           lambda r: r["week_on"], lambda old: {},
+           itemgetter("week_on"), lambda old: {},
            lambda gone: delete(EnrollmentWeek).where(EnrollmentWeek.enrollment_id == enrollment.id,
                                                      EnrollmentWeek.week_on.in_([g.week_on for g in gone])))
-    _apply(EnrollmentSummary, [summary], dict(read.summary), lambda r: r["enrollment_id"], lambda old: {},
+    _apply(EnrollmentSummary, [summary], dict(read.summary), itemgetter("enrollment_id"), lambda old: {},
            lambda gone: delete(EnrollmentSummary).where(EnrollmentSummary.enrollment_id.in_(
                [g.enrollment_id for g in gone])))
 
@@ -172,27 +204,42 @@ def facts_of_rows(specimens: Iterable[Any] = (), attendance: Iterable[Any] = (),
 def _visits_of(enrollment_id: int, before: date) -> tuple[list[date], set[date], int]:
     """Test visit dates and the number of visit days due before `before`, and the dates excused (by an excuse of
     the enrolment, or a clinic closure on a test date)."""
-    db.session.flush()  # as the ORM's autoflush did before these statements on the tables' columns (below)
-    visits = db.session.execute(_VISITS, {"enrollment_id": enrollment_id, "before": before}).all()
-    scheduled = [due for due, kind in visits if kind == VisitKind.TEST]
-    days = len({due for due, _ in visits})
+    db.session.flush()  # as the ORM's autoflush did before this statement on the tables' columns (below)
+    scheduled: list[date] = []
+    due: set[date] = set()
+    excuses: set[date] = set()
+    closures: set[date] = set()
+    for part, on, kind in db.session.execute(_VISITS_AND_EXCUSES, {"enrollment_id": enrollment_id,
+                                                                    "before": before}).all():
+        if part == _VISIT:
+            due.add(on)
+            if kind == _TEST:
+                scheduled.append(on)
+        elif part == _EXCUSE:
+            excuses.add(on)
+        else:
+            closures.add(on)
     if not scheduled:
-        return scheduled, set(), days
-    tests = set(scheduled)
-    rows = db.session.execute(_EXCUSED, {"enrollment_id": enrollment_id, "first": min(scheduled), "before": before})
-    return scheduled, {on for closure, on in rows if not closure or on in tests}, days
+        return scheduled, set(), len(due)
+    return scheduled, excuses | (closures & set(scheduled)), len(due)
 
 
 # Built once, on the tables' columns (executing skips the ORM's compile and result layers, and its autoflush, which
-# _visits_of does itself): a desk entry reads them before it locks. Excuses and closures come in one statement, each
-# row saying whether it is a closure.
+# _visits_of does itself): a desk entry reads it before it locks. The visits, the excuses and the closures come in
+# one statement, each row saying which it is; the closures from the first test visit due (none without one).
 _v, _x, _c = ScheduledVisit.__table__.c, Excuse.__table__.c, ClinicClosure.__table__.c
-_VISITS = select(_v.due_on, _v.kind).where(_v.enrollment_id == bindparam("enrollment_id"),
-                                           _v.due_on < bindparam("before"))
-_EXCUSED = union_all(
-    select(literal(False).label("closure"), _x.excused_on.label("on")).where(
+_VISIT, _EXCUSE, _CLOSURE = 0, 1, 2
+_TEST = VisitKind.TEST.value  # the kind as read (a string): comparing two strings skips the enum's lookup
+_FIRST_TEST = select(func.min(_v.due_on)).where(
+    _v.enrollment_id == bindparam("enrollment_id"), _v.kind == VisitKind.TEST,
+    _v.due_on < bindparam("before")).scalar_subquery()
+_VISITS_AND_EXCUSES = union_all(
+    select(literal(_VISIT).label("part"), _v.due_on.label("on"), type_coerce(_v.kind, String).label("kind")).where(
+        _v.enrollment_id == bindparam("enrollment_id"), _v.due_on < bindparam("before")),
+    select(literal(_EXCUSE), _x.excused_on, null()).where(
         _x.enrollment_id == bindparam("enrollment_id"), _x.revoked_at.is_(None)),
-    select(literal(True), _c.closed_on).where(_c.closed_on >= bindparam("first"), _c.closed_on < bindparam("before")))
+    select(literal(_CLOSURE), _c.closed_on, null()).where(
+        _c.closed_on >= _FIRST_TEST, _c.closed_on < bindparam("before")))
 
 
 def _visits_of_many(enrollment_ids: Sequence[int], before: date) -> dict[int, tuple[list[date], set[date], int]]:
@@ -247,11 +294,10 @@ def _apply(model: Any, rows: Sequence[dict[str, Any]], stored: dict[Hashable, An
            remove: Callable[[list[Any]], Any]) -> None:
     """Insert the new keys, update the changed rows by primary key, delete the keys no longer there.
 
-    A stored row differs when any of the new row's columns does (compared as one tuple: stored enums are StrEnum
-    members and compare equal to their values; booleans, dates and aware times compare as they are)."""
+    A stored row differs when any of the new row's columns does (compared as one tuple: stored enums are read as
+    their strings, which equal the new rows' members; booleans, dates and aware times compare as they are)."""
     inserts, updates = [], []
-    names = list(rows[0]) if rows else []
-    stored_values = attrgetter(*names) if len(names) > 1 else lambda old: tuple(getattr(old, n) for n in names)
+    stored_values = _values_of(list(rows[0]) if rows else [], stored)
     for row in rows:
         old = stored.pop(key(row), None)
         if old is None:
@@ -266,6 +312,20 @@ def _apply(model: Any, rows: Sequence[dict[str, Any]], stored: dict[Hashable, An
                                         **{f"key_{n}": row[n] for n in keys}} for row in updates])
     if inserts:
         db.session.execute(_writes_of(model)[0], inserts)
+
+
+def _values_of(names: Sequence[str], stored: Mapping[Hashable, Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """The stored row's values of `names`, as a tuple in that order: taken by position (the stored rows are plain
+    rows of one statement, so one row's fields say where each name is), since a row's attribute lookup by name costs
+    some forty times more and an episode's outcome rows have some twenty columns each."""
+    first = next(iter(stored.values()), None)
+    if first is None or not names:
+        return lambda old: ()
+    fields = first._fields  # a property that builds the tuple anew
+    positions = [fields.index(name) for name in names]
+    if len(positions) == 1:
+        return lambda old: (old[positions[0]],)
+    return itemgetter(*positions)
 
 
 _WRITES: dict[Any, tuple[Any, tuple[Any, frozenset[str]]]] = {}
