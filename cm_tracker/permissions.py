@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import abort, request
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, bindparam, false, select, true
+from sqlalchemy.orm.util import identity_key
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Consent, LabResult, Patient, Role, User
@@ -190,10 +191,23 @@ def get_lab_result_for(user: User, result_id: int) -> LabResult:
     return result
 
 
+# Built once: nearly every patient page and API call loads its patient through here, and `Session.get` builds its
+# statement and that statement's cache key anew on every call, which costs about as much as running it.
+_PATIENT = select(Patient).where(Patient.id == bindparam("patient_id"))
+
+
+def _load_patient(patient_id: int) -> Patient | None:
+    """`db.session.get(Patient, patient_id)`: a patient already in the session comes from `get` (no statement, or
+    a refresh of an expired one); any other is read with the statement built once."""
+    if identity_key(Patient, patient_id) in db.session.identity_map:
+        return db.session.get(Patient, patient_id)
+    return db.session.scalar(_PATIENT, {"patient_id": patient_id})
+
+
 def get_patient_for(user: User, patient_id: int, *, write: bool = False) -> Patient:
     """The patient if `user` may reach it (and write to it, when asked), else 404; both outcomes are audited (a
     write's success by the use case that writes, unless the request only shows the record)."""
-    patient = db.session.get(Patient, patient_id)
+    patient = _load_patient(patient_id)
     allowed = patient is not None and (
         can_record_events(user, patient) if write else can_reach_patient(user, patient)
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, abort, current_app, redirect, request, session, url_for
+from flask import Blueprint, Flask, Request, Response, abort, current_app, redirect, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_login import current_user
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cm_tracker import request_context
@@ -36,13 +38,49 @@ def configure(app: Flask) -> None:
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Please sign in to continue."
     login_manager.session_protection = None  # our server-side session row does this job, and more strictly
+    app.session_interface = CookieSessions()
     app.after_request(_security_headers)
     # Here: its before-request hook runs before the password check loads the user, and its commit before the
     # headers are set (after-request hooks run last first), so that even its error answer has them.
     request_context.install_transaction(app)
-    app.before_request(_require_password_change)
-    app.before_request(_require_second_factor)
-    app.before_request(_refuse_integration_accounts)
+    app.before_request(_page_rules)
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, the same cookie and answers, at less work on every request: the signing
+    serializer is built once per key instead of per request, a request without the cookie (every API call, a first
+    visit) gets its empty session without the Cookie header being parsed, and an empty session nobody changed is
+    saved as Flask saves it (`Vary: Cookie` when it was read, no cookie) without working out the cookie's settings."""
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple[object, ...], URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        if not app.secret_key:
+            return None
+        # Keyed by the keys themselves, so that a changed SECRET_KEY or SECRET_KEY_FALLBACKS counts as in Flask.
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        if keys not in self._serializers:
+            self._serializers[keys] = super().get_signing_serializer(app)
+        return self._serializers[keys]
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        # A cookie whose name is nowhere in the header is not there: Flask's own answer to a missing cookie.
+        if app.secret_key and self.get_cookie_name(app) not in request.environ.get("HTTP_COOKIE", ""):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session and not session.modified:
+            if session.accessed:
+                # What `response.vary.add("Cookie")` makes of an answer without a Vary header (every API answer),
+                # without parsing a header that is not there.
+                if "Vary" in response.headers:
+                    response.vary.add("Cookie")
+                else:
+                    response.headers.add("Vary", "Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 @login_manager.user_loader
@@ -94,9 +132,20 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def _page_rules() -> Response | None:
+    """The rules of the pages below, in this order, in one hook: the API skips all of them at once (its own guard,
+    api/access.py, decides for bearer tokens), instead of each hook asking it again on every API call."""
+    if request.blueprint == "api":
+        return None
+    for rule in PAGE_RULES:
+        if (answer := rule()) is not None:
+            return answer
+    return None
+
+
 def _require_password_change() -> Response | None:
     """A temporary password opens only the change-password page."""
-    if request.endpoint in {"auth.change_password", "auth.sign_out", "static"} or request.blueprint == "api":
+    if request.endpoint in {"auth.change_password", "auth.sign_out", "static"}:
         return None
     if current_user.is_authenticated and current_user.must_change_password:
         return redirect(url_for("auth.change_password"))
@@ -110,7 +159,7 @@ ENROLMENT_ENDPOINTS = frozenset({"mfa.enrol", "auth.sign_out", "static", "main.f
 def _require_second_factor() -> Response | None:
     """Staff whose role is in MFA_REQUIRED_ROLES, or of whom an admin required it, set up a second factor before
     any other page (after a temporary password is changed: that hook runs first and this one waits for it)."""
-    if request.endpoint in ENROLMENT_ENDPOINTS or request.blueprint == "api":
+    if request.endpoint in ENROLMENT_ENDPOINTS:
         return None
     user = current_user
     if user.is_authenticated and not user.must_change_password and second_factor.must_enrol(
@@ -122,12 +171,16 @@ def _require_second_factor() -> Response | None:
 def _refuse_integration_accounts() -> None:
     """A lab's integration account has no pages: its web sign-in is refused (auth.routes), and a session it holds
     anyway opens none (403, audited), whatever blueprint a page belongs to."""
-    if request.blueprint == "api" or request.endpoint in {"auth.sign_out", "static", "main.favicon"}:
+    if request.endpoint in {"auth.sign_out", "static", "main.favicon"}:
         return
     if current_user.is_authenticated and current_user.role == Role.LAB:
         log_now("page.denied", outcome=audit.DENIED, object_type="endpoint", object_id=request.endpoint,
                 detail={"reason": "integration_account"})
         abort(403)
+
+
+PAGE_RULES: tuple[Callable[[], Response | None], ...] = (
+    _require_password_change, _require_second_factor, _refuse_integration_accounts)
 
 
 def safe_next(target: str | None) -> str | None:

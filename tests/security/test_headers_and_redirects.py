@@ -6,7 +6,7 @@ import pytest
 
 from config import DEV_SECRET_KEY, ConfigError, ProductionConfig, check_production_safety
 
-from helpers import PASSWORD, sign_in
+from helpers import PASSWORD, api_token, sign_in
 
 
 @pytest.mark.parametrize("path", ["/sign-in", "/staff/", "/no-such-page", "/api/v1/openapi.json"])
@@ -25,6 +25,32 @@ def test_the_session_cookie_is_http_only_and_same_site(client, personas):
     response = client.post("/sign-in", data={"username": "cora", "password": PASSWORD})
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_an_api_answer_sets_no_cookie_and_varies_on_it(client, personas):
+    answer = client.get("/api/v1/programs", headers=api_token(client, "cora"))
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers
+    assert answer.headers["Vary"] == "Cookie"
+
+
+def test_the_session_cookie_follows_a_change_of_key(app, client, personas):
+    sign_in(client, "cora")
+    cookie = client.get_cookie("cm_session").value
+    old_key, fallbacks = app.secret_key, app.config["SECRET_KEY_FALLBACKS"]
+
+    def opens(key: str, retired: list[str]) -> bool:
+        app.secret_key, app.config["SECRET_KEY_FALLBACKS"] = key, retired
+        browser = app.test_client()
+        browser.set_cookie("cm_session", cookie)
+        return browser.get("/staff/").status_code == 200
+
+    try:
+        assert not opens("a-new-test-secret-key-not-for-production", [])
+        assert opens("a-new-test-secret-key-not-for-production", [old_key])  # a rotation keeps it
+        assert opens(old_key, [])
+    finally:
+        app.secret_key, app.config["SECRET_KEY_FALLBACKS"] = old_key, fallbacks
 
 
 def test_production_cookies_are_secure():
