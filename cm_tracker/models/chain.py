@@ -74,7 +74,7 @@ def head_trigger_ddl(dialect: str) -> list[str]:
 
 @event.listens_for(db.metadata, "after_create")
 def _make_head_triggers(_metadata: Any, connection: Connection, **kw: Any) -> None:
-    """`create_all` (the test suite's schema, a new SQLite file's) makes the triggers as the migration does."""
+    """A schema built by `create_all` (the test suite's) gets the triggers the migration makes."""
     tables = kw.get("tables")
     if tables is not None and not {t.name for t in tables} >= {*CHAINED_TABLES, ChainHead.__tablename__}:
         return

@@ -44,7 +44,7 @@ from cm_tracker.services.core.context import chain_key
 
 AUDIT = "audit_events"
 LEDGER = "ledger_entries"
-AUDIT_LANES = 16  # SQLite's lanes, and those made up front on PostgreSQL
+AUDIT_LANES = 16  # SQLite's lanes (the migration also made 1..16 on PostgreSQL, where lanes are per connection)
 MAX_AUDIT_LANES = 4096  # on PostgreSQL a lane per connection: far more than any server's max_connections
 HISTORY_LANE = 0  # the audit rows written before the chain began, chained in id order by the migration
 
@@ -150,7 +150,8 @@ def _chain(connection: Connection, table: str, rows: Sequence[Any], get: Any, pu
             previous = link_of(key, previous, table, lane, seq, {n: get(row, n) for n in CHAINED[table]})
             for name, value in zip(CHAIN_COLUMNS, (lane, seq, previous), strict=True):
                 put(row, name, value)
-        if table == AUDIT:
+        if table == AUDIT and connection.dialect.name == "postgresql":
+            # Where this flush leaves the connection's own lane: the next read's row is chained to it without a read.
             connection.info[_HEAD] = (seq, previous)
 
 
