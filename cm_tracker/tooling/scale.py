@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select, text
@@ -126,8 +127,8 @@ def _insert(rows: Rows) -> None:
     for name, model in TABLES.items():
         found = rows.tables.get(name)
         if found:
-            if name == chain.LEDGER:  # chained a chunk at a time: statements per enrolment, not per entry
-                chain.seal(db.session.connection(), name, found)
+            if name == chain.LEDGER:  # every enrolment is new: its lane's head made with the others', at once
+                chain.seal(db.session.connection(), name, found, new_lanes=True)
             _executemany(model.__table__, found)
 
 
@@ -148,11 +149,23 @@ def _executemany(table: Table, rows: list[dict[str, Any]]) -> None:
         db.session.execute(insert(table), rows)
         return
     processors = {key: table.c[key].type.bind_processor(dialect) for key in keys}
-    plain = [(key, processors[key]) for key in names]
+    # Only the columns with a processor (times, enums) are touched value by value; the rest are taken at once.
+    converting = [(at, key, processors[key]) for at, key in enumerate(names) if processors[key] is not None]
+    params: list[Any]
     if compiled.positional:
-        params: list[Any] = [tuple(row[k] if f is None else f(row[k]) for k, f in plain) for row in rows]
+        take = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+        params = [take(row) for row in rows]
+        if converting:
+            for n, values in enumerate(params):
+                values = list(values)
+                for at, _key, process in converting:
+                    values[at] = process(values[at])
+                params[n] = tuple(values)  # SQLAlchemy passes on tuples or dicts only
     else:
-        params = [{k: row[k] if f is None else f(row[k]) for k, f in plain} for row in rows]
+        params = [{key: row[key] for key in names} for row in rows]
+        for values in params:
+            for _at, key, process in converting:
+                values[key] = process(values[key])
     connection.exec_driver_sql(str(compiled), params)
 
 
