@@ -250,6 +250,8 @@ def main() -> int:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    if not args.skip_sqlite:  # instance/ is not in a fresh clone
+        os.makedirs(os.path.dirname(args.sqlite) or ".", exist_ok=True)
     targets = [] if args.skip_sqlite else [("SQLite", f"sqlite:///{args.sqlite}")]
     if args.postgres and not args.skip_postgres:
         url = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
