@@ -13,7 +13,7 @@ it), then measures through the real app (test client, signed in as a manager):
 2. the CSV of the full ledger, streamed, against a bare export of the same rows (the same SELECT through the
    driver's cursor, csv.writer to /dev/null): target at most 1.5x; and the peak memory while streaming a tenth and
    the whole of it (the growth of the process's peak RSS, /proc/self/clear_refs), which must stay flat.
-Each time is the best of --runs (the bare export and the app's in turns). Not part of the test suite.
+Each time is the best of --runs, the bare query and the app's run in turns. Not part of the test suite.
 """
 
 from __future__ import annotations
