@@ -92,8 +92,9 @@ def cap_cuts(
     window: CapWindow, cap_cents: int, ceiling: int | None, unit: int,
     walk: Sequence[Valued], spends: Iterable[tuple[date, int]],
 ) -> tuple[list[Cut], int]:
-    """The awards of `walk` (valued awards in the order they happened) that the limits cut, and where the pass
-    stopped: every award from that position on keeps nothing, cut by the cap (module docstring).
+    """The awards of `walk` (awards in the order they happened) that the limits cut, and where the pass stopped:
+    every valued award from that position on keeps nothing, cut by the cap (module docstring). Awards worth
+    nothing are passed over, so one target's awards can be walked as they are, with no list of the valued ones.
 
     Each award keeps the most of its value, in whole multiples of `unit` (the point value), that fits under
     `ceiling` and in every window containing it, after the spends and the awards before it.
@@ -117,11 +118,13 @@ def _block_cuts(
     cuts: list[Cut] = []
     cut = cuts.append
     for position, award in enumerate(walk):
+        wanted = fit = award.value_cents
+        if not wanted:
+            continue
         block = award.on.year if by_year else 0
         if block in full:
             cut((position, 0, CAP))
             continue
-        wanted = fit = award.value_cents
         limit = CEILING
         if ceiling is not None and fit > ceiling:
             fit = ceiling
@@ -160,6 +163,9 @@ def _rolling_cuts(
     cuts: list[Cut] = []
     cut = cuts.append
     for position, award in enumerate(walk):
+        wanted = fit = award.value_cents
+        if not wanted:
+            continue
         t = award.on.toordinal()
         used = award_total(t - span, t)
         if any_spends:
@@ -172,7 +178,6 @@ def _rolling_cuts(
             for end in spend_days(t + 1, t + span):
                 first = end - span
                 room = min(room, cap - award_total(first, end) - spend_total(first, end))
-        wanted = fit = award.value_cents
         limit = CEILING
         if ceiling is not None and fit > ceiling:
             fit = ceiling
@@ -204,6 +209,9 @@ def _rolling_cuts_in_order(
     cuts: list[Cut] = []
     cut = cuts.append
     for position, award in enumerate(walk):
+        wanted = fit = award.value_cents
+        if not wanted:
+            continue
         t = award.on.toordinal()
         if t < last:
             return None
@@ -215,7 +223,6 @@ def _rolling_cuts_in_order(
         if room < least:
             cut((position, 0, CAP))
             continue
-        wanted = fit = award.value_cents
         limit = CEILING
         if ceiling is not None and fit > ceiling:
             fit = ceiling

@@ -8,7 +8,8 @@ from the paper record would.
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, eq
 from typing import Any, NamedTuple
 
 from cm_tracker.engine.outcomes import Outcome
@@ -92,5 +93,15 @@ chronological = attrgetter("at", "key")
 
 
 def in_order(events: Iterable[TargetEvent]) -> list[TargetEvent]:
-    """Events in the order they happened: time, then key (docs/rules.md 3, last line)."""
-    return sorted(events, key=chronological)
+    """Events in the order they happened: time, then key (docs/rules.md 3, last line).
+
+    Sorted by time alone first, which builds no (time, key) pair per event; only when two events share a time does
+    the key have to decide, and then the whole list is sorted by both."""
+    ordered = sorted(events, key=_at)
+    times = list(map(_at, ordered))
+    if any(map(eq, times, islice(times, 1, None))):
+        ordered.sort(key=chronological)
+    return ordered
+
+
+_at = attrgetter("at")

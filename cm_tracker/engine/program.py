@@ -14,6 +14,7 @@ explanation is read (engine/explain.py says why sentences are lazy).
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import repeat
 from operator import attrgetter
 
 from cm_tracker.engine.caps import CAP, CEILING, cap_cuts, cap_used_cents, limit_phrase
@@ -91,7 +92,9 @@ def evaluate_program(
     if _limits_may_bind(rules, lists, spends):
         _apply_limits(rules, lists, spends)
     by_target = {t.key: tuple(awards) for t, awards in zip(rules.targets, lists, strict=True)}
-    flat = {(t, a.key): a for t, awards in by_target.items() for a in awards}
+    flat: dict[tuple[Hashable, Hashable], Award] = {}
+    for target, awards in by_target.items():
+        flat.update(zip(zip(repeat(target), map(_key, awards)), awards, strict=True))  # {(target, a.key): a}
     return ProgramEvaluation(rules, flat, by_target, tuple(spends))
 
 
@@ -113,6 +116,7 @@ def _limits_may_bind(rules: ProgramRules, lists: list[list[Award]], spends: Sequ
 
 
 _value = attrgetter("value_cents")
+_key = attrgetter("key")
 
 
 def _apply_limits(rules: ProgramRules, lists: list[list[Award]], spends: Sequence[CapSpend]) -> None:
@@ -153,8 +157,10 @@ def _apply_limits(rules: ProgramRules, lists: list[list[Award]], spends: Sequenc
         same, phrase = whys[CAP], limits[CAP]
         for position in range(stopped, len(indices)):
             awards, index = owners[position], indices[position]
-            key, at, on, outcome, _, draws, level, run, bonus_points, bonus_draws, recovered, original, _, _ = \
+            key, at, on, outcome, _, draws, level, run, bonus_points, bonus_draws, recovered, original, value, _ = \
                 awards[index]
+            if not value:
+                continue
             why = same.get(id(original))
             if why is None:
                 why = same[id(original)] = (_cut_text, original, phrase)
@@ -162,14 +168,16 @@ def _apply_limits(rules: ProgramRules, lists: list[list[Award]], spends: Sequenc
                                                 bonus_draws, recovered, why, 0, True))  # fmt: skip
 
 
-def _walk(lists: list[list[Award]]) -> tuple[list[list[Award]], list[int], list[Award]]:
-    """Valued awards of all targets in the order they happened (time, event key, then target order), with
-    where each sits: its target's list (`owners`) and its index there (`indices`), in two lists of the walk's
-    length rather than a pair per award (no tuple per award to build and collect)."""
+def _walk(lists: list[list[Award]]) -> tuple[list[list[Award]], Sequence[int], list[Award]]:
+    """The awards to walk in the order they happened (time, event key, then target order), with where each sits:
+    its target's list (`owners`) and its index there (`indices`), in two sequences of the walk's length rather than a
+    pair per award (no tuple per award to build and collect). Several targets' valued awards are merged; one
+    target's awards are walked as they are."""
     if len(lists) == 1:
+        # One target's awards are in that order already: they are the walk, the awards worth nothing with them
+        # (cap_cuts passes over those), so no list of the valued ones is built.
         only = lists[0]
-        indices = [i for i, a in enumerate(only) if a.value_cents]
-        return [only] * len(indices), indices, [only[i] for i in indices]
+        return [only] * len(only), range(len(only)), only
     valued = [(t, i, a) for t, awards in enumerate(lists) for i, a in enumerate(awards) if a.value_cents]
     valued.sort(key=lambda item: (item[2].at, item[2].key, item[0]))
     return [lists[t] for t, _, _ in valued], [i for _, i, _ in valued], [a for _, _, a in valued]

@@ -4,6 +4,7 @@ Each short-cut is checked against a plain model of the limits written here, whic
 it happened and computes its room from scratch: the short-cuts must change no number, flag or sentence.
 """
 
+import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
@@ -252,3 +253,60 @@ def test_a_rolling_walk_without_spends_is_cut_as_the_general_walk_cuts_it(steps,
 
     assert cap_cuts(CapWindow.ROLLING_365, cap, ceiling, 25, walk, []) == \
         cap_cuts(CapWindow.ROLLING_365, cap, ceiling, 25, walk, nothing_long_ago)  # fmt: skip
+
+
+def _random_history(rng: random.Random, targets: int) -> dict[str, list[TargetEvent]]:
+    """Specimens (and sessions) with gaps that turn calendar years and rolling windows over, a neutral now and then,
+    about one in eight corrected after entry (same key, another outcome) and the list handed over shuffled, as late
+    entries arrive."""
+    specimens, sessions = [], []
+    day = date(2024, 11, 1)
+    for n in range(rng.randrange(0, 120)):
+        day += timedelta(days=rng.choice([1, 2, 2, 3, 5, 30, 90]))
+        code = rng.choice("NNNNNNPMX")
+        if rng.random() < 0.125:
+            code = rng.choice("NPX".replace(code, ""))  # a correction: the row now says otherwise
+        specimens.append(event(n, day, code))
+        if targets == 2 and rng.random() < 0.5:
+            outcome = rng.choice([Outcome.SUCCESS, Outcome.SUCCESS, Outcome.NEUTRAL])
+            at = datetime.combine(day, time(9), UTC) + timedelta(minutes=n)  # same instant: target order decides
+            sessions.append(TargetEvent(("specimen", n), at, day, outcome, reason="attended"))
+    rng.shuffle(specimens)
+    rng.shuffle(sessions)
+    return {"stimulants": specimens, "sessions": sessions} if targets == 2 else {"stimulants": specimens}
+
+
+def _limited(rng: random.Random, targets: int, window: CapWindow) -> ProgramRules:
+    point_value = rng.choice([1, 25, 100])
+    # Caps that are not a multiple of the point value, so awards are cut mid-way (partly paid) as well as to nothing.
+    cap = rng.choice([0, 1010, 2990, 5000, 7777, 20_000, NEVER])
+    max_award = rng.choice([None, None, 300, 1000, 1013])
+    both = rules(cap, window, max_award, point_value)
+    return both if targets == 2 else ProgramRules(point_value, cap, window, max_award, both.targets[:1])
+
+
+def test_every_award_matches_the_plain_walk_on_many_seeded_histories() -> None:
+    """The limits change points, value, capped and the sentence only: every other field, and the order of the awards
+    in `awards` and `by_target`, is what the targets' schedules gave; for one target and for two, every window."""
+    rng = random.Random(20261202)
+    capped = partly = 0
+    for _ in range(400):
+        targets, window = rng.choice([1, 2]), rng.choice(list(CapWindow))
+        limited, events = _limited(rng, targets, window), _random_history(rng, targets)
+        days = [rng.randrange(0, 700) for _ in range(rng.choice([0, 0, 1, 3]))]
+        spends = [CapSpend(datetime.combine(date(2024, 11, 1) + timedelta(days=d), time(12), UTC),
+                           date(2024, 11, 1) + timedelta(days=d), rng.randrange(1, 2500)) for d in days]  # fmt: skip
+        evaluation = evaluate_program(limited, events, spends)
+        free = evaluate_program(ProgramRules(limited.point_value_cents, NEVER, window, None, limited.targets), events)
+
+        assert engine(limited, events, spends) == model(limited, events, spends)
+        assert list(evaluation.awards) == list(free.awards)
+        assert {t: [a.key for a in awards] for t, awards in evaluation.by_target.items()} == \
+            {t: [a.key for a in awards] for t, awards in free.by_target.items()}  # fmt: skip
+        for key, award in evaluation.awards.items():
+            assert evaluation.by_target[key[0]][[a.key for a in evaluation.by_target[key[0]]].index(key[1])] is award
+            assert award._replace(points=0, why="", value_cents=0, capped=False) == \
+                free.awards[key]._replace(points=0, why="", value_cents=0, capped=False)  # fmt: skip
+            capped += award.capped
+            partly += award.capped and award.points > 0
+    assert capped > 1000 and partly > 50  # the histories do reach the caps, and some awards are paid in part
