@@ -11,11 +11,13 @@ Run: PYTHONPATH=. .venv/bin/python bench/engine.py
 Data is generated from fixed seeds, so every run measures the same work; one result in ten is entered late,
 so the engine has to sort. Each figure is the best of three runs, timed as CPU time of this process
 (time.process_time), so other work on the machine does not distort it. Every run's results are kept until
-it ends, as a caller holding them would, so the garbage collector's share is in the figures. Each figure is
+it ends, as a caller holding them would, so the garbage collector's share is in the figures; each run starts
+after a full collection, so every case meets the collector in the same state. Each figure is
 also given against a bare limit measured in the same run: a loop that builds one tuple of an Award's size per
 event (the least an evaluation must do), so a slower machine shows in both.
 """
 
+import gc
 import random
 import statistics
 import sys
@@ -75,6 +77,10 @@ def entered_late(rng: random.Random, events: list[TargetEvent]) -> list[TargetEv
 def best_of_three(work: Callable[[], object]) -> float:
     times = []
     for _ in range(3):
+        # Every run starts from the same collector state (the last run's results freed and collected, outside the
+        # timing): otherwise how many full collections fall inside a run depends on what earlier cases left, and a
+        # ratio between two cases measures that as much as the code.
+        gc.collect()
         started = time.process_time()
         kept = work()
         times.append(time.process_time() - started)
