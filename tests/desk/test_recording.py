@@ -130,3 +130,54 @@ def test_the_cap_cuts_an_award_to_what_fits(make_clinic):
     recorded = _record(clinic, "NNNN")
     assert _points(recorded) == [10, 15, 55, 0]
     assert "cut to 55 points" in recorded[2].awards[0].reason
+
+
+def test_an_entry_rolled_back_leaves_nothing_in_the_way_of_the_next(make_clinic, monkeypatch):
+    """The desk's specimen is put in the session as loaded (usecases.specimen_inserts): one rolled back must not
+    stand in the way of the next, which on SQLite is given the same id."""
+    import pytest
+
+    from cm_tracker.extensions import db
+    from cm_tracker.models import Specimen
+    from cm_tracker.services.usecases import specimens
+
+    clinic = make_clinic()
+    _record(clinic, "N")
+
+    def fail(*_args, **_kwargs):
+        raise RuntimeError("the re-evaluation failed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(specimens, "reevaluate_and_refresh", fail)
+        with pytest.raises(RuntimeError):
+            _record(clinic, "N", days=[2])
+    db.session.rollback()
+    again = _record(clinic, "N", days=[2])[0]
+    assert not again.is_duplicate and _points([again]) == [15]
+    assert db.session.get(Specimen, again.specimen.id) is again.specimen
+    assert [r.analyte for r in again.specimen.results] == list(specimen("N", collected_at=at(2)).results)
+    assert db.session.scalar(select(func.count()).select_from(Specimen)) == 2
+
+
+def test_a_new_entry_takes_its_id_from_an_object_of_a_row_gone_from_the_database(make_clinic):
+    """SQLite gives a removed row's id again: an object the session still holds under it is of a row no longer
+    there, and the new specimen takes its place in the session (as the ORM's flush would have)."""
+    import pytest
+    from sqlalchemy import delete
+
+    from cm_tracker.extensions import db
+    from cm_tracker.models import RecordVersion, Specimen, SpecimenResult
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("a PostgreSQL sequence never gives an id again")
+    clinic = make_clinic()
+    first = _record(clinic, "N")[0].specimen
+    gone = first.id
+    versions = RecordVersion.__table__.c
+    db.session.execute(delete(RecordVersion.__table__).where(versions.record_type == "specimen",
+                                                             versions.record_id == gone))
+    db.session.execute(delete(SpecimenResult.__table__).where(SpecimenResult.__table__.c.specimen_id == gone))
+    db.session.execute(delete(Specimen.__table__).where(Specimen.__table__.c.id == gone))
+    db.session.commit()
+    again = _record(clinic, "N", days=[2])[0].specimen
+    assert again.id == gone and db.session.get(Specimen, again.id) is again

@@ -12,12 +12,12 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
+from typing import Any
 
 from cm_tracker.engine.evaluate import NextPreview
 from cm_tracker.engine.events import Award, TargetEvent
 from cm_tracker.engine.program import CapSpend, ProgramEvaluation, evaluate_program, preview_program
 from cm_tracker.engine.rules import ProgramRules
-from cm_tracker.extensions import db
 from cm_tracker.models import Enrollment, EntryKind, EventType, LedgerEntry, User
 from cm_tracker.services.core.clinic import clinic_date
 from cm_tracker.services.core.events import (
@@ -28,7 +28,7 @@ from cm_tracker.services.core.events import (
     events_for,
     events_from,
     events_of,
-    history_rows,
+    history_and_versions,
     rules_for,
 )
 from cm_tracker.services.core.ledger import (
@@ -36,10 +36,9 @@ from cm_tracker.services.core.ledger import (
     LedgerRow,
     enrollment_ledger,
     enrollment_ledgers,
-    enrollment_version,
-    enrollment_versions,
     held_by_event,
     held_of,
+    insert_entries,
 )
 
 EventKey = tuple[str, int]
@@ -103,10 +102,10 @@ class Prepared:
 
 
 def prepare(enrollment: Enrollment) -> Prepared:
-    """Read the version, then the history and the ledger (one statement each kind of row); nothing is written."""
-    version = enrollment_version(enrollment.id)
+    """Read the version with the history (one statement), then the ledger; nothing is written."""
+    histories, versions = history_and_versions([enrollment.id])
+    version, rows = versions[enrollment.id], histories[enrollment.id]
     rules = rules_for(enrollment.program)
-    rows = history_rows([enrollment.id])[enrollment.id]
     ledger = enrollment_ledger(enrollment.id)
     return Prepared(enrollment, version, Snapshot(rules, events_of(rules, rows), _spends(ledger)), held_of(ledger),
                     rows, ledger)
@@ -116,8 +115,7 @@ def prepare_many(enrollments: Sequence[Enrollment]) -> dict[int, Prepared]:
     """`prepare` of many enrollments, by id, in a fixed handful of statements whatever their number (a lab's chunk
     re-evaluates dozens of enrollments at once); each the same as `prepare` would read."""
     ids = [e.id for e in enrollments]
-    versions = enrollment_versions(ids)
-    rows = history_rows(ids)
+    rows, versions = history_and_versions(ids)
     ledgers = enrollment_ledgers(ids)
     rules: dict[int, ProgramRules] = {}
     prepared: dict[int, Prepared] = {}
@@ -148,7 +146,7 @@ def post_differences(
     held = held_by_event(enrollment.id) if held is None else held
     # The entries first, then their order: a desk entry re-evaluates every event of the episode and posts for one or
     # two of them, so only those are sorted (the same order as sorting all the awards first).
-    found: list[tuple[tuple[object, ...], LedgerEntry]] = []
+    found: list[tuple[tuple[object, ...], dict[str, Any]]] = []
     for (target_key, event_key), award in evaluation.awards.items():
         event_type, event_id = event_key
         was = held.get((event_type, event_id, str(target_key)))
@@ -158,9 +156,7 @@ def post_differences(
         found.append((_order(award), _entry_for(enrollment, str(target_key), event_type, event_id, award, was,
                                                 because, actor)))
     found.sort(key=itemgetter(0))
-    posted = [entry for _, entry in found]
-    db.session.add_all(posted)
-    return posted
+    return insert_entries([entry for _, entry in found])
 
 
 def _order(award: Award) -> tuple[object, ...]:
@@ -168,21 +164,21 @@ def _order(award: Award) -> tuple[object, ...]:
 
 
 def _entry_for(enrollment: Enrollment, target_key: str, event_type: str, event_id: int, award: Award,
-               held: Held | None, because: str, actor: User | None) -> LedgerEntry:
-    """The award of an event seen for the first time, or the adjustment of one that now earns otherwise than
-    `held` (post_differences skips the unchanged)."""
+               held: Held | None, because: str, actor: User | None) -> dict[str, Any]:
+    """The column values of the award of an event seen for the first time, or of the adjustment of one that now
+    earns otherwise than `held` (post_differences skips the unchanged)."""
     common = {
         "patient_id": enrollment.patient_id, "enrollment_id": enrollment.id, "target_key": target_key,
         "event_type": EventType(event_type), "event_id": event_id, "occurred_at": award.at,
         "created_by_id": actor.id if actor else None,
     }
     if held is None:
-        return LedgerEntry(kind=EntryKind.AWARD, points=award.points, draws=award.draws,
-                           value_cents=award.value_cents, reason=award.explanation, **common)
+        return {"kind": EntryKind.AWARD, "points": award.points, "draws": award.draws,
+                "value_cents": award.value_cents, "reason": award.explanation, **common}
     was = _amount(held.points, held.draws)
     reason = f"Correction ({because}): {award.explanation}. Was {was}, now {_amount(award.points, award.draws)}."
-    return LedgerEntry(kind=EntryKind.ADJUSTMENT, points=award.points - held.points, draws=award.draws - held.draws,
-                       value_cents=award.value_cents - held.value_cents, reason=reason, **common)
+    return {"kind": EntryKind.ADJUSTMENT, "points": award.points - held.points, "draws": award.draws - held.draws,
+            "value_cents": award.value_cents - held.value_cents, "reason": reason, **common}
 
 
 def _amount(points: int, draws: int) -> str:

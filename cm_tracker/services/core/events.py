@@ -12,7 +12,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, func, literal, literal_column, null, select, type_coerce, union_all
 from sqlalchemy.orm import selectinload
 
 from cm_tracker.engine.events import TargetEvent
@@ -28,13 +28,18 @@ from cm_tracker.engine.rules import ProgramRules, TargetKind, TargetRules
 from cm_tracker.engine.schedules import PrizeDrawSchedule, parse_schedule, schedule_in_force
 from cm_tracker.extensions import db
 from cm_tracker.models import (
+    ActivityStatus,
+    AnalyteResult,
     AttendanceRecord,
+    AttendanceStatus,
     Enrollment,
     GoalActivity,
     Program,
     ProgramTarget,
     Specimen,
     SpecimenResult,
+    SpecimenStatus,
+    Validity,
 )
 from cm_tracker.services.core.clinic import clinic_date, clinic_today, clinic_zone
 
@@ -128,9 +133,20 @@ def events_from(rules: ProgramRules, specimens: Iterable[SpecimenRow] = (), atte
     # clinic_date with the zone looked up once, not once per event (each lookup reads the current app's config): a
     # desk entry dates its whole history.
     zone = clinic_zone()
+    # An episode's specimens share a handful of kinds of facts (most are the same negative panel): each kind is
+    # classified once, and once a day where a target's schedule has versions (the bonus set is the version's).
+    # What specimen_outcomes reads of a specimen is all in the key; results compare by value as plain rows (an ORM
+    # row's results by identity, so those are classified one by one, as before).
+    dated = any(t.versions for t in rules.targets)
+    classified: dict[tuple[Any, ...], dict[str, tuple[Outcome, str, bool]]] = {}
     for specimen in specimens:
         on = specimen.collected_at.astimezone(zone).date()
-        for key, (outcome, reason, bonus) in specimen_outcomes(rules, specimen, on).items():
+        facts = (specimen.status, specimen.validity, specimen.temperature_ok, tuple(specimen.results),
+                 on if dated else None)
+        outcomes = classified.get(facts)
+        if outcomes is None:
+            outcomes = classified[facts] = specimen_outcomes(rules, specimen, on)
+        for key, (outcome, reason, bonus) in outcomes.items():
             events[key].append(TargetEvent(("specimen", specimen.id), specimen.collected_at, on, outcome, bonus,
                                            reason))
     for record in attendance:
@@ -163,7 +179,7 @@ class _Specimen(NamedTuple):
     id: int
     collected_at: datetime
     status: str
-    results: list[_Result]
+    results: tuple[_Result, ...]  # shared by the specimens of the same results: never changed
     validity: str | None
     temperature_ok: bool | None
 
@@ -193,7 +209,7 @@ class HistoryRows(NamedTuple):
 
 def events_for_many(enrollments: Iterable[Enrollment],
                     rules_by_program: Mapping[int, ProgramRules]) -> dict[int, Events]:
-    """Each enrollment's events, keyed by enrollment id, with four queries whatever the number of enrollments."""
+    """Each enrollment's events, keyed by enrollment id, with one query whatever the number of enrollments."""
     program_of = {e.id: e.program_id for e in enrollments}
     rows = history_rows(list(program_of))
     return {eid: events_of(rules_by_program[pid], rows[eid]) for eid, pid in program_of.items()}
@@ -205,36 +221,71 @@ def events_of(rules: ProgramRules, rows: HistoryRows) -> Events:
 
 # Built once, each list of enrollments bound at execution: a history is read on every desk entry, and building a
 # statement and its cache key cost about as much as running it. On the tables' columns, not the ORM entities', so
-# executing them skips the ORM's compile and result layers (the same columns, types and values) and its autoflush,
-# which history_rows does itself, so a row added but not yet flushed is still in the history.
+# executing it skips the ORM's compile and result layers and its autoflush, which history_rows does itself, so a row
+# added but not yet flushed is still in the history. The three kinds of row come in one statement (UNION ALL, each
+# row tagged with its kind in `part`): a statement's own cost in SQLAlchemy and the round trip were more than
+# reading its rows. A specimen's results come in its own row, as one string of analyte-result pairs (the separators
+# control characters no analyte key holds): a row per result cost more in processing its columns than splitting.
+# Enums are read as the strings stored, in the columns every kind shares, and made members again by a dictionary
+# (what the enum type's result processor does), so each row is what its own statement gave.
 _IDS = bindparam("ids", expanding=True)
 _s, _r, _a, _g = (model.__table__.c for model in (Specimen, SpecimenResult, AttendanceRecord, GoalActivity))
-_RESULTS = (select(_r.specimen_id, _r.analyte, _r.result)
-            .join(Specimen.__table__, _r.specimen_id == _s.id).where(_s.enrollment_id.in_(_IDS)))
-_SPECIMENS = select(_s.id, _s.enrollment_id, _s.collected_at, _s.status, _s.validity, _s.temperature_ok).where(
-    _s.enrollment_id.in_(_IDS))
-_ATTENDANCE = select(_a.id, _a.enrollment_id, _a.target_key, _a.occurred_at, _a.status).where(
-    _a.enrollment_id.in_(_IDS))
-_ACTIVITIES = select(_g.id, _g.enrollment_id, _g.target_key, _g.occurred_at, _g.status, _g.description).where(
-    _g.enrollment_id.in_(_IDS), _g.occurred_at.is_not(None))
+_PAIR, _NEXT = "\x1f", "\x1e"  # between an analyte and its result; between two results
+_RESULTS_OF = select(func.aggregate_strings(_r.analyte + literal(_PAIR, String) + type_coerce(_r.result, String),
+                                            _NEXT)).where(_r.specimen_id == _s.id).scalar_subquery()
+_HISTORY = union_all(
+    # part, id, enrollment_id, at, status, name (validity, target key), text (results, description), temperature_ok
+    select(literal_column("'s'").label("part"), _s.id, _s.enrollment_id, _s.collected_at.label("at"),
+           type_coerce(_s.status, String).label("status"), type_coerce(_s.validity, String).label("name"),
+           _RESULTS_OF.label("text"), _s.temperature_ok).where(_s.enrollment_id.in_(_IDS)),
+    select(literal_column("'a'"), _a.id, _a.enrollment_id, _a.occurred_at, type_coerce(_a.status, String),
+           _a.target_key, null(), null()).where(_a.enrollment_id.in_(_IDS)),
+    select(literal_column("'g'"), _g.id, _g.enrollment_id, _g.occurred_at, type_coerce(_g.status, String),
+           _g.target_key, _g.description, null()).where(_g.enrollment_id.in_(_IDS), _g.occurred_at.is_not(None)),
+)
+# The same with each enrollment's write version (`enrollments.version`) as a row of its own, `part` "v":
+# a write reads the version no later than the history it computes from (docs/architecture.md, "Writes: compute,
+# then lock"), and in the one statement both are of the same moment.
+_e = Enrollment.__table__.c
+_HISTORY_AND_VERSIONS = union_all(*_HISTORY.selects, select(
+    literal_column("'v'"), _e.version, _e.id, null(), null(), null(), null(), null()).where(_e.id.in_(_IDS)))
+_STATUS = {member.value: member for member in SpecimenStatus}
+_VALIDITY: dict[str | None, Validity | None] = {None: None, **{member.value: member for member in Validity}}
+_RESULTS = {member.value: member for member in AnalyteResult}
+_ATTENDED = {member.value: member for member in AttendanceStatus}
+_ACTIVITY_STATUS = {member.value: member for member in ActivityStatus}
 
 
 def history_rows(enrollment_ids: Sequence[int]) -> dict[int, HistoryRows]:
-    """Each enrollment's rows that make events, in four queries whatever the number of enrollments. Plain rows,
-    not ORM objects: a history is read on every desk entry and building objects cost more than the queries (the
+    """Each enrollment's rows that make events, in one query whatever the number of enrollments. Plain rows, not
+    ORM objects: a history is read on every desk entry and building objects cost more than the query (the
     evaluation, and the report cache's facts, need only these columns)."""
+    return _read_history(_HISTORY, enrollment_ids)[0]
+
+
+def history_and_versions(enrollment_ids: Sequence[int]) -> tuple[dict[int, HistoryRows], dict[int, int]]:
+    """history_rows and each enrollment's write version as committed now (0 for none), in the same one query."""
+    return _read_history(_HISTORY_AND_VERSIONS, enrollment_ids)
+
+
+def _read_history(statement: Any, enrollment_ids: Sequence[int]) -> tuple[dict[int, HistoryRows], dict[int, int]]:
     found: dict[int, HistoryRows] = {eid: HistoryRows([], [], []) for eid in enrollment_ids}
+    versions: dict[int, int] = dict.fromkeys(found, 0)
     if not found:
-        return found
-    bound = {"ids": list(found)}
-    db.session.flush()  # what the ORM's autoflush did before these statements on the tables' columns (see above)
-    results: dict[int, list[_Result]] = defaultdict(list)
-    for specimen_id, analyte, result in db.session.execute(_RESULTS, bound).all():
-        results[specimen_id].append(_Result(analyte, result))
-    for sid, eid, at, status, validity, temperature_ok in db.session.execute(_SPECIMENS, bound).all():
-        found[eid].specimens.append(_Specimen(sid, at, status, results.get(sid, []), validity, temperature_ok))
-    for rid, eid, key, at, status in db.session.execute(_ATTENDANCE, bound).all():
-        found[eid].attendance.append(_Attendance(rid, key, at, status))
-    for gid, eid, key, at, status, description in db.session.execute(_ACTIVITIES, bound).all():
-        found[eid].activities.append(_Activity(gid, key, at, status, description))
-    return found
+        return found, versions
+    db.session.flush()  # what the ORM's autoflush did before this statement on the tables' columns (see above)
+    panels: dict[str | None, tuple[_Result, ...]] = {None: ()}  # each string of results read once (most repeat)
+    for part, rid, eid, at, status, name, text, flag in db.session.execute(statement, {"ids": list(found)}):
+        if part == "s":
+            results = panels.get(text)
+            if results is None:
+                results = panels[text] = tuple(_Result(analyte, _RESULTS[result]) for analyte, _, result in
+                                               (pair.partition(_PAIR) for pair in text.split(_NEXT)))
+            found[eid].specimens.append(_Specimen(rid, at, _STATUS[status], results, _VALIDITY[name], flag))
+        elif part == "a":
+            found[eid].attendance.append(_Attendance(rid, name, at, _ATTENDED[status]))
+        elif part == "g":
+            found[eid].activities.append(_Activity(rid, name, at, _ACTIVITY_STATUS[status], text))
+        else:  # "v": the version is in the id's column
+            versions[eid] = int(rid or 0)
+    return found, versions

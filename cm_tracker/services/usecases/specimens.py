@@ -14,6 +14,7 @@ from cm_tracker.engine.rules import TargetKind
 from cm_tracker.extensions import db
 from cm_tracker.models import (
     AnalyteResult,
+    AuditEvent,
     Enrollment,
     EventType,
     LedgerEntry,
@@ -29,7 +30,8 @@ from cm_tracker.models import (
     Validity,
     VisitKind,
 )
-from cm_tracker.services.core import audit
+from cm_tracker.models.types import now_default
+from cm_tracker.services.core import audit, chain
 from cm_tracker.services.core.clinic import clinic_date
 from cm_tracker.services.core.enrollments import enrollment_on
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
@@ -39,6 +41,7 @@ from cm_tracker.services.core.ledger import entries_for_event
 from cm_tracker.services.core.versions import claim_version
 from cm_tracker.services.core.visit_links import visit_for
 from cm_tracker.services.usecases.reevaluation import Prepared, attempts, claim, reevaluate_and_refresh
+from cm_tracker.services.usecases.specimen_inserts import insert_specimen
 from cm_tracker.services.usecases.transactions import commit_keeping_loaded
 from cm_tracker.timeutil import utcnow
 
@@ -200,7 +203,10 @@ def _write_specimen(patient: Patient, data: SpecimenInput, prepared: Prepared, v
                     actor: User | None) -> Recorded:
     """The writes of record_specimen, once the enrollment is claimed: nothing is read but what the inserts return."""
     enrollment = prepared.enrollment
-    specimen = add_specimen(patient, enrollment, data, visit_id=visit_id, actor=actor)
+    item = NewSpecimen(patient.id, enrollment.id, data, visit_id)
+    # By plain INSERTs (no SAVEPOINT here can roll them back under the objects: see insert_specimen).
+    specimen = insert_specimen(_columns(item, actor.id if actor else None), data.results)
+    _first_rows([item], [specimen], actor)
     posted = reevaluate_and_refresh(enrollment, because=entered_late(data.collected_at), actor=actor,
                                     prepared=prepared, specimens=[specimen])
     outcomes = {key: str(found[0]) for key, found in specimen_outcomes(prepared.snapshot.rules, specimen).items()}
@@ -228,28 +234,63 @@ def add_specimens(new: Sequence[NewSpecimen], *, actor: User | None) -> list[Spe
     """add_specimen for many (a lab's file): the specimens flushed together (so they have ids), then their first
     versions and audit rows added, all in the caller's transaction."""
     # actor None: the nightly day-closing job or a lab's listener, which the audit row names by its source ("cli").
+    specimens = _flushed(new, actor.id if actor else None)
+    _first_rows(new, specimens, actor)
+    return specimens
+
+
+def _first_rows(new: Sequence[NewSpecimen], specimens: Sequence[Specimen], actor: User | None) -> None:
+    """New specimens' first versions and audit rows."""
     actor_id = actor.id if actor else None
-    specimens = []
-    for item in new:
-        specimen = Specimen(patient_id=item.patient_id, enrollment_id=item.enrollment_id, recorded_by_id=actor_id,
-                            collected_at=item.data.collected_at, status=item.data.status, visit_id=item.visit_id)
-        _apply(specimen, item.data)
-        specimens.append(specimen)
-    db.session.add_all(specimens)
-    db.session.flush()
     # The first versions by a plain INSERT (built once): no object of them is needed, and the flush that follows
     # then has one mapper fewer to sort and write.
     if specimens:
         db.session.execute(_FIRST_VERSION, [
             {"record_type": RecordType.SPECIMEN, "record_id": specimen.id, "version": 1, "data": _snapshot(specimen),
              "reason": item.reason, "changed_by_id": actor_id} for item, specimen in zip(new, specimens, strict=True)])
-    for item, specimen in zip(new, specimens, strict=True):
-        audit.record("specimen.create", user=actor, patient_id=item.patient_id, object_type="specimen",
-                     object_id=specimen.id, detail={"status": str(item.data.status)})
+    created = [audit.values("specimen.create", user=actor, patient_id=item.patient_id, object_type="specimen",
+                            object_id=specimen.id, detail={"status": str(item.data.status)})
+               for item, specimen in zip(new, specimens, strict=True)]
+    # Plain INSERTs, not objects for the flush to sort and write. On SQLite one row is one INSERT that takes its
+    # place and link from the lane's head (core.chain.insert_audit). On PostgreSQL that INSERT may find the head
+    # this connection remembers moved (a transaction of its own rolled back) and read it again, a SELECT under the
+    # enrolment's lock; so there, as for many rows, the places are taken first (chain.seal: one UPDATE ...
+    # RETURNING, as the flush did), then one INSERT writes them.
+    connection = db.session.connection()
+    if len(created) == 1 and connection.dialect.name == "sqlite":
+        chain.insert_audit(connection, created)
+    elif created:
+        chain.seal(connection, chain.AUDIT, created)
+        connection.execute(_AUDIT, created)
+
+
+def _flushed(new: Sequence[NewSpecimen], actor_id: int | None) -> list[Specimen]:
+    """Specimens as objects, flushed together so that they have ids: a lab's, written in SAVEPOINTs, whose
+    rollback must forget them (usecases.specimen_inserts says why the desk's one is not written so)."""
+    specimens = []
+    for item in new:
+        specimen = Specimen(**_columns(item, actor_id))
+        specimen.results = [SpecimenResult(analyte=analyte, result=AnalyteResult(result))
+                            for analyte, result in item.data.results.items()]
+        specimens.append(specimen)
+    db.session.add_all(specimens)
+    db.session.flush()
     return specimens
 
 
+def _columns(item: NewSpecimen, actor_id: int | None) -> dict[str, Any]:
+    """Every column of a new specimen's row but its id: the desk's plain INSERT and a lab's flushed objects both
+    take them from here."""
+    data = item.data
+    return {"patient_id": item.patient_id, "enrollment_id": item.enrollment_id, "visit_id": item.visit_id,
+            "collected_at": data.collected_at, "status": data.status, "validity": data.validity,
+            "temperature_ok": data.temperature_ok, "is_observed": data.observed, "method": data.method,
+            "note": data.note, "accession": data.accession, "version": 1, "recorded_by_id": actor_id,
+            "created_at": now_default(), "updated_at": now_default()}
+
+
 _FIRST_VERSION = insert(RecordVersion.__table__)
+_AUDIT = insert(AuditEvent.__table__)
 
 
 def entered_late(collected_at: datetime) -> str:
