@@ -28,7 +28,9 @@ class FlaskContext:
     def audit_source(self) -> AuditSource:
         if not has_request_context():
             return OUTSIDE_A_REQUEST
-        actor = current_user._get_current_object() if current_user and current_user.is_authenticated else None
+        # The proxy resolved once: each use of `current_user` goes through Flask-Login's lookup again.
+        user = current_user._get_current_object()
+        actor = user if user and user.is_authenticated else None
         return AuditSource(actor=actor, address=client_address())
 
     def clinic_settings(self) -> ClinicSettings:

@@ -113,18 +113,24 @@ SECURITY_HEADERS = (
 NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
 
 
+# The same, each with its name in lower case, for comparing with the names a view set.
+_SECURITY_HEADERS = tuple((name.lower(), name, value) for name, value in SECURITY_HEADERS)
+_NO_STORE = tuple((name.lower(), name, value) for name, value in NO_STORE)
+
+
 def _security_headers(response: Response) -> Response:
     # The names the view set, read once, and what is missing added at once: a setdefault per header scans the
     # headers each time, on every answer.
     headers = response.headers
-    present = {name.lower() for name, _ in headers.items()}
-    missing = [(name, value) for name, value in SECURITY_HEADERS if name.lower() not in present]
+    present = {name.lower() for name, _ in headers}
+    missing = [(name, value) for lower, name, value in _SECURITY_HEADERS if lower not in present]
+    current = request._get_current_object()  # type: ignore[attr-defined]  # the proxy resolved once, not twice
     # HTTPS answers only (RFC 6797 7.2: never over plain HTTP); behind a proxy, PROXY_COUNT tells us the scheme.
-    if current_app.config.get("HSTS_ENABLED") and request.is_secure and "strict-transport-security" not in present:
+    if current_app.config.get("HSTS_ENABLED") and current.is_secure and "strict-transport-security" not in present:
         missing.append(("Strict-Transport-Security", HSTS))
-    if request.endpoint != "static":
-        for name, value in NO_STORE:
-            if name.lower() in present:
+    if current.endpoint != "static":
+        for lower, name, value in _NO_STORE:
+            if lower in present:
                 headers[name] = value  # replaces the view's own
             else:
                 missing.append((name, value))

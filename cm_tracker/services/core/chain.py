@@ -137,9 +137,11 @@ def _fill_defaults(table: str, rows: Sequence[dict[str, Any]], *, every: bool = 
     """Each chained column the rows leave out, as its INSERT would fill it (and with `every`, None where it has no
     default: an INSERT ... SELECT names every column)."""
     for row in rows:
-        for name in CHAINED[table]:
-            if name not in row and ((default := _default(table, name)) is not None or every):
-                row[name] = default
+        for name, default in _DEFAULTS[table]:
+            if name not in row:
+                value = None if default is None else default.arg(None) if default.is_callable else default.arg
+                if value is not None or every:
+                    row[name] = value
 
 
 def _chain(connection: Connection, table: str, rows: Sequence[Any], get: Any, put: Any, *,
@@ -232,7 +234,7 @@ def _insert_audit_postgres(connection: Connection, rows: Sequence[dict[str, Any]
                 head = _audit_head(connection, lane)
             seq, previous = head[0] + 1, head[1]
             link = _link(key, previous, _joined(AUDIT, lane, seq, content(AUDIT, row)))
-            values = {**{f"v_{n}": row[n] for n in CHAINED[AUDIT]}, "lane": lane, "seq": seq, "link": link,
+            values = {**{v: row[n] for n, v in _PARAMETERS}, "lane": lane, "seq": seq, "link": link,
                       "previous_seq": head[0], "previous_link": previous}
             # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... SELECT that fires a statement trigger.
             if connection.execute(_POSTGRES_INSERT, values).first() is not None:
@@ -257,8 +259,7 @@ def _insert_audit_sqlite(connection: Connection, rows: Sequence[dict[str, Any]])
     link computed by `cm_chain_link` (the key never leaves the process); a lane with no head yet gets one."""
     _register_link_function(connection)
     lane = _audit_lane(connection)
-    values = [{**{f"v_{n}": row[n] for n in CHAINED[AUDIT]}, "lane": lane, "content": content(AUDIT, row)}
-              for row in rows]
+    values = [{**{v: row[n] for n, v in _PARAMETERS}, "lane": lane, "content": content(AUDIT, row)} for row in rows]
     if connection.execute(_SQLITE_INSERT, values).rowcount < len(values):
         _make_heads(connection, AUDIT, lane)
         connection.execute(_SQLITE_INSERT, values)
@@ -297,6 +298,7 @@ def _insert_statements() -> tuple[Any, Any]:
 
 
 _POSTGRES_INSERT, _SQLITE_INSERT = _insert_statements()
+_PARAMETERS = tuple((n, f"v_{n}") for n in CHAINED[AUDIT])  # each chained column and its parameter's name
 
 
 def _default(table: str, name: str) -> Any:
@@ -304,6 +306,11 @@ def _default(table: str, name: str) -> Any:
     if default is None:
         return None
     return default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+
+
+# Each chained column with its default (None: it has none), looked up once: a read's audit row asks for every one.
+_DEFAULTS: dict[str, tuple[tuple[str, Any], ...]] = {
+    table: tuple((name, _TABLES[table].c[name].default) for name in names) for table, names in CHAINED.items()}
 
 
 def _chain_pending(session: Session, _context: Any, _instances: Any) -> None:
