@@ -203,3 +203,29 @@ def test_a_manager_gets_403_on_the_caseload_pages(client, personas, path):
 def test_a_patient_gets_404_on_the_caseload_pages(client, personas, path):
     sign_in(client, "pat")
     assert client.get(path.format(patient=personas.patient)).status_code == 404
+
+
+def test_on_postgresql_the_caseloads_ids_are_bound_as_one_array(client, app, desk, personas):
+    """The balances and the visits bind the caseload's ids as one parameter, so psycopg prepares the statements
+    instead of converting and the server parsing 150 parameters anew on every page (core.caseload.InIds)."""
+    from cm_tracker.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite binds an expanding IN, which costs it nothing to parse")
+    for n in range(3):
+        enrol(app, desk.program, personas.counselor, name=f"Extra {n}", record=f"MRN-X{n}", start=desk.start)
+    sign_in(client, "cora")
+    seen: list[tuple[str, set[str]]] = []
+    listener = lambda _c, _cur, statement, params, *_: seen.append((statement, set(params)))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get("/staff/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    # The standings (the enrolments with their programme), the visits due today, overdue and excused.
+    starts = ("SELECT programs.", "SELECT scheduled_visits.", "SELECT enrollments.patient_id, count", "SELECT excuses.")
+    mine = [names for statement, names in seen if statement.startswith(starts)]
+    assert len([n for n in mine if {"ids", "enrollment_ids"} & n]) == 4, mine
+    assert not [n for n in mine if any(name.startswith(("ids_", "enrollment_ids_")) for name in n)]  # expanding

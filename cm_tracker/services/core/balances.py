@@ -23,6 +23,7 @@ from cm_tracker.engine.rules import CapWindow
 from cm_tracker.extensions import db
 from cm_tracker.models import Draw, Enrollment, EntryKind, LedgerEntry, Program, TargetState
 from cm_tracker.money import points_value_cents
+from cm_tracker.services.core.caseload import InIds
 from cm_tracker.services.core.clinic import clinic_today, start_of_day
 from cm_tracker.services.core.enrollments import current_of
 from cm_tracker.services.core.ledger import EARNING_KINDS
@@ -170,10 +171,10 @@ def _standing_query(with_states: bool) -> Select[Any]:
     """Per enrollment of the patients (its programme eagerly joined), its ledger sums from a grouped subquery, and
     one row per stored target state when asked, so the ledger is read once whatever the number of targets."""
     sums = (select(LedgerEntry.enrollment_id, *(func.sum(c()).label(f"s{i}") for i, c in enumerate(_SUMS)))
-            .where(LedgerEntry.patient_id.in_(IDS))
+            .where(InIds(LedgerEntry.patient_id, "ids"))
             .group_by(LedgerEntry.enrollment_id).subquery())
     # The prizes waiting per enrolment (core.prizes), summed like the points: the balance API reads them too.
-    owed = owed_by_enrollment_query().where(Draw.patient_id.in_(IDS)).subquery()
+    owed = owed_by_enrollment_query().where(InIds(Draw.patient_id, "ids")).subquery()
     query = select(Enrollment, *(READ_COLUMNS if with_states else ()), *(sums.c[f"s{i}"] for i in range(len(_SUMS))),
                    owed.c.waiting, owed.c.value_cents)
     query = (query.join(Enrollment.program).options(contains_eager(Enrollment.program))
@@ -181,7 +182,7 @@ def _standing_query(with_states: bool) -> Select[Any]:
              .outerjoin(owed, owed.c.enrollment_id == Enrollment.id))
     if with_states:
         query = query.outerjoin(TargetState, TargetState.enrollment_id == Enrollment.id)
-    return query.where(Enrollment.patient_id.in_(IDS))
+    return query.where(InIds(Enrollment.patient_id, "ids"))
 
 
 @cache

@@ -29,7 +29,7 @@ from cm_tracker.models import (
     User,
 )
 from cm_tracker.services.core.balances import Balance
-from cm_tracker.services.core.caseload import caseload_filter
+from cm_tracker.services.core.caseload import InIds, caseload_filter
 from cm_tracker.services.core.clinic import start_of_day
 from cm_tracker.services.core.visit_links import is_taken
 
@@ -152,6 +152,6 @@ def load_targets(programs: Iterable[Program]) -> None:
 @cache
 def _targets_query() -> Select[Any]:
     # In Program.targets' order; joinedload orders each target's versions as ScheduleVersion.version.
-    return (select(ProgramTarget).where(ProgramTarget.program_id.in_(bindparam("ids", expanding=True)))
+    return (select(ProgramTarget).where(InIds(ProgramTarget.program_id, "ids"))
             .options(joinedload(ProgramTarget.schedule_versions))
             .order_by(ProgramTarget.program_id, ProgramTarget.position, ProgramTarget.id))

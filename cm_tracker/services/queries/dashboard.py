@@ -30,6 +30,7 @@ from cm_tracker.models import (
 )
 from cm_tracker.money import format_cents
 from cm_tracker.services.core.balances import Balance, standings
+from cm_tracker.services.core.caseload import InIds
 from cm_tracker.services.core.visit_links import is_taken
 from cm_tracker.services.queries.caseload import (
     CaseloadPatient,
@@ -157,7 +158,7 @@ def _open() -> list[ColumnElement[bool]]:
     # The ids restrict the enrollment, not the visit: on the visit, PostgreSQL walks ix_scheduled_visits_due_on
     # (due_on first) over every patient's past visits once per enrollment (30 ms for 150 patients); on the
     # enrollment, it seeks each enrollment's visits by the unique (enrollment_id, due_on, ...) index (10 ms).
-    return [Enrollment.id.in_(_ids("enrollment_ids")),
+    return [InIds(Enrollment.id, "enrollment_ids"),
             ScheduledVisit.due_on >= Enrollment.start_on,
             or_(Enrollment.end_on.is_(None), ScheduledVisit.due_on <= Enrollment.end_on), ~is_taken(ScheduledVisit.id)]
 
@@ -204,7 +205,7 @@ def _overdue(enrollments: list[Enrollment], today: date) -> dict[int, tuple[int,
 def _excused_queries() -> tuple[Select[Any], Select[Any]]:
     days = _ids("days")
     excuses = select(Excuse.enrollment_id, Excuse.excused_on).where(
-        Excuse.enrollment_id.in_(_ids("enrollment_ids")), Excuse.excused_on.in_(days), Excuse.revoked_at.is_(None))
+        InIds(Excuse.enrollment_id, "enrollment_ids"), Excuse.excused_on.in_(days), Excuse.revoked_at.is_(None))
     return excuses, select(ClinicClosure.closed_on).where(ClinicClosure.closed_on.in_(days))
 
 

@@ -7,11 +7,12 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Redemption, RedemptionStatus
+from cm_tracker.services.core.caseload import InIds
 
 
 def redemptions_of(patient_id: int, *, status: RedemptionStatus | None = None, limit: int = 100) -> list[Redemption]:
@@ -37,6 +38,6 @@ def waiting_requests(patient_ids: Iterable[int]) -> dict[int, list[Redemption]]:
 def _waiting_query() -> Select[Any]:
     """Built once, the ids bound at execution: the caseload asks for a whole caseload's on every view."""
     return (select(Redemption).options(joinedload(Redemption.reward))
-            .where(Redemption.patient_id.in_(bindparam("ids", expanding=True)),
+            .where(InIds(Redemption.patient_id, "ids"),  # one array parameter on PostgreSQL, prepared once
                    Redemption.status == RedemptionStatus.REQUESTED)
             .order_by(Redemption.requested_at, Redemption.id))
