@@ -207,7 +207,7 @@ def test_a_patient_gets_404_on_the_caseload_pages(client, personas, path):
 
 def test_on_postgresql_the_caseloads_ids_are_bound_as_one_array(client, app, desk, personas):
     """The balances and the visits bind the caseload's ids as one parameter, so psycopg prepares the statements
-    instead of converting and the server parsing 150 parameters anew on every page (core.caseload.InIds)."""
+    instead of converting and the server parsing 150 parameters anew on every page (core.id_lists.InIds)."""
     from cm_tracker.extensions import db
 
     with app.app_context():

@@ -23,9 +23,9 @@ from cm_tracker.engine.rules import CapWindow
 from cm_tracker.extensions import db
 from cm_tracker.models import Draw, Enrollment, EntryKind, LedgerEntry, Program, TargetState
 from cm_tracker.money import points_value_cents
-from cm_tracker.services.core.caseload import InIds
 from cm_tracker.services.core.clinic import clinic_today, start_of_day
 from cm_tracker.services.core.enrollments import current_of
+from cm_tracker.services.core.id_lists import InIds
 from cm_tracker.services.core.ledger import EARNING_KINDS
 from cm_tracker.services.core.prizes import PrizesOwed, owed_by_enrollment_query
 from cm_tracker.services.core.target_states import READ_COLUMNS, StoredRow

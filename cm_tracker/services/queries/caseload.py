@@ -29,8 +29,9 @@ from cm_tracker.models import (
     User,
 )
 from cm_tracker.services.core.balances import Balance
-from cm_tracker.services.core.caseload import InIds, caseload_filter
+from cm_tracker.services.core.caseload import caseload_filter
 from cm_tracker.services.core.clinic import start_of_day
+from cm_tracker.services.core.id_lists import InIds
 from cm_tracker.services.core.visit_links import is_taken
 
 

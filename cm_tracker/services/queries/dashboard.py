@@ -30,7 +30,7 @@ from cm_tracker.models import (
 )
 from cm_tracker.money import format_cents
 from cm_tracker.services.core.balances import Balance, standings
-from cm_tracker.services.core.caseload import InIds
+from cm_tracker.services.core.id_lists import InIds
 from cm_tracker.services.core.visit_links import is_taken
 from cm_tracker.services.queries.caseload import (
     CaseloadPatient,

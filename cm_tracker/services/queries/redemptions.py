@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Redemption, RedemptionStatus
-from cm_tracker.services.core.caseload import InIds
+from cm_tracker.services.core.id_lists import InIds
 
 
 def redemptions_of(patient_id: int, *, status: RedemptionStatus | None = None, limit: int = 100) -> list[Redemption]:

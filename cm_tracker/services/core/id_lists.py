@@ -1,0 +1,38 @@
+"""`InIds`: a column among a list of ids bound at execution, for statements built once per process (the caseload's
+balances, visits and requests; the balance read's standings)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Boolean, ColumnElement, Integer, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
+
+
+class InIds(ColumnElement[bool]):
+    """The column is one of the ids bound as `name` at execution, for statements built once and run with a
+    caseload's ids: an expanding IN on SQLite, `column = ANY(%(name)s::INTEGER[])` (one parameter) on PostgreSQL.
+    There an expanding IN over 150 patients is a statement of 150 parameters and 4,000 to 12,000 characters, which
+    psycopg neither prepares (more than 50 parameters) nor caches the conversion of (longer than 4,096 characters):
+    it was split with a regular expression, then parsed and planned by the server anew on every page."""
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement), ("name", InternalTraversal.dp_string)]
+
+    def __init__(self, column: ColumnElement[int], name: str) -> None:
+        self.column = column
+        self.name = name
+
+
+@compiles(InIds)
+def _expanding_in(element: InIds, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column.in_(bindparam(element.name, expanding=True)), **kw)
+
+
+@compiles(InIds, "postgresql")
+def _any_of_array(element: InIds, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column == any_(bindparam(element.name, type_=ARRAY(Integer))), **kw)
