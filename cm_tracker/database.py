@@ -76,17 +76,22 @@ def attach(app: Flask) -> None:
     if synchronous not in {"OFF", "NORMAL", "FULL"}:
         raise ValueError("SQLITE_SYNCHRONOUS must be OFF, NORMAL or FULL")
 
+    # FULL on a file: every commit is on disk when it returns, but synced by the gate after it hands the write lock
+    # on, not by SQLite under it (sqlite_gate.py); the connections themselves then run NORMAL.
+    sync_wal = synchronous == "FULL" and bool(engine.url.database) and engine.url.database != ":memory:"
     if engine.url.database and engine.url.database != ":memory:":
-        sqlite_gate.install(engine, engine.url.database)
+        sqlite_gate.install(engine, engine.url.database, sync_wal=sync_wal)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         # WAL lets readers work while one writer writes; the busy timeout waits for the lock instead of failing.
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        # Only in WAL mode does the gate's fsync of the WAL make a NORMAL commit durable; otherwise SQLite syncs.
+        level = "NORMAL" if sync_wal and str(mode).lower() == "wal" else synchronous
+        cursor.execute(f"PRAGMA synchronous={level}")
         cursor.close()
 
 
