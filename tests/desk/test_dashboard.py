@@ -5,6 +5,7 @@ many patients; and who may open which record."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import event, select
@@ -229,3 +230,28 @@ def test_on_postgresql_the_caseloads_ids_are_bound_as_one_array(client, app, des
     mine = [names for statement, names in seen if statement.startswith(starts)]
     assert len([n for n in mine if {"ids", "enrollment_ids"} & n]) == 4, mine
     assert not [n for n in mine if any(name.startswith(("ids_", "enrollment_ids_")) for name in n)]  # expanding
+
+
+def test_on_sqlite_the_caseloads_ids_are_a_plain_in_that_the_patient_indexes_serve(client, app, desk, personas):
+    """On SQLite (no native booleans) an id list must be sent as `column IN (...)`, never `column IN (...) = 1`, which
+    no index serves: the standings then scanned every ledger entry of the clinic for one patient's balance."""
+    from cm_tracker.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL binds one array (the test above)")
+    sign_in(client, "cora")
+    seen: list[tuple[str, Any]] = []
+    listener = lambda _c, _cur, statement, params, *_: seen.append((statement, params))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get("/staff/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    standings = [(s, p) for s, p in seen if s.startswith("SELECT programs.") and "ledger_entries" in s]
+    assert standings and all(") = 1" not in s for s, _p in standings), standings
+    with engine.connect() as conn:
+        statement, params = standings[0]
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params))
+    assert "SEARCH ledger_entries USING INDEX ix_ledger_entries_patient_id" in plan, plan

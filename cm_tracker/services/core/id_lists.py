@@ -21,6 +21,9 @@ class InIds(ColumnElement[bool]):
 
     inherit_cache = True
     type = Boolean()
+    # A comparison, not a boolean column: without this SQLite (no native booleans) is sent `x IN (...) = 1`,
+    # which no index serves: the standings scanned the whole ledger.
+    _is_implicitly_boolean = True
     _traverse_internals = [("column", InternalTraversal.dp_clauseelement), ("name", InternalTraversal.dp_string)]
 
     def __init__(self, column: ColumnElement[int], name: str) -> None:
