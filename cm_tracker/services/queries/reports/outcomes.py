@@ -4,9 +4,9 @@ the weekly percent negative and the retention curve."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
@@ -21,8 +21,9 @@ from cm_tracker.services.queries.reports.measures import Counts, Measures, measu
 from cm_tracker.services.queries.reports.sql import Scope
 
 
-@dataclass(frozen=True, slots=True)
-class PatientOutcome:
+class PatientOutcome(NamedTuple):
+    """A row of the per-patient table: a named tuple, as Counts and Measures (one per patient)."""
+
     patient_id: int
     display_name: str
     record_number: str
@@ -110,8 +111,8 @@ def with_prizes(scope: Scope, counts: dict[int, Counts]) -> dict[int, Counts]:
     found = prizes.totals_by_enrollment(scope.enrollments(), start, start_of_day(scope.end + timedelta(days=1)))
     for eid, (won, handed, owed) in found.items():
         if (c := counts.get(eid)) is not None:
-            counts[eid] = replace(c, redeemed_cents=c.redeemed_cents - won + handed,
-                                  outstanding_cents=c.outstanding_cents + owed)
+            counts[eid] = c._replace(redeemed_cents=c.redeemed_cents - won + handed,
+                                     outstanding_cents=c.outstanding_cents + owed)
     return counts
 
 
@@ -144,13 +145,17 @@ def _period_counts(scope: Scope, point_value_cents: int) -> tuple[list[Any], dic
 
 def outcome_report(program: Program, scope: Scope) -> OutcomeReport:
     enrollments, counts = enrollment_counts(scope, program.point_value_cents)
-    by_patient: dict[int, list[Any]] = defaultdict(list)
+    # Each patient where their first enrolment comes, with their last; the few with more than one also in `more`
+    # (not a list per patient: ten thousand lists would set off a full sweep of the garbage collector).
+    last_of: dict[int, Any] = {}
+    more: dict[int, list[Any]] = {}
     for row in enrollments:
-        by_patient[row.patient_id].append(row)
+        if (earlier := last_of.get(row.patient_id)) is not None:
+            more.setdefault(row.patient_id, [earlier]).append(row)
+        last_of[row.patient_id] = row
     patients = []
-    for rows in by_patient.values():
-        last = rows[-1]
-        if len(rows) == 1:  # most patients: their one enrolment's measures, without pooling
+    for patient_id, last in last_of.items():
+        if (rows := more.get(patient_id)) is None:  # most patients: their one enrolment's measures, without pooling
             c = counts[last.id]
             figures = (measures_of(c), c.retention_weeks, c.lda_samples, c.lda_weeks)
         else:
@@ -164,11 +169,15 @@ def outcome_report(program: Program, scope: Scope) -> OutcomeReport:
         status_counts[str(row.status)] += 1
     new = sum(1 for r in enrollments if scope.start is None or r.start_on >= scope.start)
     return OutcomeReport(program, scope, pool(counts.values()), patients, new, dict(status_counts),
-                         weekly_points(scope), retention_curve(program, scope, enrollments, counts))
+                         weekly_points(scope, enrollments), retention_curve(program, scope, enrollments, counts))
 
 
-def weekly_points(scope: Scope) -> list[WeekPoint]:
-    weeks = whole_episode.weekly_negative(scope) if scope.whole_episode else counting.weekly_negative(scope)
+def weekly_points(scope: Scope, enrollments: list[Any]) -> list[WeekPoint]:
+    """The weekly percent negative; `enrollments` as enrollment_counts returned them for the scope."""
+    if scope.whole_episode:
+        weeks = whole_episode.weekly_negative(scope, enrollments)
+    else:
+        weeks = counting.weekly_negative(scope)
     return [WeekPoint(week, s, sub, itt, percent(s, sub), percent(s, itt),
                       is_complete=week + timedelta(days=7) <= scope.due_before) for week, s, sub, itt in weeks]
 

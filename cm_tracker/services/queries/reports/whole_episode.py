@@ -99,8 +99,12 @@ def _rows(scope: Scope) -> list[EpisodeRow]:
              .join(Patient, Patient.id == Enrollment.patient_id)
              .outerjoin(s, s.enrollment_id == Enrollment.id)
              .where(Enrollment.id.in_(scope.enrollments())).order_by(Patient.display_name, Enrollment.id))
+    # Through the session's connection, without the ORM's per-row loading of a session.execute, and a thousand
+    # rows at a time: the driver's rows are gone before the garbage collector's sweeps would keep ten thousand of
+    # them (the tuples built from them it leaves alone), so a report does not set off a full collection.
+    result = db.session.connection().execute(query)
     return [EpisodeRow(r[0], r[1], _day(r[2]), r[3], *r[4:13], _day(r[13]), *r[14:20], _day(r[20]), *r[21:])
-            for r in db.session.execute(query).tuples()]
+            for part in result.partitions(1000) for r in part]
 
 
 def _visits_since(scope: Scope, by: Any) -> Any:
@@ -185,9 +189,11 @@ def enrollment_counts(scope: Scope, point_value_cents: int) -> tuple[list[Episod
     return rows, found
 
 
-def weekly_negative(scope: Scope) -> list[tuple[date, int, int, int]]:
+def weekly_negative(scope: Scope, rows: list[EpisodeRow] | None = None) -> list[tuple[date, int, int, int]]:
     """queries.reports.counting.weekly_negative for the whole episode, from the week rows of the summaries plus
-    the test visits due since each summary (and every visit of an enrolment never evaluated)."""
+    the test visits due since each summary (and every visit of an enrolment never evaluated). `rows`, the scope's
+    enrolments as `enrollment_counts` read them, when the caller has them: they already tell which have no
+    summary."""
     w, v, s = EnrollmentWeek, ScheduledVisit, EnrollmentSummary
     weeks = (select(w.week_on, func.sum(w.successes), func.sum(w.submitted), func.sum(w.failures),
                     func.sum(w.excused), func.sum(w.scheduled_tests))
@@ -199,8 +205,11 @@ def weekly_negative(scope: Scope) -> list[tuple[date, int, int, int]]:
              .where(s.program_id == scope.program_id, s.computed_on < scope.due_before, v.due_on < scope.due_before,
                     v.kind == VisitKind.TEST, v.enrollment_id.in_(scope.enrollments())).group_by(v.due_on))
     # Enrolments never evaluated (no summary: a few at most) by id first, then their visits by the visit index.
-    never = list(db.session.scalars(select(Enrollment.id).where(
-        Enrollment.id.in_(scope.enrollments()), ~exists().where(s.enrollment_id == Enrollment.id))))
+    if rows is None:
+        never = list(db.session.scalars(select(Enrollment.id).where(
+            Enrollment.id.in_(scope.enrollments()), ~exists().where(s.enrollment_id == Enrollment.id))))
+    else:
+        never = [r.id for r in rows if r.summarised is None]
     found_visits = list(db.session.execute(since))
     for ids in _chunks(never):
         found_visits += db.session.execute(select(v.due_on, func.count()).where(
