@@ -255,3 +255,32 @@ def test_on_sqlite_the_caseloads_ids_are_a_plain_in_that_the_patient_indexes_ser
         statement, params = standings[0]
         plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params))
     assert "SEARCH ledger_entries USING INDEX ix_ledger_entries_patient_id" in plan, plan
+
+
+def test_one_patients_standing_is_read_with_one_integer_and_is_that_patients_standing_in_a_caseload(app, desk,
+                                                                                                     personas):
+    """A single patient's standings statement (every balance, desk result and portal page) binds the id as one
+    integer, not a list, so PostgreSQL keeps one plan for it (core.id_lists.InIds); and it reads the same standing
+    as the caseload's statement does for that patient."""
+    from cm_tracker.extensions import db
+    from cm_tracker.services.core.balances import standings
+    from cm_tracker.services.usecases.specimens import record_specimen
+
+    other, _ = enrol(app, desk.program, personas.counselor, name="Other Desk", record="MRN-D2", start=desk.start)
+    with app.app_context():
+        for back in (3, 2, 1):
+            record_specimen(patient(desk.patient), negative(desk.today - timedelta(days=back)),
+                            actor=user(patient(desk.patient).counselor_id))
+        seen: list[Any] = []
+        listener = lambda _c, _cur, statement, params, *_: seen.append(params)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            alone = standings([desk.patient])[desk.patient]
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        bound = [value for params in seen for value in (params.values() if isinstance(params, dict) else params)]
+        assert desk.patient in bound and not [v for v in bound if isinstance(v, list | tuple)], bound
+        among = standings([other, desk.patient])[desk.patient]
+        assert alone.balance == among.balance and alone.balance.points > 0
+        assert alone.enrollment is not None and among.enrollment is not None
+        assert alone.enrollment.id == among.enrollment.id and alone.states == among.states and alone.states

@@ -105,8 +105,9 @@ def standings(patient_ids: Iterable[int], on: date | None = None, *, with_states
     if not ids:
         return {}
     on = on or clinic_today()
-    rows = db.session.execute(_standing_query(with_states), {
-        "ids": ids, "year_start": start_of_day(window_start(CapWindow.CALENDAR_YEAR, on)),
+    single = len(ids) == 1  # one patient's statement binds one integer (core.id_lists.InIds says why)
+    rows = db.session.execute(_standing_query(with_states, single), {
+        "ids": ids[0] if single else ids, "year_start": start_of_day(window_start(CapWindow.CALENDAR_YEAR, on)),
         "rolling_start": start_of_day(window_start(CapWindow.ROLLING_365, on))})
     episodes: dict[int, dict[int, Enrollment]] = defaultdict(dict)
     sums: dict[int, tuple[int, ...]] = {}
@@ -167,14 +168,14 @@ _SUMS = (lambda: LedgerEntry.points, lambda: LedgerEntry.draws,
 
 
 @cache
-def _standing_query(with_states: bool) -> Select[Any]:
+def _standing_query(with_states: bool, single: bool = False) -> Select[Any]:
     """Per enrollment of the patients (its programme eagerly joined), its ledger sums from a grouped subquery, and
     one row per stored target state when asked, so the ledger is read once whatever the number of targets."""
     sums = (select(LedgerEntry.enrollment_id, *(func.sum(c()).label(f"s{i}") for i, c in enumerate(_SUMS)))
-            .where(InIds(LedgerEntry.patient_id, "ids"))
+            .where(InIds(LedgerEntry.patient_id, "ids", single))
             .group_by(LedgerEntry.enrollment_id).subquery())
     # The prizes waiting per enrolment (core.prizes), summed like the points: the balance API reads them too.
-    owed = owed_by_enrollment_query().where(InIds(Draw.patient_id, "ids")).subquery()
+    owed = owed_by_enrollment_query().where(InIds(Draw.patient_id, "ids", single)).subquery()
     query = select(Enrollment, *(READ_COLUMNS if with_states else ()), *(sums.c[f"s{i}"] for i in range(len(_SUMS))),
                    owed.c.waiting, owed.c.value_cents)
     query = (query.join(Enrollment.program).options(contains_eager(Enrollment.program))
@@ -182,7 +183,7 @@ def _standing_query(with_states: bool) -> Select[Any]:
              .outerjoin(owed, owed.c.enrollment_id == Enrollment.id))
     if with_states:
         query = query.outerjoin(TargetState, TargetState.enrollment_id == Enrollment.id)
-    return query.where(InIds(Enrollment.patient_id, "ids"))
+    return query.where(InIds(Enrollment.patient_id, "ids", single))
 
 
 @cache
