@@ -78,9 +78,10 @@ def attach(app: Flask) -> None:
 
     # FULL on a file: every commit is on disk when it returns, but synced by the gate after it hands the write lock
     # on, not by SQLite under it (sqlite_gate.py); the connections themselves then run NORMAL.
-    sync_wal = synchronous == "FULL" and bool(engine.url.database) and engine.url.database != ":memory:"
-    if engine.url.database and engine.url.database != ":memory:":
-        sqlite_gate.install(engine, engine.url.database, sync_wal=sync_wal)
+    on_file = bool(engine.url.database) and engine.url.database != ":memory:"
+    sync_wal = on_file and synchronous == "FULL"
+    if on_file:
+        sqlite_gate.install(engine, str(engine.url.database), sync_wal=sync_wal)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -48,5 +48,5 @@ def _expanding_in(element: InIds, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(InIds, "postgresql")
 def _any_of_array(element: InIds, compiler: SQLCompiler, **kw: Any) -> str:
     if element.single:
-        return compiler.process(element.column == bindparam(element.name, type_=Integer()), **kw)
+        return _expanding_in(element, compiler, **kw)  # one integer, as on SQLite
     return compiler.process(element.column == any_(bindparam(element.name, type_=ARRAY(Integer))), **kw)

@@ -116,8 +116,8 @@ def _chunks(rows: Iterator[Sequence[Any]], chunk: int) -> Iterator[list[Sequence
 class CheckedRows(Iterator[Sequence[Any]]):
     """Rows in batches of `size` (the last may be shorter), whose producer has already made every cell as
     `spreadsheet_cell` would (ledger_rows: its few text columns, the others being numbers and the times and
-    dollars it writes); `csv_lines` writes such a batch as it is, as one chunk (or re-chunks the rows, still
-    unchecked again, when asked for another chunk size)."""
+    dollars it writes); `csv_lines` writes such a batch as it is, as one chunk (or, asked for another chunk size,
+    cuts the rows into chunks of that size, still without checking them again)."""
 
     def __init__(self, batches: Iterator[list[Sequence[Any]]], size: int) -> None:
         self.batches, self.size = batches, size
