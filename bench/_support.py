@@ -42,9 +42,13 @@ class Server:
         self.name, self.port = name, free_port()
         gunicorn = Path(sys.executable).with_name("gunicorn")
         command = [str(gunicorn)] if gunicorn.exists() else [sys.executable, "-m", "gunicorn"]
-        # Sync workers, as these figures have always been measured (gunicorn.conf.py, read from ROOT, defaults to
-        # gthread for long exports; docs/performance.md says why the short requests measured here do not care).
-        command += ["--worker-class", "sync", "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}", app]
+        # Sync workers, as these figures have always been measured. gunicorn.conf.py, read from ROOT, sets gthread
+        # with `threads = 4` for long exports, and gunicorn runs a "sync" worker with more than one thread as gthread:
+        # `--threads 1` is what makes it sync. A gthread worker keeps each client's connection open, and the kernel
+        # had given one worker three of the four clients while another sat idle, a different split on every run
+        # (docs/performance.md, "bench/web.py").
+        command += ["--worker-class", "sync", "--threads", "1", "--workers", str(workers),
+                    "--bind", f"127.0.0.1:{self.port}", app]
         self.log = log
         with log.open("ab") as out:
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
