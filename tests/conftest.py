@@ -9,13 +9,15 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import Pool
 
 from config import TestConfig
 
@@ -176,6 +178,7 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
 
     with flask_app.app_context():
         db.session.remove()
+        _forget_chain_heads()
         with owner.begin() as conn:
             if conn.dialect.name == "postgresql":
                 # DELETE with foreign-key triggers off is far quicker than TRUNCATE on tables this small;
@@ -192,6 +195,26 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
                 for table in db.metadata.tables.values():
                     conn.execute(table.delete())
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+_CLEANED = 0  # how many times the tables were emptied
+
+
+def _forget_chain_heads() -> None:
+    """The tables are about to be emptied under the apps' pooled connections, each of which remembers where its
+    audit lane's head was (services/core/chain.py): each forgets it when it is next checked out (`_on_checkout`),
+    as a clinic's connection never has to (its heads move only with its own rows)."""
+    global _CLEANED
+    _CLEANED += 1
+
+
+@event.listens_for(Pool, "checkout")
+def _on_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    from cm_tracker.services.core import chain
+
+    if record.info.get("tests.cleaned") != _CLEANED:
+        chain.forget_audit_head(record.info)
+        record.info["tests.cleaned"] = _CLEANED
 
 
 @pytest.fixture

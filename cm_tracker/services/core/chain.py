@@ -183,6 +183,7 @@ _TRY_LANE = text("SELECT pg_try_advisory_lock(:space, :lane)")
 _LANE = "cm_tracker.chain.audit_lane"
 _HEAD = "cm_tracker.chain.audit_head"  # (place, link) of the lane's last row as this connection last wrote it
 _FUNCTION = "cm_tracker.chain.sqlite_function"
+_UNMADE = "cm_tracker.chain.audit_head_unmade"  # the lane whose head remember_audit_head found missing
 
 
 def _advance(connection: Connection, table: str, lane: int, count: int) -> tuple[int, str]:
@@ -227,6 +228,8 @@ def _insert_audit_postgres(connection: Connection, rows: Sequence[dict[str, Any]
     there (a transaction of ours that rolled back, or a head changed by hand, leaves it elsewhere): if it is not,
     the head is read and the row written again."""
     key, lane = chain_key(), _audit_lane(connection)
+    if connection.info.pop(_UNMADE, None) == lane:
+        _make_heads(connection, AUDIT, lane)
     for row in rows:
         for attempt in range(2):
             head = connection.info.get(_HEAD) if attempt == 0 else None
@@ -244,6 +247,29 @@ def _insert_audit_postgres(connection: Connection, rows: Sequence[dict[str, Any]
             connection.info.pop(_HEAD, None)
         else:
             raise RuntimeError(f"audit lane {lane} moved while this connection held it")
+
+
+def remember_audit_head(connection: Connection) -> None:
+    """On PostgreSQL, take this connection's audit lane and read where its head is, unless the connection remembers
+    it: a write that reads everything before it locks (usecases.reevaluation) calls this first, so that its audit
+    row is one INSERT under the lock (`insert_audit`), with no read there. Nothing is written: a lane with no head yet
+    gets one from the write, once in the lane's life. On SQLite the INSERT reads the head itself."""
+    if connection.dialect.name != "postgresql" or connection.info.get(_HEAD) is not None:
+        return
+    lane = _audit_lane(connection)
+    found = connection.execute(_READ_HEAD, {"l": lane}).first()
+    if found is None:  # the lane's first row: its head is made (an INSERT) by the write, as its first place
+        connection.info[_HEAD], connection.info[_UNMADE] = (0, ""), lane
+    else:
+        connection.info[_HEAD] = (int(found.sequence), str(found.link))
+
+
+def forget_audit_head(info: dict[Any, Any]) -> None:
+    """Make a connection (by its `info`) read its audit lane's head again before its next write: for a caller that
+    changed the heads outside the app (the test suite empties every table between tests). Without this the write
+    finds its remembered head gone and reads it then, under the enrolment's lock."""
+    info.pop(_HEAD, None)
+    info.pop(_UNMADE, None)
 
 
 def _audit_head(connection: Connection, lane: int) -> tuple[int, str]:

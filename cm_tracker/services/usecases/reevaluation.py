@@ -21,7 +21,7 @@ from sqlalchemy import Row
 
 from cm_tracker.extensions import db
 from cm_tracker.models import Enrollment, LedgerEntry, User
-from cm_tracker.services.core import evaluation
+from cm_tracker.services.core import chain, evaluation
 from cm_tracker.services.core.clinic import clinic_today
 from cm_tracker.services.core.evaluation import Snapshot, reevaluate
 from cm_tracker.services.core.events import ActivityRow, AttendanceRow, SpecimenRow
@@ -63,6 +63,9 @@ class Prepared:
 
 
 def _prepare(enrollment: Enrollment) -> Prepared:
+    # Where this connection's audit lane is, if it does not know (core.chain): the write's audit row then needs no
+    # read under the lock.
+    chain.remember_audit_head(db.session.connection())
     history = evaluation.prepare(enrollment)
     rows = history.rows
     cache = read_cache(enrollment.id, facts=facts_of_rows(rows.specimens, rows.attendance, rows.activities),

@@ -251,13 +251,15 @@ def _first_rows(new: Sequence[NewSpecimen], specimens: Sequence[Specimen], actor
     created = [audit.values("specimen.create", user=actor, patient_id=item.patient_id, object_type="specimen",
                             object_id=specimen.id, detail={"status": str(item.data.status)})
                for item, specimen in zip(new, specimens, strict=True)]
-    # Plain INSERTs, not objects for the flush to sort and write. On SQLite one row is one INSERT that takes its
-    # place and link from the lane's head (core.chain.insert_audit). On PostgreSQL that INSERT may find the head
-    # this connection remembers moved (a transaction of its own rolled back) and read it again, a SELECT under the
-    # enrolment's lock; so there, as for many rows, the places are taken first (chain.seal: one UPDATE ...
-    # RETURNING, as the flush did), then one INSERT writes them.
+    # Plain INSERTs, not objects for the flush to sort and write. One row (the desk's) is one INSERT
+    # (core.chain.insert_audit): on SQLite it takes its place and link from the lane's head; on PostgreSQL it is
+    # chained to the head this connection remembers of its own lane and written only if that head is still there,
+    # which it is unless a transaction of this connection rolled back since, when the head is read and the row
+    # written again. Taking the place first (chain.seal's UPDATE ... RETURNING) cost every desk entry a round trip
+    # under the enrolment's lock for that rare case. Many rows (a lab's file): their places taken at once, then one
+    # INSERT writes them.
     connection = db.session.connection()
-    if len(created) == 1 and connection.dialect.name == "sqlite":
+    if len(created) == 1:
         chain.insert_audit(connection, created)
     elif created:
         chain.seal(connection, chain.AUDIT, created)
