@@ -56,8 +56,8 @@ TABLES: dict[str, Any] = {
     "draws": Draw, "ledger_entries": LedgerEntry, "event_outcomes": EventOutcome,
     "enrollment_weeks": EnrollmentWeek, "enrollment_summaries": EnrollmentSummary, "target_states": TargetState,
 }
-EXPLICIT_IDS = ("patients", "enrollments", "specimens", "attendance_records", "draws", "redemptions",
-                "ledger_entries")
+EXPLICIT_IDS = ("patients", "enrollments", "scheduled_visits", "specimens", "attendance_records", "draws",
+                "redemptions", "ledger_entries")
 # Programme mix: (preset, share of patients, budget per patient in cents).
 MIX = (("california_rip", 0.5, 60_000), ("petry_prize_draws", 0.25, 30_000), ("higgins_vouchers", 0.25, 90_000))
 PATIENTS_PER_COUNSELOR = 120
@@ -119,8 +119,8 @@ def _next_ids() -> Ids:
     def after(model: Any) -> int:
         return int(db.session.scalar(select(func.coalesce(func.max(model.id), 0))) or 0) + 1
 
-    return Ids(after(Patient), after(Enrollment), after(Specimen), after(AttendanceRecord), after(Draw),
-               after(Redemption), after(LedgerEntry))
+    return Ids(after(Patient), after(Enrollment), after(ScheduledVisit), after(Specimen), after(AttendanceRecord),
+               after(Draw), after(Redemption), after(LedgerEntry))
 
 
 def _insert(rows: Rows) -> None:

@@ -88,6 +88,7 @@ class Ids:
 
     patient: int
     enrollment: int
+    visit: int
     specimen: int
     attendance: int
     draw: int
@@ -165,22 +166,28 @@ def build_patient(plan: ProgramPlan, ids: Ids, rows: Rows, rng: random.Random, *
                              "visit_days": [], "created_at": created, "version": 1})
     recorded = Recorded()
     for index, on in enumerate(dates):
-        rows.add("scheduled_visits", {"enrollment_id": enrollment_id, "due_on": on, "kind": VisitKind.TEST,
-                                      "target_key": None})
+        # Each visit's specimen and session mark name it, as the desk's do (core.visit_links): a visit without one
+        # is unrecorded, overdue on the caseload and in the fidelity report.
+        test_visit = ids.take("visit")
+        rows.add("scheduled_visits", {"id": test_visit, "enrollment_id": enrollment_id, "due_on": on,
+                                      "kind": VisitKind.TEST, "target_key": None})
+        session_visit = None
         if plan.session_target:
-            rows.add("scheduled_visits", {"enrollment_id": enrollment_id, "due_on": on, "kind": VisitKind.SESSION,
-                                          "target_key": plan.session_target})
+            session_visit = ids.take("visit")
+            rows.add("scheduled_visits", {"id": session_visit, "enrollment_id": enrollment_id, "due_on": on,
+                                          "kind": VisitKind.SESSION, "target_key": plan.session_target})
         if on >= today:
             continue
         gone = drop_at is not None and index >= drop_at
         at = _moment(on, rng, zone)
         _record_specimen(ids, rows, rng, recorded, patient_id, enrollment_id, counselor_id, at,
                          BulkSpecimen(at, SpecimenStatus.MISSED, (), None, None) if gone else
-                         _specimen(at, rng, reliability, plan.analytes))
+                         _specimen(at, rng, reliability, plan.analytes), test_visit)
         if plan.session_target:
             came = not gone and rng.random() < reliability + 0.05
             _record_session(ids, rows, recorded, patient_id, enrollment_id, counselor_id, plan.session_target,
-                            at + timedelta(hours=1), AttendanceStatus.ATTENDED if came else AttendanceStatus.UNEXCUSED)
+                            at + timedelta(hours=1), AttendanceStatus.ATTENDED if came else AttendanceStatus.UNEXCUSED,
+                            session_visit)
     events = events_from(plan.rules, recorded.specimens, recorded.attendance)
     spends = _manual(plan, rows, rng, patient_id, enrollment_id, events, day_of)
     evaluation = Snapshot(plan.rules, events, spends).evaluate()
@@ -224,10 +231,11 @@ def _number_entries(ids: Ids, entries: list[dict[str, Any]], today: date, zone: 
 
 
 def _record_specimen(ids: Ids, rows: Rows, rng: random.Random, recorded: Recorded, patient_id: int,
-                     enrollment_id: int, counselor_id: int, at: datetime, specimen: BulkSpecimen) -> None:
+                     enrollment_id: int, counselor_id: int, at: datetime, specimen: BulkSpecimen,
+                     visit_id: int) -> None:
     sid = ids.take("specimen")
     entered = at + timedelta(minutes=rng.randrange(1, 30))
-    rows.add("specimens", {"id": sid, "patient_id": patient_id, "enrollment_id": enrollment_id, "visit_id": None,
+    rows.add("specimens", {"id": sid, "patient_id": patient_id, "enrollment_id": enrollment_id, "visit_id": visit_id,
                            "collected_at": at, "status": specimen.status, "validity": specimen.validity,
                            "temperature_ok": specimen.temperature_ok, "is_observed": None,
                            "method": "poc" if specimen.results else None, "note": "", "version": 1,
@@ -239,10 +247,11 @@ def _record_specimen(ids: Ids, rows: Rows, rng: random.Random, recorded: Recorde
 
 
 def _record_session(ids: Ids, rows: Rows, recorded: Recorded, patient_id: int, enrollment_id: int,
-                    counselor_id: int, target_key: str, at: datetime, status: AttendanceStatus) -> None:
+                    counselor_id: int, target_key: str, at: datetime, status: AttendanceStatus,
+                    visit_id: int | None) -> None:
     aid = ids.take("attendance")
     rows.add("attendance_records", {"id": aid, "patient_id": patient_id, "enrollment_id": enrollment_id,
-                                    "visit_id": None, "target_key": target_key, "occurred_at": at,
+                                    "visit_id": visit_id, "target_key": target_key, "occurred_at": at,
                                     "status": status, "note": "", "version": 1, "recorded_by_id": counselor_id,
                                     "created_at": at})
     recorded.attendance.append(BulkAttendance(aid, target_key, at, status))

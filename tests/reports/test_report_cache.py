@@ -118,6 +118,29 @@ def test_the_summary_rows_agree_with_the_period_queries_on_a_scale_history(app, 
         assert whole_episode.weekly_negative(scope) == counting.weekly_negative(scope)
 
 
+def test_a_scale_history_records_each_past_visit_with_its_own_event(app, ctx):
+    """Each specimen and session mark of `demo scale` names its visit, as the desk's do, so a clinic built by it has
+    no overdue visit but those nobody recorded: none here (every past visit has its specimen or mark)."""
+    from cm_tracker.extensions import db
+    from cm_tracker.models import AttendanceRecord, ScheduledVisit, Specimen, VisitKind
+    from cm_tracker.services.core.clinic import clinic_date
+    from cm_tracker.services.core.visit_links import is_taken
+    from cm_tracker.tooling.scale import build_scale
+
+    today = date(2026, 11, 20)
+    build_scale(20, seed=5, today=today)
+    specimens = db.session.execute(select(Specimen.collected_at, ScheduledVisit.due_on, ScheduledVisit.kind,
+                                          Specimen.enrollment_id == ScheduledVisit.enrollment_id)
+                                   .join(ScheduledVisit, ScheduledVisit.id == Specimen.visit_id)).all()
+    assert len(specimens) == db.session.scalar(select(func.count()).select_from(Specimen)) > 100
+    assert all(kind == VisitKind.TEST and same and clinic_date(at) == on for at, on, kind, same in specimens)
+    marks = db.session.scalar(select(func.count()).select_from(AttendanceRecord)
+                              .where(AttendanceRecord.visit_id.is_not(None)))
+    assert marks == db.session.scalar(select(func.count()).select_from(AttendanceRecord)) > 0
+    assert db.session.scalar(select(func.count()).select_from(ScheduledVisit).where(
+        ScheduledVisit.due_on < today, ~is_taken(ScheduledVisit.id))) == 0
+
+
 def test_admitting_a_patient_after_a_scale_build_gets_a_fresh_id(app, ctx):
     """The builder assigns ids itself; the database's own sequences must move past them (PostgreSQL)."""
     from cm_tracker.extensions import db
