@@ -124,7 +124,7 @@ def test_a_scale_history_records_each_past_visit_with_its_own_event(app, ctx):
     from cm_tracker.extensions import db
     from cm_tracker.models import AttendanceRecord, ScheduledVisit, Specimen, VisitKind
     from cm_tracker.services.core.clinic import clinic_date
-    from cm_tracker.services.core.visit_links import is_taken
+    from cm_tracker.services.core.visit_links import is_open
     from cm_tracker.tooling.scale import build_scale
 
     today = date(2026, 11, 20)
@@ -138,7 +138,7 @@ def test_a_scale_history_records_each_past_visit_with_its_own_event(app, ctx):
                               .where(AttendanceRecord.visit_id.is_not(None)))
     assert marks == db.session.scalar(select(func.count()).select_from(AttendanceRecord)) > 0
     assert db.session.scalar(select(func.count()).select_from(ScheduledVisit).where(
-        ScheduledVisit.due_on < today, ~is_taken(ScheduledVisit.id))) == 0
+        ScheduledVisit.due_on < today, is_open(ScheduledVisit.id))) == 0
 
 
 def test_admitting_a_patient_after_a_scale_build_gets_a_fresh_id(app, ctx):

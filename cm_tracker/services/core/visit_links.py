@@ -8,17 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Date, bindparam, exists, select
+from sqlalchemy import ColumnElement, Date, and_, bindparam, exists, select
 
 from cm_tracker.extensions import db
 from cm_tracker.models import AttendanceRecord, ScheduledVisit, Specimen, VisitKind
 from cm_tracker.services.core.errors import Conflict, ValidationFailed
 
 
-def is_taken(visit_id: object) -> object:
-    """Whether a visit already has its specimen or its session mark (a condition on a visit id column)."""
-    return exists().where(Specimen.visit_id == visit_id) | exists().where(AttendanceRecord.visit_id == visit_id)
+def is_open(visit_id: Any) -> ColumnElement[bool]:
+    """Whether a visit has neither its specimen nor its session mark yet (a condition on a visit id column).
+
+    Written as two NOT EXISTS joined by AND rather than NOT (EXISTS OR EXISTS): PostgreSQL plans each as an anti-join
+    (a hash over the specimens' and marks' visit ids), where the negated OR is a filter run once per visit, about
+    twice the time of the caseload's overdue count."""
+    return and_(~exists().where(Specimen.visit_id == visit_id), ~exists().where(AttendanceRecord.visit_id == visit_id))
 
 
 def visit_for(enrollment_id: int, kind: VisitKind, on: date, *, visit_id: int | None = None,
@@ -36,7 +41,7 @@ def visit_for(enrollment_id: int, kind: VisitKind, on: date, *, visit_id: int | 
 # its cache key cost more than running it.
 _OPEN_ON_DAY = select(ScheduledVisit.id).where(
     ScheduledVisit.enrollment_id == bindparam("enrollment_id"), ScheduledVisit.kind == bindparam("kind"),
-    ScheduledVisit.due_on == bindparam("on", type_=Date()), ~is_taken(ScheduledVisit.id))
+    ScheduledVisit.due_on == bindparam("on", type_=Date()), is_open(ScheduledVisit.id))
 _OPEN = _OPEN_ON_DAY.order_by(ScheduledVisit.id).limit(1)
 _OPEN_SESSION = _OPEN_ON_DAY.where(ScheduledVisit.target_key == bindparam("target_key")).order_by(
     ScheduledVisit.id).limit(1)
@@ -53,7 +58,7 @@ def open_test_visits(days: Iterable[tuple[int, date]]) -> dict[tuple[int, date],
         part = set(enrollments[start:start + 500])
         rows = db.session.execute(select(ScheduledVisit.enrollment_id, ScheduledVisit.due_on, ScheduledVisit.id).where(
             ScheduledVisit.enrollment_id.in_(sorted(part)), ScheduledVisit.kind == VisitKind.TEST,
-            ScheduledVisit.due_on.in_(sorted({d for e, d in wanted if e in part})), ~is_taken(ScheduledVisit.id))
+            ScheduledVisit.due_on.in_(sorted({d for e, d in wanted if e in part})), is_open(ScheduledVisit.id))
             .order_by(ScheduledVisit.id))
         for enrollment_id, due_on, visit_id in rows:
             if (enrollment_id, due_on) in wanted:

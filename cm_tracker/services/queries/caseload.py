@@ -32,7 +32,7 @@ from cm_tracker.services.core.balances import Balance
 from cm_tracker.services.core.caseload import caseload_filter
 from cm_tracker.services.core.clinic import start_of_day
 from cm_tracker.services.core.id_lists import InIds
-from cm_tracker.services.core.visit_links import is_taken
+from cm_tracker.services.core.visit_links import is_open
 
 
 class CaseloadPatient(NamedTuple):
@@ -128,7 +128,7 @@ def _missed_yesterday() -> ColumnElement[str | None]:
     # Enrollment by enrollment, then its visit that day: joined the other way round, SQLite walks every visit of
     # the day once per patient.
     open_visit = exists().where(ScheduledVisit.enrollment_id == Enrollment.id, ScheduledVisit.due_on == day,
-                                ~is_taken(ScheduledVisit.id))
+                                is_open(ScheduledVisit.id))
     unrecorded = exists().where(Enrollment.patient_id == Patient.id, Enrollment.status == EnrollmentStatus.ACTIVE,
                                 Enrollment.start_on <= day, or_(Enrollment.end_on.is_(None), Enrollment.end_on >= day),
                                 open_visit, ~excused, ~closed)

@@ -31,7 +31,7 @@ from cm_tracker.models import (
 from cm_tracker.money import format_cents
 from cm_tracker.services.core.balances import Balance, standings
 from cm_tracker.services.core.id_lists import InIds
-from cm_tracker.services.core.visit_links import is_taken
+from cm_tracker.services.core.visit_links import is_open
 from cm_tracker.services.queries.caseload import (
     CaseloadPatient,
     CaseloadRow,
@@ -160,7 +160,7 @@ def _open() -> list[ColumnElement[bool]]:
     # enrollment, it seeks each enrollment's visits by the unique (enrollment_id, due_on, ...) index (10 ms).
     return [InIds(Enrollment.id, "enrollment_ids"),
             ScheduledVisit.due_on >= Enrollment.start_on,
-            or_(Enrollment.end_on.is_(None), ScheduledVisit.due_on <= Enrollment.end_on), ~is_taken(ScheduledVisit.id)]
+            or_(Enrollment.end_on.is_(None), ScheduledVisit.due_on <= Enrollment.end_on), is_open(ScheduledVisit.id)]
 
 
 @cache

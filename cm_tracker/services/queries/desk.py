@@ -40,7 +40,7 @@ from cm_tracker.services.core.enrollments import current_enrollment
 from cm_tracker.services.core.errors import NotFound
 from cm_tracker.services.core.events import rules_for, specimen_outcomes
 from cm_tracker.services.core.ledger import entries_for_event
-from cm_tracker.services.core.visit_links import is_taken, visit_for
+from cm_tracker.services.core.visit_links import is_open, visit_for
 from cm_tracker.services.queries.statements import NextReward, Statement, statement_for
 
 
@@ -287,7 +287,7 @@ def patient_desk(patient: Patient, today: date, limit: int = 20) -> PatientDesk:
         open_visits = list(db.session.scalars(
             select(ScheduledVisit).where(ScheduledVisit.enrollment_id == enrollment.id,
                                          ScheduledVisit.due_on <= today, ScheduledVisit.due_on >= enrollment.start_on,
-                                         ~is_taken(ScheduledVisit.id))
+                                         is_open(ScheduledVisit.id))
             .order_by(ScheduledVisit.due_on.desc(), ScheduledVisit.kind, ScheduledVisit.id.desc()).limit(limit)))
     specimens = list(db.session.scalars(select(Specimen).where(Specimen.patient_id == patient.id)
                                         .options(selectinload(Specimen.results))

@@ -13,13 +13,13 @@ from cm_tracker.models import ClinicClosure, Enrollment, Excuse, Patient, Schedu
 from cm_tracker.services.core.caseload import caseload_filter
 from cm_tracker.services.core.enrollments import active_on
 from cm_tracker.services.core.excuses import closure_text, excuse_text
-from cm_tracker.services.core.visit_links import is_taken
+from cm_tracker.services.core.visit_links import is_open
 
 
 def open_visits_on(day: date, counselor: User | None = None) -> list[ScheduledVisit]:
     """Visits of `day` with nothing recorded; with `counselor`, only those of the patients on their caseload."""
     query = (select(ScheduledVisit).join(Enrollment, ScheduledVisit.enrollment_id == Enrollment.id)
-             .where(ScheduledVisit.due_on == day, *active_on(day), ~is_taken(ScheduledVisit.id))
+             .where(ScheduledVisit.due_on == day, *active_on(day), is_open(ScheduledVisit.id))
              .options(joinedload(ScheduledVisit.enrollment).joinedload(Enrollment.patient))
              .order_by(ScheduledVisit.enrollment_id, ScheduledVisit.kind, ScheduledVisit.id))
     if counselor is not None:
