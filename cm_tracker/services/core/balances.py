@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, case, func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, selectinload
 
 from cm_tracker.engine.caps import window_start
 from cm_tracker.engine.rules import CapWindow
@@ -95,7 +95,8 @@ def standing_of(patient_id: int, on: date | None = None) -> Standing:
 
 
 def standings(patient_ids: Iterable[int], on: date | None = None, *, with_states: bool = True) -> dict[int, Standing]:
-    """Each patient's standing in one statement: per enrollment its programme and its ledger sums, with the cap use
+    """Each patient's standing in one statement (two for many patients: their programmes apart, _standing_query
+    says why): per enrollment its programme and its ledger sums, with the cap use
     of every kind of window summed beside them (`_CAP_SUMS`), and its stored target states when asked.
 
     Points are valued per enrollment at its programme's point value (money.points_value_cents). The cap use is the
@@ -169,7 +170,7 @@ _SUMS = (lambda: LedgerEntry.points, lambda: LedgerEntry.draws,
 
 @cache
 def _standing_query(with_states: bool, single: bool = False) -> Select[Any]:
-    """Per enrollment of the patients (its programme eagerly joined), its ledger sums from a grouped subquery, and
+    """Per enrollment of the patients (its programme eagerly loaded), its ledger sums from a grouped subquery, and
     one row per stored target state when asked, so the ledger is read once whatever the number of targets."""
     sums = (select(LedgerEntry.enrollment_id, *(func.sum(c()).label(f"s{i}") for i, c in enumerate(_SUMS)))
             .where(InIds(LedgerEntry.patient_id, "ids", single))
@@ -178,8 +179,14 @@ def _standing_query(with_states: bool, single: bool = False) -> Select[Any]:
     owed = owed_by_enrollment_query().where(InIds(Draw.patient_id, "ids", single)).subquery()
     query = select(Enrollment, *(READ_COLUMNS if with_states else ()), *(sums.c[f"s{i}"] for i in range(len(_SUMS))),
                    owed.c.waiting, owed.c.value_cents)
-    query = (query.join(Enrollment.program).options(contains_eager(Enrollment.program))
-             .outerjoin(sums, sums.c.enrollment_id == Enrollment.id)
+    # One patient's programme is joined into the row (one statement for a balance read). A caseload's enrolments
+    # share a programme or two: joined, its columns would come again on each of 150 rows and its JSON be decoded
+    # each time, so their programmes come by one more statement instead.
+    if single:
+        query = query.join(Enrollment.program).options(contains_eager(Enrollment.program))
+    else:
+        query = query.options(selectinload(Enrollment.program))
+    query = (query.outerjoin(sums, sums.c.enrollment_id == Enrollment.id)
              .outerjoin(owed, owed.c.enrollment_id == Enrollment.id))
     if with_states:
         query = query.outerjoin(TargetState, TargetState.enrollment_id == Enrollment.id)
