@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request
@@ -45,8 +47,16 @@ def select_locale() -> str:
 
 
 def current_language() -> str:
-    """The language of this request, for `<html lang>` and the language switch."""
-    return str(get_locale() or DEFAULT)
+    """The language of this request (or of a force_locale block within it), for `<html lang>`, the language switch
+    and every amount of money written."""
+    locale = get_locale()
+    return DEFAULT if locale is None else _identifier(locale)
+
+
+@lru_cache(maxsize=16)
+def _identifier(locale: Locale) -> str:
+    # str(Locale) builds its identifier anew on each call, and a caseload asks once per amount (150 or more).
+    return str(locale)
 
 
 def role_label(role: Role) -> str:

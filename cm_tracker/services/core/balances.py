@@ -123,26 +123,30 @@ def standings(patient_ids: Iterable[int], on: date | None = None, *, with_states
             states[enrollment.id].append(StoredRow(*row[1:1 + len(READ_COLUMNS)]))
     found = {}
     for pid in ids:
-        mine = episodes.get(pid, {})
-        current = current_of(mine.values())
+        mine = episodes.get(pid)
+        if not mine:
+            found[pid] = Standing(Balance(), None, [])
+            continue
         own = [(e, sums[e.id]) for e in mine.values()]
-        # Each sum over the patient's enrolments, column by column (a caseload does this for 150 patients).
-        totals = [sum(column) for column in zip(*(s for _, s in own), strict=True)] if own else [0] * width
+        current = own[0][0] if len(own) == 1 else current_of(mine.values()) or own[0][0]
+        # Each sum over the patient's enrolments, column by column (most patients have one enrolment).
+        totals = own[0][1] if len(own) == 1 else [sum(column) for column in zip(*(s for _, s in own), strict=True)]
         balance = Balance(
             *totals[:4],
             value_cents=sum(points_value_cents(s[0], e.program.point_value_cents) for e, s in own),
-            cap=_cap_use(current, own) if current is not None else None,
-            prizes=PrizesOwed(totals[-2], totals[-1]))
-        found[pid] = Standing(balance, current, states.get(current.id, []) if current is not None else [])
+            cap=_cap_use(current, own), prizes=PrizesOwed(totals[-2], totals[-1]))
+        found[pid] = Standing(balance, current, states.get(current.id, []))
     return found
 
 
 def _cap_use(current: Enrollment, own: list[tuple[Enrollment, tuple[int, ...]]]) -> CapUse:
-    program, window = current.program, CapWindow(current.program.cap_window)
-    index = len(_SUMS) - len(_CAP_SUMS) + list(_CAP_SUMS).index(window)  # the prize sums come after these
-    counted = [s for e, s in own if (e.id == current.id if window == CapWindow.EPISODE
-                                     else e.program_id == current.program_id)]
-    used = sum(s[index] for s in counted)
+    program = current.program
+    window = CapWindow(program.cap_window)
+    index = _CAP_INDEX[window]
+    if window == CapWindow.EPISODE:
+        used = next(s[index] for e, s in own if e is current)
+    else:
+        used = sum(s[index] for e, s in own if e.program_id == current.program_id)
     return CapUse(program.cap_cents, used, window, is_near_cap(program, used))
 
 
@@ -166,6 +170,8 @@ _SUMS = (lambda: LedgerEntry.points, lambda: LedgerEntry.draws,
          lambda: case((LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points), else_=0),
          lambda: case((LedgerEntry.kind == EntryKind.REDEMPTION, -LedgerEntry.points), else_=0),
          *_CAP_SUMS.values())
+# Where each kind of window's cap use sits in an enrolment's sums (the prizes' two come after them).
+_CAP_INDEX = {window: len(_SUMS) - len(_CAP_SUMS) + n for n, window in enumerate(_CAP_SUMS)}
 
 
 @cache
