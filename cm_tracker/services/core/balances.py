@@ -159,16 +159,18 @@ _VALUED = LedgerEntry.kind != EntryKind.REDEMPTION
 
 
 def _valued_since(name: str) -> Any:
-    return case((and_(_VALUED, LedgerEntry.occurred_at >= bindparam(name)), LedgerEntry.value_cents), else_=0)
+    return case((and_(_VALUED, LedgerEntry.occurred_at >= bindparam(name)), LedgerEntry.value_cents))
 
 
-# Per enrollment: points, draws, earned points, redeemed points, then the cap use of each kind of window.
-_CAP_SUMS = {CapWindow.EPISODE: lambda: case((_VALUED, LedgerEntry.value_cents), else_=0),
+# Per enrollment: points, draws, earned points, redeemed points, then the cap use of each kind of window. A CASE
+# leaves out the rows it does not count (NULL, which SUM skips; a sum of none is read as 0) rather than adding a
+# bound 0, which a prepared statement's generic plan casts anew on every ledger row.
+_CAP_SUMS = {CapWindow.EPISODE: lambda: case((_VALUED, LedgerEntry.value_cents)),
              CapWindow.CALENDAR_YEAR: lambda: _valued_since("year_start"),
              CapWindow.ROLLING_365: lambda: _valued_since("rolling_start")}
 _SUMS = (lambda: LedgerEntry.points, lambda: LedgerEntry.draws,
-         lambda: case((LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points), else_=0),
-         lambda: case((LedgerEntry.kind == EntryKind.REDEMPTION, -LedgerEntry.points), else_=0),
+         lambda: case((LedgerEntry.kind.in_(EARNING_KINDS), LedgerEntry.points)),
+         lambda: case((LedgerEntry.kind == EntryKind.REDEMPTION, -LedgerEntry.points)),
          *_CAP_SUMS.values())
 # Where each kind of window's cap use sits in an enrolment's sums (the prizes' two come after them).
 _CAP_INDEX = {window: len(_SUMS) - len(_CAP_SUMS) + n for n, window in enumerate(_CAP_SUMS)}

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Integer, any_, bindparam
+from psycopg.types.numeric import Int4
+from sqlalchemy import Boolean, ColumnElement, Dialect, Integer, TypeDecorator, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -45,8 +46,22 @@ def _expanding_in(element: InIds, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.process(element.column.in_(bindparam(element.name, expanding=True)), **kw)
 
 
+class IdArray(TypeDecorator[list[int]]):
+    """An id list sent to PostgreSQL as the `integer[]` it is compared with. psycopg sends a list of small Python
+    ints as `smallint[]` (it picks each int's type by its size), which the statement casts to `integer[]`: in a
+    plan made for the values at hand the cast is done once, but PostgreSQL keeps a prepared statement's generic
+    plan after five runs, and there the cast runs again for every row tested, 150 ids converted per row (the
+    caseload's standings ran 10% slower on their generic plan than on a fresh one)."""
+
+    impl = ARRAY(Integer)
+    cache_ok = True
+
+    def process_bind_param(self, value: list[int] | None, dialect: Dialect) -> list[Int4] | None:
+        return None if value is None else [Int4(v) for v in value]
+
+
 @compiles(InIds, "postgresql")
 def _any_of_array(element: InIds, compiler: SQLCompiler, **kw: Any) -> str:
     if element.single:
         return _expanding_in(element, compiler, **kw)  # one integer, as on SQLite
-    return compiler.process(element.column == any_(bindparam(element.name, type_=ARRAY(Integer))), **kw)
+    return compiler.process(element.column == any_(bindparam(element.name, type_=IdArray())), **kw)
