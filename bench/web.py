@@ -15,10 +15,12 @@ starts cm-tracker (`gunicorn --workers 4 wsgi:app`, CM_ENV=production, rate limi
   c. the counselor's caseload page /staff/ (150 patients), signed in through the sign-in form: p95 at 1 client
      (target < 100 ms);
   d. the patient portal's home /portal/, signed in as the patient: p95 at 1 client (target < 100 ms).
-Each figure is measured for --seconds after one second of warm-up. The SQL statements are counted in-process (Flask
-test client, a before_cursor_execute listener), each on a request's second run. It prints a table and exits 0 (it
-is a report) unless --strict is given and a figure misses its target. Every process it starts is ended, also on
-Ctrl-C, SIGTERM or an error. Not part of the test suite; a default run takes about two minutes.
+Each figure is measured for --seconds after one second of warm-up; before c and d, as many clients as workers ask
+for each page first, so that no worker answers its first page (templates and statements compiled) while measured.
+The SQL statements are counted in-process (Flask test client, a before_cursor_execute listener), each on a
+request's second run. It prints a table and exits 0 (it is a report) unless --strict is given and a figure misses its
+target. Every process it starts is ended, also on Ctrl-C, SIGTERM or an error. Not part of the test suite; a default
+run takes about two minutes.
 """
 
 import os
