@@ -215,11 +215,17 @@ def test_on_postgresql_the_caseloads_ids_are_bound_as_one_array(client, app, des
         engine = db.engine
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite binds an expanding IN, which costs it nothing to parse")
+    from psycopg.types.numeric import Int4
     for n in range(3):
         enrol(app, desk.program, personas.counselor, name=f"Extra {n}", record=f"MRN-X{n}", start=desk.start)
     sign_in(client, "cora")
     seen: list[tuple[str, set[str]]] = []
-    listener = lambda _c, _cur, statement, params, *_: seen.append((statement, set(params)))  # noqa: E731
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    def listener(_c: Any, _cur: Any, statement: str, params: dict[str, Any], *_: Any) -> None:
+        seen.append((statement, set(params)))
+        sent.append((statement, params))
+
     event.listen(engine, "before_cursor_execute", listener)
     try:
         assert client.get("/staff/").status_code == 200
@@ -232,6 +238,11 @@ def test_on_postgresql_the_caseloads_ids_are_bound_as_one_array(client, app, des
             and (not statement.startswith(starts[0]) or "ledger_entries" in statement)]
     assert len([n for n in mine if {"ids", "enrollment_ids"} & n]) == 4, mine
     assert not [n for n in mine if any(name.startswith(("ids_", "enrollment_ids_")) for name in n)]  # expanding
+    # Sent as the integer[] they are compared with, not as the smallint[] psycopg makes of small ints, which a
+    # generic plan casts again on every row it tests (core.id_lists.IdArray).
+    lists = [value for _statement, params in sent for name, value in params.items()
+             if name in {"ids", "enrollment_ids"}]
+    assert lists and all(ids and all(isinstance(i, Int4) for i in ids) for ids in lists), lists
 
 
 def test_on_sqlite_the_caseloads_ids_are_a_plain_in_that_the_patient_indexes_serve(client, app, desk, personas):
