@@ -297,3 +297,26 @@ def test_one_patients_standing_is_read_with_one_integer_and_is_that_patients_sta
         assert alone.balance == among.balance and alone.balance.points > 0
         assert alone.enrollment is not None and among.enrollment is not None
         assert alone.enrollment.id == among.enrollment.id and alone.states == among.states and alone.states
+
+
+def _row_of(html: str, name: str) -> str:
+    """The caseload table's row of the patient named `name`."""
+    body = html[html.index("<tbody>"):html.index("</tbody>")]
+    return next(row for row in body.split("<tr>") if f">{name}</a>" in row)
+
+
+def test_the_next_visit_is_the_first_from_today_of_an_active_enrollment(client, app, desk, personas):
+    """Today's visit is still to come, so it is the next one (yesterday's is not); once the enrollment has ended,
+    its later visits are no longer due and the caseload says none is scheduled."""
+    from cm_tracker.extensions import db
+    from cm_tracker.models import Enrollment
+    from cm_tracker.services.usecases.admission import end_enrollment
+
+    row = _row_of(_html(client), "Dana Desk")
+    assert f'<td data-label="Next visit">{desk.today:%a %d %b %Y}</td>' in row, row
+    with app.app_context():
+        end_enrollment(db.session.get(Enrollment, desk.enrollment), "discharged", desk.today, "Moved away",
+                       actor=user(personas.counselor))
+        db.session.commit()
+    row = _row_of(client.get("/staff/").get_data(as_text=True), "Dana Desk")
+    assert '<td data-label="Next visit">None scheduled</td>' in row, row

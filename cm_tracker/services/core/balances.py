@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
@@ -96,8 +96,8 @@ def standing_of(patient_id: int, on: date | None = None) -> Standing:
 
 def standings(patient_ids: Iterable[int], on: date | None = None, *, with_states: bool = True) -> dict[int, Standing]:
     """Each patient's standing in one statement (two for many patients: their programmes apart, _standing_query
-    says why): per enrollment its programme and its ledger sums, with the cap use
-    of every kind of window summed beside them (`_CAP_SUMS`), and its stored target states when asked.
+    says why): per enrollment its programme and its ledger sums, with the cap use of every kind of window summed
+    beside them (`_CAP_SUMS`), and its stored target states when asked.
 
     Points are valued per enrollment at its programme's point value (money.points_value_cents). The cap use is the
     current enrollment's window: an episode counts that enrollment; a calendar-year or rolling window counts the
@@ -128,7 +128,8 @@ def standings(patient_ids: Iterable[int], on: date | None = None, *, with_states
             found[pid] = Standing(Balance(), None, [])
             continue
         own = [(e, sums[e.id]) for e in mine.values()]
-        current = own[0][0] if len(own) == 1 else current_of(mine.values()) or own[0][0]
+        # One enrolment is the current one; among several, current_of chooses (never None: there is one at least).
+        current = own[0][0] if len(own) == 1 else cast(Enrollment, current_of(mine.values()))
         # Each sum over the patient's enrolments, column by column (most patients have one enrolment).
         totals = own[0][1] if len(own) == 1 else [sum(column) for column in zip(*(s for _, s in own), strict=True)]
         balance = Balance(
