@@ -71,7 +71,13 @@ def canonical(table: str, lane: int, seq: int, values: Mapping[str, Any]) -> byt
 def content(table: str, values: Mapping[str, Any]) -> str:
     """The chained columns' part of the canonical form: the JSON list of their values."""
     plain = [value if type(value) in _AS_STORED else _plain(value) for value in map(values.get, CHAINED[table])]
-    return json.dumps(plain, separators=(",", ":"), sort_keys=True, ensure_ascii=True)
+    return _JSON.encode(plain)
+
+
+# What json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=True) builds on every call, built once:
+# the same bytes, without a new encoder for each of the hundreds of thousands of rows a scaled build or a
+# verification hashes.
+_JSON = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=True)
 
 
 # Values that read back from either database as they were written (most of a row): `_plain` has nothing to do. By
@@ -90,12 +96,23 @@ def _plain(value: Any) -> Any:
     JSON gives it back (tuples are lists, keys are strings)."""
     if isinstance(value, datetime):
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return _utc_text(aware.astimezone(UTC))
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (dict, list, tuple)):
         return json.loads(json.dumps(value))
     return value
+
+
+def _utc_text(moment: datetime) -> str:
+    """strftime("%Y-%m-%dT%H:%M:%S.%fZ") of a UTC time, by %-formatting (less than half its cost: a ledger row
+    has two times). The C library writes a year below 1000 unpadded, so such a year keeps strftime, and the text
+    stays byte for byte what every existing row's link was made from."""
+    if moment.year < 1000:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # %-formatting on purpose: an f-string of the same fields costs about 1.7 times as much here.
+    fields = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second, moment.microsecond)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % fields  # noqa: UP031
 
 
 def link_of(key: bytes, previous: str, table: str, lane: int, seq: int, values: Mapping[str, Any]) -> str:
