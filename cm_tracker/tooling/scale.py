@@ -166,7 +166,34 @@ def _executemany(table: Table, rows: list[dict[str, Any]]) -> None:
         for values in params:
             for _at, key, process in converting:
                 values[key] = process(values[key])
-    connection.exec_driver_sql(str(compiled), params)
+    if dialect.name == "sqlite" and compiled.positional and table.name in _TRIGGERED:
+        _insert_staged(connection, table, names, params)
+    else:
+        connection.exec_driver_sql(str(compiled), params)
+
+
+# Tables whose every INSERT fires a trigger (the chain's head moves with each ledger row: core.chain).
+_TRIGGERED = frozenset({chain.LEDGER})
+
+
+def _insert_staged(connection: Any, table: Table, names: list[str], params: list[Any]) -> None:
+    """SQLite: the rows written to a temporary table of the same columns first, then moved by one INSERT ... SELECT.
+
+    Each execution of a statement that fires a trigger opens a statement journal and runs the trigger's program
+    anew: row by row (the driver's executemany) a ledger row cost about 60 microseconds to insert, against 15 as one
+    statement for them all, most of the build of ten thousand patients. The temporary table has no trigger, index or
+    constraint, and the INSERT ... SELECT takes its rows in the order they were written, so the chain's trigger sees
+    each lane's rows in their order, as it would row by row."""
+    columns = ", ".join(f'"{name}"' for name in names)
+    staged = f"staged_{table.name}"
+    connection.exec_driver_sql(f'CREATE TEMP TABLE "{staged}" AS SELECT {columns} FROM main."{table.name}" WHERE 0')
+    try:
+        marks = ", ".join("?" for _ in names)
+        connection.exec_driver_sql(f'INSERT INTO temp."{staged}" ({columns}) VALUES ({marks})', params)
+        connection.exec_driver_sql(f'INSERT INTO main."{table.name}" ({columns}) '
+                                   f'SELECT {columns} FROM temp."{staged}" ORDER BY rowid')
+    finally:
+        connection.exec_driver_sql(f'DROP TABLE temp."{staged}"')
 
 
 def _advance_sequences() -> None:
