@@ -15,7 +15,8 @@ REFERENCE_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def _reference_plain(value: object) -> object:
-    """core.chain._plain as the migration that chained the existing rows wrote it."""
+    """A value as the stored links were made from it: strftime for a time (the chain's migration and core.chain
+    before its faster forms), an enum by its value (the migration read it from the database as that string)."""
     if isinstance(value, datetime):
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return aware.astimezone(UTC).strftime(REFERENCE_TIME)

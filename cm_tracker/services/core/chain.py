@@ -105,12 +105,11 @@ def _plain(value: Any) -> Any:
 
 
 def _utc_text(moment: datetime) -> str:
-    """strftime("%Y-%m-%dT%H:%M:%S.%fZ") of a UTC time, by %-formatting (less than half its cost: a ledger row
-    has two times). The C library writes a year below 1000 unpadded, so such a year keeps strftime, and the text
-    stays byte for byte what every existing row's link was made from."""
+    """strftime("%Y-%m-%dT%H:%M:%S.%fZ") of a UTC time, by %-formatting: less than half strftime's cost, and about
+    0.6 of an f-string's (a ledger row has two times). The C library writes a year below 1000 unpadded, so such a
+    year keeps strftime, and the text stays byte for byte what every existing row's link was made from."""
     if moment.year < 1000:
         return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    # %-formatting on purpose: an f-string of the same fields costs about 1.7 times as much here.
     fields = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second, moment.microsecond)
     return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % fields  # noqa: UP031
 
